@@ -1,0 +1,35 @@
+"""hemseg.data: blood-smear datasets in the hemseg layout, leak-free splits, MONAI transforms.
+
+The names below need neither torch nor MONAI; the transforms live in :mod:`hemseg.data.transforms`.
+"""
+
+from hemseg.data.classes import CELL_CLASSES, PARTIAL_LABELS, WHITE_CELL_CLASSES, candidate_classes, candidate_vector
+from hemseg.data.layout import STRUCTURES, Dataset, LayoutError, Sample, find_datasets, is_dataset, read_dataset
+from hemseg.data.records import classification_records, segmentation_records
+from hemseg.data.splits import group_score, is_validation, split_samples
+from hemseg.data.summary import measure_cell_sizes, summarize
+from hemseg.data.voc import Box, read_boxes
+
+__all__ = [
+    "CELL_CLASSES",
+    "PARTIAL_LABELS",
+    "STRUCTURES",
+    "WHITE_CELL_CLASSES",
+    "Box",
+    "Dataset",
+    "LayoutError",
+    "Sample",
+    "candidate_classes",
+    "candidate_vector",
+    "classification_records",
+    "find_datasets",
+    "group_score",
+    "is_dataset",
+    "is_validation",
+    "measure_cell_sizes",
+    "read_boxes",
+    "read_dataset",
+    "segmentation_records",
+    "split_samples",
+    "summarize",
+]

@@ -1,0 +1,98 @@
+"""What a dataset holds: counts of images, masks, labels and boxes, and measured cell sizes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from statistics import median
+
+import numpy as np
+
+from hemseg.data.layout import Dataset, LayoutError
+from hemseg.data.voc import read_boxes
+
+
+def summarize(dataset: Dataset) -> dict:
+    """Count what a dataset holds.
+
+    Returns:
+        A JSON-ready dict: ``name``, ``images``, ``structures`` (annotated), ``masks`` (images with a
+        mask, per annotated structure), ``labels`` (images per label, single-label images only),
+        ``multi_label`` and ``unlabelled`` image counts, ``box_files`` (images with a VOC file),
+        ``boxes`` (objects per class in VOC files)
+        and ``groups`` (distinct source groups).
+
+    """
+    masks = {s: sum(s in sample.masks for sample in dataset.samples) for s in dataset.structures}
+    labels = Counter(sample.labels[0] for sample in dataset.samples if len(sample.labels) == 1)
+    boxes: Counter[str] = Counter()
+    for sample in dataset.samples:
+        if sample.boxes is not None:
+            boxes.update(box.name for box in read_boxes(sample.boxes))
+    return {
+        "name": dataset.name,
+        "images": len(dataset.samples),
+        "structures": list(dataset.structures),
+        "masks": masks,
+        "labels": dict(sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "multi_label": sum(len(sample.labels) > 1 for sample in dataset.samples),
+        "unlabelled": sum(not sample.labels for sample in dataset.samples),
+        "box_files": sum(sample.boxes is not None for sample in dataset.samples),
+        "boxes": dict(sorted(boxes.items())),
+        "groups": len({sample.group for sample in dataset.samples}),
+    }
+
+
+def _component_diameters(mask: np.ndarray, min_area: int) -> list[float]:
+    """Equivalent diameters of the mask's connected components that do not touch the border."""
+    from skimage.measure import label, regionprops_table
+
+    table = regionprops_table(label(mask), properties=("area", "bbox", "equivalent_diameter_area"))
+    height, width = mask.shape
+    keep = (
+        (table["area"] >= min_area)
+        & (table["bbox-0"] > 0)
+        & (table["bbox-1"] > 0)
+        & (table["bbox-2"] < height)
+        & (table["bbox-3"] < width)
+    )
+    return [float(d) for d in table["equivalent_diameter_area"][keep]]
+
+
+def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 100) -> dict[str, float]:
+    """Median cell diameter in pixels per structure, from masks and VOC boxes.
+
+    Mask sizes are equivalent diameters of whole connected components (border-touching ones are left
+    out); box sizes (``rbc_box``, ``wbc_box``, ``platelet_box``) are the mean of width and height of
+    boxes not marked truncated. At most ``max_images`` images, spread evenly, are read per structure.
+
+    Raises:
+        LayoutError: a mask cannot be read.
+
+    """
+    from PIL import Image
+
+    sizes: dict[str, float] = {}
+    for structure in dataset.structures:
+        samples = [s for s in dataset.samples if structure in s.masks]
+        step = max(1, len(samples) // max_images)
+        diameters: list[float] = []
+        for sample in samples[::step][:max_images]:
+            path = sample.masks[structure]
+            try:
+                with Image.open(path) as image:
+                    mask = np.asarray(image.convert("L")) > 127
+            except OSError as err:
+                raise LayoutError(f"{path}: cannot read mask ({err})") from None
+            diameters += _component_diameters(mask, min_area)
+        if diameters:
+            sizes[structure] = round(median(diameters), 1)
+    box_diameters: dict[str, list[float]] = {}
+    for sample in dataset.samples:
+        if sample.boxes is not None:
+            for box in read_boxes(sample.boxes):
+                if not box.truncated:
+                    key = f"{box.name.lower().removesuffix('s')}_box"
+                    box_diameters.setdefault(key, []).append(box.diameter)
+    for key, values in sorted(box_diameters.items()):
+        sizes[key] = round(median(values), 1)
+    return sizes

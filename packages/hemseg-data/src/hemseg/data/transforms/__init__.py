@@ -1,0 +1,28 @@
+"""MONAI transforms for blood-smear images (array and dictionary pairs) and ready-made pipelines."""
+
+from hemseg.data.transforms.array import NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
+from hemseg.data.transforms.dictionary import NormalizeRGBd, RandHEDJitterd, ScaleToCellSized, StructureMasksd
+from hemseg.data.transforms.loading import load_image_d, readable_mode
+from hemseg.data.transforms.pipelines import (
+    classification_train_transforms,
+    classification_val_transforms,
+    segmentation_train_transforms,
+    segmentation_val_transforms,
+)
+
+__all__ = [
+    "NormalizeRGB",
+    "NormalizeRGBd",
+    "RandHEDJitter",
+    "RandHEDJitterd",
+    "ScaleToCellSize",
+    "ScaleToCellSized",
+    "StructureMasks",
+    "StructureMasksd",
+    "classification_train_transforms",
+    "classification_val_transforms",
+    "load_image_d",
+    "readable_mode",
+    "segmentation_train_transforms",
+    "segmentation_val_transforms",
+]

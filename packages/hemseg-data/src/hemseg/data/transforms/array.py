@@ -1,0 +1,152 @@
+"""Array transforms for blood-smear images (channel-first, MONAI conventions).
+
+Each has a dictionary counterpart in :mod:`hemseg.data.transforms.dictionary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.config import NdarrayOrTensor
+from monai.transforms import RandomizableTransform, Transform, Zoom
+from monai.utils import convert_to_numpy, convert_to_tensor
+
+
+def _unit_divisor(array: np.ndarray) -> float:
+    """Value that maps the array's full range to 1: 255 for 8-bit data, 65535 for 16-bit data."""
+    if array.dtype == np.uint8:
+        return 255.0
+    peak = float(array.max()) if array.size else 0.0
+    if np.issubdtype(array.dtype, np.floating) and peak <= 1.0:
+        return 1.0
+    return 255.0 if peak <= 255 else 65535.0
+
+
+class NormalizeRGB(Transform):
+    """Turn a loaded image of any common kind into float32 RGB in [0, 1], shape (3, H, W).
+
+    Grayscale (1 channel) is repeated to 3 channels; a 2nd (gray + alpha) or 4th (RGBA) alpha
+    channel is dropped; 8-bit data is divided by 255 and 16-bit data by 65535.
+
+    Raises:
+        ValueError: the array is not channel-first 2D, or has more than 4 channels.
+
+    """
+
+    def __call__(self, img: NdarrayOrTensor) -> torch.Tensor:
+        array = convert_to_numpy(img)
+        if array.ndim != 3 or array.shape[0] not in (1, 2, 3, 4):
+            raise ValueError(f"expected a channel-first 2D image with 1-4 channels, got shape {array.shape}")
+        array = array[:1] if array.shape[0] <= 2 else array[:3]
+        unit = np.clip(array.astype(np.float32) / _unit_divisor(array), 0.0, 1.0)
+        if unit.shape[0] == 1:
+            unit = np.repeat(unit, 3, axis=0)
+        return convert_to_tensor(np.ascontiguousarray(unit), track_meta=False)
+
+
+class StructureMasks(Transform):
+    """Read per-structure binary masks into one target with a per-channel "known" flag.
+
+    A structure whose mask path is missing or None (the dataset does not annotate it, or this image
+    has no such mask) gets an all-zero channel and ``known = 0``, so that a loss can ignore it.
+
+    Args:
+        structures: channel order, e.g. ``("wbc", "nucleus", "rbc")``.
+
+    """
+
+    def __init__(self, structures: tuple[str, ...]) -> None:
+        self.structures = tuple(structures)
+
+    def __call__(
+        self, masks: Mapping[str, str | Path | None], spatial_shape: tuple[int, int]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(label, known)``: float32 tensors of shapes (C, H, W) and (C,).
+
+        Raises:
+            ValueError: a mask cannot be read or its size differs from ``spatial_shape``.
+
+        """
+        from PIL import Image
+
+        label = np.zeros((len(self.structures), *spatial_shape), dtype=np.float32)
+        known = np.zeros(len(self.structures), dtype=np.float32)
+        for channel, structure in enumerate(self.structures):
+            path = masks.get(structure)
+            if path is None:
+                continue
+            try:
+                with Image.open(path) as image:
+                    mask = np.asarray(image.convert("L")) > 127
+            except OSError as err:
+                raise ValueError(f"{path}: cannot read mask ({err})") from None
+            if mask.shape != tuple(spatial_shape):
+                raise ValueError(f"{path}: mask is {mask.shape}, image is {tuple(spatial_shape)}")
+            label[channel] = mask
+            known[channel] = 1.0
+        return torch.from_numpy(label), torch.from_numpy(known)
+
+
+class ScaleToCellSize(Transform):
+    """Zoom an image so that red cells measure ``target_px`` pixels across.
+
+    Args:
+        target_px: red-cell diameter at the network's input.
+        mode: interpolation ("area" for images, "nearest" for masks).
+
+    """
+
+    def __init__(self, target_px: float, mode: str = "area") -> None:
+        if target_px <= 0:
+            raise ValueError(f"target_px must be positive, got {target_px}")
+        self.target_px = float(target_px)
+        self.mode = mode
+
+    def __call__(self, img: NdarrayOrTensor, source_px: float | None, mode: str | None = None) -> NdarrayOrTensor:
+        """Zoom by ``target_px / source_px``; ``source_px`` None leaves the image as it is."""
+        if source_px is None:
+            return img
+        if source_px <= 0:
+            raise ValueError(f"source_px must be positive, got {source_px}")
+        zoom = self.target_px / float(source_px)
+        return Zoom(zoom, mode=mode or self.mode, keep_size=False)(img)
+
+
+class RandHEDJitter(RandomizableTransform):
+    """Random stain jitter in haematoxylin-eosin-DAB space (Tellez et al., 2018).
+
+    The image is turned into optical density and unmixed into stain amounts with the HED matrix;
+    each stain amount ``s`` becomes ``s * a + b`` with ``a ~ U(1 - scale, 1 + scale)`` and
+    ``b ~ U(-shift, shift)`` (optical-density units), then the image is mixed back. Input and output
+    are RGB in [0, 1], shape (3, H, W); with ``scale = shift = 0`` the image comes back unchanged.
+    """
+
+    def __init__(self, scale: float = 0.05, shift: float = 0.05, prob: float = 0.5) -> None:
+        RandomizableTransform.__init__(self, prob)
+        self.scale = scale
+        self.shift = shift
+        self._alpha = np.ones(3)
+        self._beta = np.zeros(3)
+
+    def randomize(self, data: object = None) -> None:
+        """Draw whether to apply and the per-stain factors."""
+        super().randomize(None)
+        if self._do_transform:
+            self._alpha = self.R.uniform(1 - self.scale, 1 + self.scale, 3)
+            self._beta = self.R.uniform(-self.shift, self.shift, 3)
+
+    def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> NdarrayOrTensor:
+        if randomize:
+            self.randomize()
+        if not self._do_transform:
+            return img
+        from skimage.color import hed_from_rgb, rgb_from_hed
+
+        rgb = np.moveaxis(convert_to_numpy(img).astype(np.float64), 0, -1)
+        optical_density = -np.log(np.clip(rgb, 1e-6, 1.0))
+        stains = optical_density @ hed_from_rgb * self._alpha + self._beta
+        out = np.clip(np.exp(-(stains @ rgb_from_hed)), 0.0, 1.0).astype(np.float32)
+        return convert_to_tensor(np.ascontiguousarray(np.moveaxis(out, -1, 0)), track_meta=False)

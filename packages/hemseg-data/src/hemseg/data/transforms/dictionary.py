@@ -1,0 +1,112 @@
+"""Dictionary counterparts of :mod:`hemseg.data.transforms.array`."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+from monai.config import KeysCollection
+from monai.transforms import MapTransform, RandomizableTransform
+from monai.utils import ensure_tuple_rep
+
+from hemseg.data.transforms.array import NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
+
+
+class NormalizeRGBd(MapTransform):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.NormalizeRGB`."""
+
+    def __init__(self, keys: KeysCollection, allow_missing_keys: bool = False) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.converter = NormalizeRGB()
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.converter(d[key])
+        return d
+
+
+class StructureMasksd(MapTransform):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.StructureMasks`.
+
+    ``data[key]`` maps structure -> mask path (or None); it is replaced by the (C, H, W) target and
+    ``data[f"{key}_known"]`` receives the (C,) known flags. The spatial size comes from
+    ``data[image_key]`` (channel-first, already loaded).
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        structures: Sequence[str],
+        image_key: str = "image",
+        known_postfix: str = "_known",
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.reader = StructureMasks(tuple(structures))
+        self.image_key = image_key
+        self.known_postfix = known_postfix
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        spatial_shape = tuple(d[self.image_key].shape[1:])
+        for key in self.key_iterator(d):
+            d[key], d[f"{key}{self.known_postfix}"] = self.reader(d[key], spatial_shape)
+        return d
+
+
+class ScaleToCellSized(MapTransform):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.ScaleToCellSize`.
+
+    The source red-cell diameter is read from ``data[source_key]``; None leaves the data unscaled.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        target_px: float,
+        source_key: str = "rbc_diameter_px",
+        mode: Sequence[str] | str = "area",
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.scaler = ScaleToCellSize(target_px)
+        self.source_key = source_key
+        self.mode = ensure_tuple_rep(mode, len(self.keys))
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        source_px = d.get(self.source_key)
+        for key, mode in self.key_iterator(d, self.mode):
+            d[key] = self.scaler(d[key], source_px, mode=mode)
+        return d
+
+
+class RandHEDJitterd(RandomizableTransform, MapTransform):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.RandHEDJitter`."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        scale: float = 0.05,
+        shift: float = 0.05,
+        prob: float = 0.5,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        MapTransform.__init__(self, keys, allow_missing_keys)
+        RandomizableTransform.__init__(self, prob)
+        self.jitter = RandHEDJitter(scale=scale, shift=shift, prob=1.0)
+
+    def set_random_state(self, seed: int | None = None, state=None) -> RandHEDJitterd:
+        super().set_random_state(seed, state)
+        self.jitter.set_random_state(seed, state)
+        return self
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        self.randomize(None)
+        if not self._do_transform:
+            return d
+        self.jitter.randomize()
+        for key in self.key_iterator(d):
+            d[key] = self.jitter(d[key], randomize=False)
+        return d

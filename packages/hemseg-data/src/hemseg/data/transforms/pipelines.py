@@ -1,0 +1,180 @@
+"""Ready-made MONAI pipelines for segmentation and cell-patch classification.
+
+Each pipeline takes the records of :mod:`hemseg.data.records`. The shared start loads the image as
+RGB in [0, 1], optionally denoises it, and zooms it so that red cells measure ``target_rbc_px``
+pixels across (the record's ``rbc_diameter_px``; None leaves the image unscaled). Training
+pipelines add geometric (rotation, flips, zoom), colour (stain jitter in HED space, per-channel gain
+and offset, contrast) and focus (blur) augmentation.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from monai.transforms import (
+    Compose,
+    EnsureTyped,
+    GaussianSmoothd,
+    MedianSmoothd,
+    RandAdjustContrastd,
+    RandCropByPosNegLabeld,
+    RandFlipd,
+    RandGaussianSmoothd,
+    RandRotate90d,
+    RandRotated,
+    RandScaleIntensityd,
+    RandShiftIntensityd,
+    RandZoomd,
+    ResizeWithPadOrCropd,
+    ScaleIntensityRanged,
+    SpatialPadd,
+    Transform,
+)
+
+from hemseg.data.layout import STRUCTURES
+from hemseg.data.transforms.dictionary import NormalizeRGBd, RandHEDJitterd, ScaleToCellSized, StructureMasksd
+from hemseg.data.transforms.loading import load_image_d
+
+Denoise = Literal["none", "gaussian", "median"]
+
+#: Pad mode for images smaller than the patch: repeat the edge, which looks like smear background
+#: far more than black does.
+PAD_MODE = "replicate"
+
+
+def _denoise(kind: Denoise, sigma: float, radius: int) -> list[Transform]:
+    if kind == "none":
+        return []
+    if kind == "gaussian":
+        return [GaussianSmoothd("image", sigma=sigma)]
+    if kind == "median":
+        return [MedianSmoothd("image", radius=radius)]
+    raise ValueError(f"denoise must be 'none', 'gaussian' or 'median', got {kind!r}")
+
+
+def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]:
+    return [
+        RandRotate90d(keys, prob=0.5),
+        RandFlipd(keys, prob=0.5, spatial_axis=0),
+        RandFlipd(keys, prob=0.5, spatial_axis=1),
+        RandRotated(
+            keys,
+            range_x=math.pi / 4,
+            prob=0.5,
+            mode=["bilinear" if m != "nearest" else m for m in modes],
+            padding_mode="reflection",
+        ),
+        RandZoomd(keys, prob=0.5, min_zoom=0.85, max_zoom=1.15, mode=modes, padding_mode="edge"),
+    ]
+
+
+def _colour_augment() -> list[Transform]:
+    return [
+        RandHEDJitterd("image", scale=0.05, shift=0.03, prob=0.5),
+        RandScaleIntensityd("image", factors=0.1, channel_wise=True, prob=0.5),
+        RandShiftIntensityd("image", offsets=0.05, channel_wise=True, prob=0.5),
+        RandAdjustContrastd("image", gamma=(0.75, 1.35), prob=0.3),
+        RandGaussianSmoothd("image", sigma_x=(0.25, 1.0), sigma_y=(0.25, 1.0), prob=0.2),
+        ScaleIntensityRanged("image", a_min=0.0, a_max=1.0, b_min=0.0, b_max=1.0, clip=True),
+    ]
+
+
+def _segmentation_start(
+    structures: tuple[str, ...], target_rbc_px: float, denoise: Denoise, sigma: float, radius: int
+) -> list[Transform]:
+    return [
+        load_image_d("image"),
+        NormalizeRGBd("image"),
+        StructureMasksd("label", structures=structures),
+        *_denoise(denoise, sigma, radius),
+        ScaleToCellSized(["image", "label"], target_px=target_rbc_px, mode=("area", "nearest")),
+    ]
+
+
+def segmentation_train_transforms(
+    structures: tuple[str, ...] = STRUCTURES,
+    target_rbc_px: float = 48.0,
+    patch_size: int = 256,
+    denoise: Denoise = "none",
+    sigma: float = 1.0,
+    radius: int = 1,
+) -> Compose:
+    """Training pipeline: one augmented ``patch_size`` square per record, half of them centred on cells.
+
+    Output keys: ``image`` (3, P, P) in [0, 1], ``label`` (C, P, P) in {0, 1}, ``label_known`` (C,).
+    """
+    keys = ["image", "label"]
+    return Compose(
+        [
+            *_segmentation_start(tuple(structures), target_rbc_px, denoise, sigma, radius),
+            SpatialPadd(keys, spatial_size=(patch_size, patch_size), mode=PAD_MODE),
+            RandCropByPosNegLabeld(keys, label_key="label", spatial_size=(patch_size, patch_size), pos=1, neg=1),
+            *_spatial_augment(keys, ("area", "nearest")),
+            *_colour_augment(),
+            EnsureTyped([*keys, "label_known"], dtype=torch.float32, track_meta=False),
+        ]
+    )
+
+
+def segmentation_val_transforms(
+    structures: tuple[str, ...] = STRUCTURES,
+    target_rbc_px: float = 48.0,
+    denoise: Denoise = "none",
+    sigma: float = 1.0,
+    radius: int = 1,
+) -> Compose:
+    """Validation pipeline: whole images at the training cell scale, no augmentation (batch size 1)."""
+    return Compose(
+        [
+            *_segmentation_start(tuple(structures), target_rbc_px, denoise, sigma, radius),
+            EnsureTyped(["image", "label", "label_known"], dtype=torch.float32, track_meta=False),
+        ]
+    )
+
+
+def _classification_start(
+    target_rbc_px: float, patch_size: int, denoise: Denoise, sigma: float, radius: int
+) -> list[Transform]:
+    return [
+        load_image_d("image"),
+        NormalizeRGBd("image"),
+        *_denoise(denoise, sigma, radius),
+        ScaleToCellSized("image", target_px=target_rbc_px),
+        ResizeWithPadOrCropd("image", spatial_size=(patch_size, patch_size), mode=PAD_MODE),
+    ]
+
+
+def classification_train_transforms(
+    target_rbc_px: float = 48.0,
+    patch_size: int = 96,
+    denoise: Denoise = "none",
+    sigma: float = 1.0,
+    radius: int = 1,
+) -> Compose:
+    """Training pipeline for centred single-cell crops: ``image`` (3, P, P) and ``target`` (classes,)."""
+    return Compose(
+        [
+            *_classification_start(target_rbc_px, patch_size, denoise, sigma, radius),
+            *_spatial_augment(["image"], ("area",)),
+            *_colour_augment(),
+            EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
+        ]
+    )
+
+
+def classification_val_transforms(
+    target_rbc_px: float = 48.0,
+    patch_size: int = 96,
+    denoise: Denoise = "none",
+    sigma: float = 1.0,
+    radius: int = 1,
+) -> Compose:
+    """Validation pipeline for centred single-cell crops, no augmentation."""
+    return Compose(
+        [
+            *_classification_start(target_rbc_px, patch_size, denoise, sigma, radius),
+            EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
+        ]
+    )

@@ -1,0 +1,57 @@
+"""Per-class cell counts -> white-cell differential (%) and blast fraction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+#: Classes counted as white blood cells in the differential.
+WHITE_CELL_CLASSES: tuple[str, ...] = (
+    "neutrophil",
+    "eosinophil",
+    "basophil",
+    "lymphocyte",
+    "monocyte",
+    "immature_granulocyte",
+    "blast",
+)
+
+
+@dataclass(frozen=True)
+class Differential:
+    """A white-cell differential.
+
+    Attributes:
+        counts: cells per class, every class seen (white or not).
+        wbc: number of white cells (classes in :data:`WHITE_CELL_CLASSES`).
+        percent: share of each white-cell class among white cells, in %, 0 when ``wbc`` is 0.
+        blast_fraction: blasts / white cells (0 when there are no white cells).
+
+    """
+
+    counts: dict[str, int]
+    wbc: int
+    percent: dict[str, float]
+    blast_fraction: float
+
+
+def differential(cells: Iterable[str] | Mapping[str, int]) -> Differential:
+    """Build the differential from one class name per cell, or from counts per class.
+
+    Raises:
+        ValueError: a count is negative.
+
+    """
+    if isinstance(cells, Mapping):
+        counts = {str(k): int(v) for k, v in cells.items()}
+    else:
+        counts = {}
+        for name in cells:
+            counts[name] = counts.get(name, 0) + 1
+    negative = [k for k, v in counts.items() if v < 0]
+    if negative:
+        raise ValueError(f"negative counts for {negative}")
+    wbc = sum(counts.get(c, 0) for c in WHITE_CELL_CLASSES)
+    percent = {c: (100.0 * counts.get(c, 0) / wbc if wbc else 0.0) for c in WHITE_CELL_CLASSES}
+    blast_fraction = counts.get("blast", 0) / wbc if wbc else 0.0
+    return Differential(counts=counts, wbc=wbc, percent=percent, blast_fraction=blast_fraction)

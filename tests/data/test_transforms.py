@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import DataLoader, Dataset
+from PIL import Image
+
+from hemseg.data import classification_records, segmentation_records
+from hemseg.data.transforms import (
+    NormalizeRGB,
+    RandHEDJitter,
+    ScaleToCellSize,
+    StructureMasks,
+    classification_train_transforms,
+    classification_val_transforms,
+    segmentation_train_transforms,
+    segmentation_val_transforms,
+)
+
+# Red-cell diameters (px) used to bring the sets to one scale in these tests.
+RBC_PX = {"bccd": 100.0, "all_idb1": 85.0, "all_idb2": 85.0, "jtsc_wbc": 55.0, "pbc": 60.0}
+
+
+def test_normalize_rgb_handles_gray_alpha_and_16_bit():
+    gray = np.full((1, 2, 2), 51, np.uint8)
+    assert torch.allclose(NormalizeRGB()(gray), torch.full((3, 2, 2), 0.2))
+    rgba = np.zeros((4, 2, 2), np.uint8)
+    rgba[3] = 255
+    assert NormalizeRGB()(rgba).shape == (3, 2, 2)
+    assert float(NormalizeRGB()(rgba).max()) == 0.0
+    deep = np.full((3, 2, 2), 65535, np.uint16)
+    assert torch.allclose(NormalizeRGB()(deep), torch.ones(3, 2, 2))
+    with pytest.raises(ValueError, match="channel-first"):
+        NormalizeRGB()(np.zeros((5, 2, 2), np.uint8))
+
+
+def test_structure_masks_mark_missing_structures_unknown(tmp_path):
+    mask = np.zeros((4, 6), np.uint8)
+    mask[1:3, 2:5] = 255
+    Image.fromarray(mask).save(tmp_path / "wbc.png")
+    label, known = StructureMasks(("wbc", "nucleus", "rbc"))({"wbc": tmp_path / "wbc.png", "rbc": None}, (4, 6))
+    assert label.shape == (3, 4, 6)
+    assert known.tolist() == [1.0, 0.0, 0.0]
+    assert label[0].sum() == 6 and label[1:].sum() == 0
+    with pytest.raises(ValueError, match=r"wbc\.png: mask is"):
+        StructureMasks(("wbc",))({"wbc": tmp_path / "wbc.png"}, (5, 6))
+
+
+def test_scale_to_cell_size_zooms_by_target_over_source():
+    image = torch.rand(3, 480, 640)
+    assert ScaleToCellSize(48)(image, 100).shape == (3, 230, 307)
+    assert ScaleToCellSize(48)(image, None).shape == (3, 480, 640)
+
+
+def test_hed_jitter_keeps_range_and_is_identity_without_change():
+    image = torch.rand(3, 32, 32) * 0.8 + 0.1
+    jitter = RandHEDJitter(scale=0.0, shift=0.0, prob=1.0)
+    assert torch.allclose(jitter(image), image, atol=1e-3)
+    out = RandHEDJitter(scale=0.3, shift=0.1, prob=1.0).set_random_state(0)(image)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    assert not torch.allclose(out, image, atol=1e-2)
+
+
+def _records(datasets, names, per_set=2):
+    records = []
+    for name in names:
+        dataset = datasets[name]
+        records += segmentation_records(dataset, dataset.samples[:per_set], rbc_diameter_px=RBC_PX[name])
+    return records
+
+
+def test_segmentation_training_batch_shape_range_and_known_flags(datasets):
+    records = _records(datasets, ["bccd", "all_idb1", "jtsc_wbc", "all_idb2"])
+    transforms = segmentation_train_transforms(patch_size=256)
+    transforms.set_random_state(0)
+    batch = next(iter(DataLoader(Dataset(records, transforms), batch_size=8)))
+    assert batch["image"].shape == (8, 3, 256, 256)
+    assert batch["image"].dtype == torch.float32
+    assert float(batch["image"].min()) >= 0.0 and float(batch["image"].max()) <= 1.0
+    assert batch["label"].shape == (8, 3, 256, 256)
+    assert set(batch["label"].unique().tolist()) == {0.0, 1.0}
+    # bccd, jtsc_wbc and all_idb2 annotate wbc + nucleus; these two all_idb1 fields only wbc
+    expected = [[1, 1, 0]] * 2 + [[1, 0, 0]] * 2 + [[1, 1, 0]] * 4
+    assert batch["label_known"].tolist() == expected
+    assert (batch["label"][:, 0].sum(dim=(1, 2)) > 0).sum() >= 6  # most patches hold a white cell
+
+
+def test_segmentation_validation_keeps_whole_images_at_cell_scale(datasets):
+    record = _records(datasets, ["bccd"], per_set=1)[0]
+    item = segmentation_val_transforms(target_rbc_px=48)(record)
+    assert item["image"].shape == (3, 230, 307)
+    assert item["label"].shape == (3, 230, 307)
+    # the white cell keeps its share of the field after zooming
+    original = np.asarray(Image.open(record["label"]["wbc"])) > 127
+    assert abs(float(item["label"][0].mean()) - original.mean()) < 0.01
+
+
+def test_classification_batch_with_partial_labels(datasets):
+    records = classification_records(datasets["pbc"], datasets["pbc"].samples[:3], RBC_PX["pbc"])
+    records += classification_records(datasets["all_idb2"], datasets["all_idb2"].samples[-3:], RBC_PX["all_idb2"])
+    batch = next(iter(DataLoader(Dataset(records, classification_train_transforms(patch_size=96)), batch_size=6)))
+    assert batch["image"].shape == (6, 3, 96, 96)
+    assert float(batch["image"].min()) >= 0.0 and float(batch["image"].max()) <= 1.0
+    assert batch["target"].sum(dim=1).tolist() == [1, 1, 1, 6, 6, 6]  # non_blast allows 6 classes
+    item = classification_val_transforms(patch_size=96)(records[0])
+    assert item["image"].shape == (3, 96, 96)
+
+
+@pytest.mark.parametrize(
+    ("mode", "dtype", "channels"),
+    [("L", np.uint8, 1), ("RGBA", np.uint8, 4), ("I;16", np.uint16, 1), ("P", np.uint8, 1)],
+)
+def test_unusual_image_files_load_as_rgb(tmp_path, mode, dtype, channels):
+    shape = (20, 30) if channels == 1 else (20, 30, channels)
+    array = np.full(shape, np.iinfo(dtype).max // 2, dtype)
+    image = Image.fromarray(array)
+    image = image.convert(mode) if mode == "P" else image
+    assert image.mode == mode
+    image.save(tmp_path / "odd.png")
+    record = {"image": str(tmp_path / "odd.png"), "target": np.zeros(9, np.float32), "rbc_diameter_px": None}
+    item = classification_val_transforms(target_rbc_px=48, patch_size=32)(record)
+    assert item["image"].shape == (3, 32, 32)
+    assert abs(float(item["image"].mean()) - 0.5) < 0.01

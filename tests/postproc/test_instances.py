@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import numpy as np
+from skimage.draw import disk
+
+from hemseg.postproc import instance_table, label_instances, split_touching
+
+
+def _discs(shape, centres, radius):
+    mask = np.zeros(shape, bool)
+    for centre in centres:
+        mask[disk(centre, radius, shape=shape)] = True
+    return mask
+
+
+def test_touching_cells_are_split_and_separate_ones_kept():
+    # two overlapping discs (one blob) and one separate disc
+    mask = _discs((120, 200), [(60, 50), (60, 90), (60, 160)], radius=22)
+    assert label_instances(mask).max() == 2
+    labels = split_touching(mask, min_distance=15)
+    assert labels.max() == 3
+    assert (labels > 0).sum() == mask.sum()
+    areas = np.bincount(labels.ravel())[1:]
+    assert areas.min() > 0.8 * np.pi * 22**2 * 0.75  # no sliver instances
+
+
+def test_small_blob_without_a_peak_keeps_an_instance():
+    mask = _discs((50, 50), [(25, 25)], radius=2)
+    assert split_touching(mask, min_distance=15).max() == 1
+
+
+def test_instance_table_one_row_per_cell_with_border_flag():
+    mask = _discs((100, 100), [(50, 50), (5, 30)], radius=10)
+    table = instance_table(label_instances(mask))
+    assert len(table["label"]) == 2
+    on_border = dict(zip(table["label"], table["on_border"], strict=True))
+    centroids = dict(zip(table["label"], table["centroid-0"], strict=True))
+    border_label = min(centroids, key=centroids.get)
+    assert on_border[border_label] and not on_border[max(centroids, key=centroids.get)]
+    assert table["area"].max() == mask[30:80, 30:80].sum()
