@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Literal
 
 from hemseg.data.classes import CELL_CLASSES, PARTIAL_LABELS, candidate_vector
-from hemseg.data.layout import STRUCTURES, Dataset, Sample
+from hemseg.data.layout import STRUCTURES, Dataset, LayoutError, Sample, find_datasets
+from hemseg.data.splits import split_samples
 
 
 def segmentation_records(
@@ -60,4 +63,46 @@ def classification_records(
                 "dataset": dataset.name,
             }
         )
+    return records
+
+
+def split_segmentation_records(
+    data_root: str | Path,
+    datasets: Sequence[str],
+    rbc_diameter_px: Mapping[str, float],
+    side: Literal["train", "val", "all"],
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    repeat: Mapping[str, int] | None = None,
+    require: str | None = None,
+) -> list[dict]:
+    """Segmentation records of several datasets of ``data_root``, one side of the split.
+
+    Args:
+        data_root: folder holding the dataset folders.
+        datasets: names of the datasets to use.
+        rbc_diameter_px: red-cell diameter (px) of each dataset, for scale normalisation.
+        side: "train", "val" (see :func:`hemseg.data.split_samples`) or "all".
+        val_fraction: validation share of the split.
+        seed: seed of the split.
+        repeat: how many times to list each record of a dataset (e.g. large fields that yield
+            several training patches); 1 by default.
+        require: keep only images that have this structure's mask.
+
+    Raises:
+        LayoutError: a dataset is missing from ``data_root`` or malformed.
+        KeyError: a dataset has no ``rbc_diameter_px`` entry.
+
+    """
+    found = {d.name: d for d in find_datasets(data_root)}
+    records = []
+    for name in datasets:
+        if name not in found:
+            raise LayoutError(f"{Path(data_root) / name}: no such dataset (found {sorted(found)})")
+        dataset = found[name]
+        train, val = split_samples(dataset.samples, val_fraction=val_fraction, seed=seed)
+        samples = {"train": train, "val": val, "all": list(dataset.samples)}[side]
+        if require is not None:
+            samples = [s for s in samples if require in s.masks]
+        records += segmentation_records(dataset, samples, rbc_diameter_px[name]) * (repeat or {}).get(name, 1)
     return records

@@ -66,7 +66,7 @@ def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]
             mode=["bilinear" if m != "nearest" else m for m in modes],
             padding_mode="reflection",
         ),
-        RandZoomd(keys, prob=0.5, min_zoom=0.85, max_zoom=1.15, mode=modes, padding_mode="edge"),
+        RandZoomd(keys, prob=0.5, min_zoom=0.8, max_zoom=1.25, mode=modes, padding_mode="edge"),
     ]
 
 

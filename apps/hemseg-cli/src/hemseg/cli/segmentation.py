@@ -1,0 +1,133 @@
+"""Segmenting images with the segmentation bundle and scoring the masks against references."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MaskRules:
+    """Post-processing of one structure's probability map, in units of the red-cell diameter ``d``.
+
+    Attributes:
+        threshold: probability at or above which a pixel is foreground.
+        closing_radius: closing disk radius, as a fraction of ``d``.
+        fill_holes: fill enclosed holes.
+        min_area: smallest kept component, as a fraction of one red cell's area (pi d^2 / 4).
+    """
+
+    threshold: float = 0.5
+    closing_radius: float = 0.0
+    fill_holes: bool = True
+    min_area: float = 0.0
+
+
+@dataclass
+class Segmentation:
+    """Masks of one image: structure -> (H, W) bool, and the network time in ms."""
+
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    network_ms: float = 0.0
+
+
+def postprocess(probabilities: np.ndarray, structures: Iterable[str], rules: Mapping[str, MaskRules], rbc_px: float):
+    """Turn (C, H, W) probabilities into clean masks per structure (see :class:`MaskRules`)."""
+    from hemseg.postproc import clean_mask
+
+    masks = {}
+    for channel, structure in enumerate(structures):
+        rule = rules.get(structure, MaskRules())
+        masks[structure] = clean_mask(
+            probabilities[channel],
+            threshold=rule.threshold,
+            closing_radius=round(rule.closing_radius * rbc_px),
+            fill_holes=rule.fill_holes,
+            min_area=round(rule.min_area * math.pi * rbc_px**2 / 4),
+        )
+    return masks
+
+
+def mask_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Dice, IoU, precision, recall and pixel accuracy of one binary mask (MONAI metrics).
+
+    Scores with no defined value (e.g. Dice when both masks are empty) are NaN.
+    """
+    import torch
+    from monai.metrics import ConfusionMatrixMetric, DiceMetric, MeanIoU
+
+    y_pred = torch.as_tensor(pred, dtype=torch.float32)[None, None]
+    y = torch.as_tensor(truth, dtype=torch.float32)[None, None]
+    dice = DiceMetric(include_background=True, ignore_empty=True)(y_pred, y)
+    iou = MeanIoU(include_background=True, ignore_empty=True)(y_pred, y)
+    confusion = ConfusionMatrixMetric(include_background=True, metric_name=("precision", "recall", "accuracy"))
+    confusion(y_pred, y)
+    precision, recall, accuracy = (float(t) for t in confusion.aggregate(reduction="none"))
+    return {
+        "dice": float(dice),
+        "iou": float(iou),
+        "precision": precision,
+        "recall": recall,
+        "accuracy": accuracy,
+    }
+
+
+def mean_ignoring_nan(values: list[float]) -> float | None:
+    """Mean of the values that are not NaN (None when there are none)."""
+    kept = [v for v in values if not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else None
+
+
+def segment_folder(
+    segmenter,
+    input_dir: str | Path,
+    output_dir: str | Path,
+    structures: Iterable[str],
+    mask_rules: Mapping[str, Mapping[str, object]],
+    rbc_diameter_px: float | None,
+) -> int:
+    """Write ``<output_dir>/<stem>_<structure>.png`` (0/255) for every image in ``input_dir``.
+
+    An image that cannot be read gets a one-line error on stderr and no output; the others are
+    still processed. Each mask is written to a temporary name and renamed.
+
+    Returns:
+        The number of images that failed.
+    """
+    import sys
+
+    from PIL import Image
+
+    from hemseg.data.layout import IMAGE_SUFFIXES
+    from hemseg.data.transforms import NormalizeRGBd, load_image_d
+
+    input_dir, output_dir = Path(input_dir), Path(output_dir)
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"{input_dir}: no such directory")
+    images = sorted(p for p in input_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise FileNotFoundError(f"{input_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    structures = list(structures)
+    rules = {name: MaskRules(**rule) for name, rule in mask_rules.items()}
+    load, normalize = load_image_d("image"), NormalizeRGBd("image")
+    failed = 0
+    for path in images:
+        try:
+            image = normalize(load({"image": str(path)}))["image"]
+        except Exception as err:
+            print(f"hemseg: error: {path}: cannot read image ({type(err.__cause__ or err).__name__})", file=sys.stderr)
+            failed += 1
+            continue
+        probabilities = segmenter.probabilities(image, rbc_diameter_px)
+        scale = rbc_diameter_px or segmenter.target_rbc_px
+        for structure, mask in postprocess(probabilities, structures, rules, scale).items():
+            target = output_dir / f"{path.stem}_{structure}.png"
+            tmp = target.with_name(f".{target.name}.tmp")
+            Image.fromarray(mask.astype(np.uint8) * 255).save(tmp, format="PNG")
+            tmp.replace(target)
+    return failed

@@ -1,0 +1,53 @@
+"""Losses that leave out structures a sample's dataset does not annotate."""
+
+from __future__ import annotations
+
+import torch
+from monai.losses import DiceCELoss
+from torch import nn
+
+#: Target value of a channel whose structure is not annotated for that sample.
+UNKNOWN = -1.0
+
+
+class MaskedDiceCELoss(nn.Module):
+    """BCE + Dice per structure (MONAI ``DiceCELoss`` with a sigmoid), skipping unannotated ones.
+
+    Each output channel is an independent structure (the white cell contains its nucleus), so the
+    loss is computed channel by channel with ``DiceCELoss(sigmoid=True)`` on the samples that annotate
+    that channel; a channel whose target is :data:`UNKNOWN` (-1) everywhere is left out. Channels
+    are weighted by how many samples annotate them. (``DiceCELoss`` on all channels at once would
+    apply a softmax cross-entropy across them, which is wrong for overlapping structures.)
+
+    Args:
+        kwargs: passed to ``DiceCELoss`` (``sigmoid=True`` and ``batch=True`` by default).
+
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__()
+        kwargs.setdefault("sigmoid", True)
+        kwargs.setdefault("batch", True)
+        self.loss = DiceCELoss(**kwargs)
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Return the loss for logits ``input`` and targets ``target`` of shape (B, C, H, W)."""
+        if input.shape != target.shape:
+            raise ValueError(f"input {tuple(input.shape)} and target {tuple(target.shape)} differ")
+        known = target.flatten(2).amin(dim=2) >= 0  # (B, C)
+        total = input.new_zeros(())
+        weight = 0
+        for channel in range(input.shape[1]):
+            rows = known[:, channel]
+            count = int(rows.sum())
+            if count:
+                part = self.loss(input[rows, channel : channel + 1], target[rows, channel : channel + 1])
+                total = total + count * part
+                weight += count
+        return total / weight if weight else input.sum() * 0.0
+
+
+def mark_unknown(label: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Set the channels of ``label`` (B, C, H, W) whose ``known`` flag (B, C) is 0 to :data:`UNKNOWN`."""
+    mask = known.to(torch.bool)[:, :, None, None]
+    return torch.where(mask, label, torch.full_like(label, UNKNOWN))

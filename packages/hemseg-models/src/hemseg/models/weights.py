@@ -1,0 +1,103 @@
+"""Saving and loading network weights: small (fp16) files, checked by SHA-256, never unpickled code."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class WeightsError(RuntimeError):
+    """A weight file is missing, altered (SHA-256 mismatch) or does not fit the network."""
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_weights(network: nn.Module, path: str | Path, half: bool = True) -> str:
+    """Save the network's state dict (floating tensors in fp16 when ``half``); return its SHA-256.
+
+    The file is written to a temporary name and renamed, so a reader never sees half a file.
+    """
+    path = Path(path)
+    state = {
+        k: (v.detach().to("cpu", torch.float16) if half and v.is_floating_point() else v.detach().cpu())
+        for k, v in network.state_dict().items()
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return file_sha256(path)
+
+
+def load_weights(network: nn.Module, path: str | Path, sha256: str | None = None) -> nn.Module:
+    """Load a state dict into ``network`` (cast to its dtype) with ``torch.load(weights_only=True)``.
+
+    Args:
+        network: the network to fill.
+        path: the weight file.
+        sha256: expected hex digest; a mismatch raises before anything is loaded.
+
+    Raises:
+        WeightsError: missing file, digest mismatch, or keys/shapes that do not fit.
+
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weight file")
+    if sha256 is not None and (actual := file_sha256(path)) != sha256.lower():
+        raise WeightsError(f"{path}: SHA-256 is {actual}, expected {sha256}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    reference = network.state_dict()
+    try:
+        state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()}
+        network.load_state_dict(state)
+    except (RuntimeError, KeyError) as err:
+        raise WeightsError(f"{path}: does not fit {type(network).__name__} ({err})") from None
+    return network
+
+
+def publish_weights(checkpoint: str | Path, bundle_root: str | Path) -> str:
+    """Ship a training checkpoint in a bundle: fp16 ``models/model.pt`` + its SHA-256 in metadata.json.
+
+    The checkpoint (a state dict, read with ``weights_only=True``) is cast to fp16 and written
+    atomically; ``configs/metadata.json`` gets the digest under ``hemseg.model_sha256``, which the
+    bundle's inference config checks on every load.
+
+    Returns:
+        The SHA-256 of the new ``models/model.pt``.
+    """
+    import json
+
+    bundle_root = Path(bundle_root)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    holder = nn.Module()
+    holder.state_dict = lambda: state  # save_weights only needs state_dict()
+    digest = save_weights(holder, bundle_root / "models" / "model.pt", half=True)
+    meta_path = bundle_root / "configs" / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.setdefault("hemseg", {})["model_sha256"] = digest
+    fd, tmp = tempfile.mkstemp(prefix=".metadata.json.", dir=meta_path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(meta, indent=4) + "\n")
+    os.replace(tmp, meta_path)
+    return digest

@@ -1,0 +1,74 @@
+"""The segmentation bundle runs through MONAI's ConfigWorkflow on real data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import torch
+from monai.bundle import ConfigWorkflow, verify_net_in_out
+
+from hemseg.models import file_sha256
+
+BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "hemseg_segmentation"
+
+
+def _copy_bundle(tmp_path: Path) -> Path:
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, root, ignore=shutil.ignore_patterns("runs", "eval"))
+    return root
+
+
+def test_network_input_output_matches_metadata():
+    verify_net_in_out(
+        net_id="network_def",
+        meta_file=str(BUNDLE / "configs" / "metadata.json"),
+        config_file=str(BUNDLE / "configs" / "inference.yaml"),
+        n=2,
+        any=32,
+        device="cpu",
+    )
+
+
+def test_shipped_weights_match_their_recorded_sha256():
+    meta = json.loads((BUNDLE / "configs" / "metadata.json").read_text())
+    model = BUNDLE / "models" / "model.pt"
+    if meta["hemseg"]["model_sha256"] is None:
+        pytest.skip("no trained weights shipped yet")
+    assert file_sha256(model) == meta["hemseg"]["model_sha256"]
+    assert model.stat().st_size < 25e6
+    state = torch.load(model, weights_only=True)
+    assert all(v.dtype in (torch.float16, torch.int64) for v in state.values())
+
+
+def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp_path):
+    root = _copy_bundle(tmp_path)
+    records = "$hemseg_data.split_segmentation_records(@data_root, @datasets, @rbc_diameter_px, '{}', 0.2, 0)[:{}]"
+    workflow = ConfigWorkflow(
+        config_file=str(root / "configs" / "train.yaml"),
+        meta_file=str(root / "configs" / "metadata.json"),
+        workflow_type="train",
+        bundle_root=str(root),
+        data_root=str(data_root),
+        datasets=["jtsc_wbc", "all_idb2"],
+        max_epochs=2,
+        val_interval=1,
+        batch_size=4,
+        num_workers=0,
+        **{"train#records": records.format("train", 16), "validate#records": records.format("val", 4)},
+    )
+    workflow.initialize()
+    workflow.run()
+    workflow.finalize()
+    checkpoint = root / "runs" / "checkpoints" / "model.pt"
+    state = torch.load(checkpoint, weights_only=True)
+    assert "encoder._conv_stem.weight" in state
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        metrics = {k for (k,) in db.execute("select distinct key from metrics")}
+        params = dict(db.execute("select key, value from params"))
+    assert {"train_loss", "val_mean_dice"} <= metrics
+    assert params["target_rbc_px"] == "48.0"
+    assert not (root / "models" / "model.pt").exists() or (BUNDLE / "models" / "model.pt").exists()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from hemseg.models.segmenter import Segmenter
+
+
+def _dark_pixels(windows: torch.Tensor) -> torch.Tensor:
+    """A stand-in network: logit +10 where the pixel is dark, -10 elsewhere (one channel)."""
+    return (windows.mean(dim=1, keepdim=True) < 0.5).float() * 20 - 10
+
+
+def test_probabilities_come_back_at_the_original_size_and_place():
+    image = np.ones((3, 300, 500), np.float32)
+    image[:, 100:200, 150:260] = 0.0  # a dark cell
+    segmenter = Segmenter(_dark_pixels, target_rbc_px=48, roi_size=64, overlap=0.25)
+    probabilities = segmenter.probabilities(image, rbc_diameter_px=96)  # zoomed by 0.5 inside
+    assert probabilities.shape == (1, 300, 500)
+    mask = probabilities[0] >= 0.5
+    assert abs(int(mask.sum()) - 100 * 110) < 0.05 * 100 * 110
+    assert mask[150, 200] and not mask[50, 50]
+    assert segmenter.last_network_ms > 0
+
+
+def test_small_crops_are_padded_to_the_window():
+    image = np.zeros((3, 40, 30), np.float32)
+    probabilities = Segmenter(_dark_pixels, target_rbc_px=48, roi_size=64).probabilities(image, None)
+    assert probabilities.shape == (1, 40, 30)
+    assert (probabilities > 0.99).all()

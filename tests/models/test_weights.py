@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hemseg.models import WeightsError, file_sha256, load_weights, save_weights, segmentation_network
+
+
+def test_fp16_round_trip_checks_sha256(tmp_path):
+    net = segmentation_network(out_channels=2, decoder_channels=(16, 16, 16, 16, 16)).eval()
+    path = tmp_path / "model.pt"
+    digest = save_weights(net, path)
+    assert digest == file_sha256(path)
+    assert all(v.dtype in (torch.float16, torch.int64) for v in torch.load(path, weights_only=True).values())
+    other = load_weights(segmentation_network(out_channels=2, decoder_channels=(16,) * 5).eval(), path, digest)
+    image = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(net(image), other(image), atol=2e-2)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_altered_missing_or_mismatched_files_are_refused(tmp_path):
+    net = segmentation_network(out_channels=2, decoder_channels=(16,) * 5)
+    path = tmp_path / "model.pt"
+    digest = save_weights(net, path)
+    with pytest.raises(WeightsError, match="SHA-256 is"):
+        load_weights(net, path, "0" * 64)
+    with pytest.raises(WeightsError, match="no such weight file"):
+        load_weights(net, tmp_path / "missing.pt")
+    with pytest.raises(WeightsError, match="does not fit"):
+        load_weights(segmentation_network(out_channels=3, decoder_channels=(16,) * 5), path, digest)
+
+
+def test_pickled_code_is_not_executed(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"x": Evil()}, path)
+    with pytest.raises(Exception, match="Weights only load failed"):
+        load_weights(segmentation_network(out_channels=2), path)
