@@ -71,4 +71,44 @@ def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp
         params = dict(db.execute("select key, value from params"))
     assert {"train_loss", "val_mean_dice"} <= metrics
     assert params["target_rbc_px"] == "48.0"
+    assert [p.name for p in (root / "runs" / "mlruns").rglob("model.pt")] == ["model.pt"]  # the model, logged
     assert not (root / "models" / "model.pt").exists() or (BUNDLE / "models" / "model.pt").exists()
+
+
+def _shipped() -> bool:
+    return json.loads((BUNDLE / "configs" / "metadata.json").read_text())["hemseg"]["model_sha256"] is not None
+
+
+@pytest.mark.skipif(not _shipped(), reason="no trained weights shipped yet")
+def test_inference_writes_masks_per_image_and_reports_bad_files(data_root, tmp_path, capfd):
+    import numpy as np
+    from PIL import Image
+
+    images = tmp_path / "images"
+    images.mkdir()
+    ids = ["001", "002", "003"]
+    for sample_id in ids:
+        shutil.copy(data_root / "jtsc_wbc" / "images" / f"{sample_id}.png", images)
+    (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    out = tmp_path / "out"
+    workflow = ConfigWorkflow(
+        config_file=str(BUNDLE / "configs" / "inference.yaml"),
+        meta_file=str(BUNDLE / "configs" / "metadata.json"),
+        workflow_type="infer",
+        bundle_root=str(BUNDLE),
+        input_dir=str(images),
+        output_dir=str(out),
+        rbc_diameter_px=48.0,
+    )
+    workflow.initialize()
+    with pytest.raises(RuntimeError) as info:
+        workflow.run()
+    assert "1 of 4 images could not be read" in f"{info.value} {info.value.__cause__}"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{i}_{s}.png" for i in ids for s in ("nucleus", "rbc", "wbc")
+    )
+    assert capfd.readouterr().err.count("broken.png: cannot read image") == 1
+    for sample_id in ids:
+        pred = np.asarray(Image.open(out / f"{sample_id}_wbc.png")) > 0
+        truth = np.asarray(Image.open(data_root / "jtsc_wbc" / "masks" / "wbc" / f"{sample_id}.png")) > 0
+        assert 2 * (pred & truth).sum() / (pred.sum() + truth.sum()) > 0.9

@@ -35,7 +35,7 @@ def segmentation(
         raise typer.Exit(2)
     try:
         result = evaluate_segmentation(dataset_dir, split=split, rbc_diameter_px=rbc_diameter_px, bundle=bundle)
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
         typer.echo(f"hemseg: error: {err}", err=True)
         raise typer.Exit(1) from None
     document = json.dumps(result, indent=2)

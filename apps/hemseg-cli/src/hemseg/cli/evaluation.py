@@ -33,7 +33,7 @@ def evaluate_segmentation(
 
     Raises:
         LayoutError: the folder is not a dataset.
-        KeyError: no red-cell diameter is known for the dataset.
+        ValueError: no red-cell diameter is known for the dataset.
     """
     from hemseg.data import read_dataset, split_samples
     from hemseg.data.transforms import NormalizeRGBd, load_image_d
@@ -44,7 +44,7 @@ def evaluate_segmentation(
     if rbc_diameter_px is None:
         table = parser["dataset_rbc_diameter_px"]
         if dataset.name not in table:
-            raise KeyError(f"{dataset.root}: no red-cell diameter known for {dataset.name!r}; pass --rbc-diameter-px")
+            raise ValueError(f"{dataset.root}: no red-cell diameter known for {dataset.name!r}; pass --rbc-diameter-px")
         rbc_diameter_px = float(table[dataset.name])
     segmenter = parser.get_parsed_content("segmenter")
     rules = {name: MaskRules(**rule) for name, rule in parser["mask_rules"].items()}

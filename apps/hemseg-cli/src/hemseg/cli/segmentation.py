@@ -93,10 +93,11 @@ def segment_folder(
     """Write ``<output_dir>/<stem>_<structure>.png`` (0/255) for every image in ``input_dir``.
 
     An image that cannot be read gets a one-line error on stderr and no output; the others are
-    still processed. Each mask is written to a temporary name and renamed.
+    still processed, then :class:`RuntimeError` reports how many failed (so the run exits non-zero).
+    Each mask is written to a temporary name and renamed.
 
     Returns:
-        The number of images that failed.
+        The number of images segmented.
     """
     import sys
 
@@ -130,4 +131,6 @@ def segment_folder(
             tmp = target.with_name(f".{target.name}.tmp")
             Image.fromarray(mask.astype(np.uint8) * 255).save(tmp, format="PNG")
             tmp.replace(target)
-    return failed
+    if failed:
+        raise RuntimeError(f"{input_dir}: {failed} of {len(images)} images could not be read")
+    return len(images)

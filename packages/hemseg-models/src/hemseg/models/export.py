@@ -1,0 +1,61 @@
+"""ONNX export of the networks and an ONNX Runtime stand-in for them (``pip install hemseg-models[onnx]``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def export_onnx(network: nn.Module, path: str | Path, roi_size: int = 192, opset: int = 17) -> Path:
+    """Export ``network`` (eval mode, fp32) to ONNX with a dynamic batch axis; written atomically.
+
+    Input ``image`` (B, 3, roi, roi) in [0, 1], output ``logits`` (B, C, roi, roi).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    network = network.float().eval()
+    example = torch.rand(1, 3, roi_size, roi_size)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.onnx.export(
+            network,
+            (example,),
+            tmp,
+            dynamo=False,
+            input_names=["image"],
+            output_names=["logits"],
+            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+            opset_version=opset,
+        )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class OnnxNetwork:
+    """Call an exported network through ONNX Runtime like a torch module: tensor in, tensor out.
+
+    Args:
+        path: the ``.onnx`` file.
+        threads: intra-op threads (None: ONNX Runtime's default).
+    """
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        array = np.ascontiguousarray(image.detach().cpu().numpy(), dtype=np.float32)
+        return torch.from_numpy(self.session.run(["logits"], {"image": array})[0])

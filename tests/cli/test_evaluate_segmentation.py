@@ -1,0 +1,41 @@
+"""``hemseg evaluate segmentation`` with the shipped weights on the validation split of real data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hemseg.cli.main import app
+
+BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "hemseg_segmentation"
+SHIPPED = json.loads((BUNDLE / "configs" / "metadata.json").read_text())["hemseg"]["model_sha256"] is not None
+
+# Figures of the shipped weights on the validation split (bundles/hemseg_segmentation/docs/README.md);
+# the test allows 0.005 below them.
+DOCUMENTED = {"all_idb2": {"wbc": 0.927, "nucleus": 0.904}, "jtsc_wbc": {"wbc": 0.968, "nucleus": 0.929}}
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no trained weights shipped yet")
+@pytest.mark.parametrize("dataset", ["all_idb2", "jtsc_wbc"])
+def test_shipped_weights_reproduce_documented_dice(data_root, tmp_path, dataset):
+    out = tmp_path / "result.json"
+    args = ["evaluate", "segmentation", str(data_root / dataset), "--split", "val", "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["dataset"] == dataset and report["images"] > 30
+    assert set(report["structures"]) == {"wbc", "nucleus"}
+    for structure, dice in DOCUMENTED[dataset].items():
+        assert report["structures"][structure]["dice"] >= dice - 0.005, (structure, report["structures"][structure])
+    assert report["ms_per_image"] > 0
+
+
+def test_bad_folder_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(app, ["evaluate", "segmentation", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"hemseg: error: {tmp_path / 'dataset.json'}: missing (every dataset folder needs a dataset.json)"
+    ]

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from hemseg.models import OnnxNetwork, Segmenter, export_onnx, segmentation_network
+
+
+def test_onnx_runtime_matches_torch(tmp_path):
+    torch.manual_seed(0)
+    net = segmentation_network(out_channels=3, decoder_channels=(32, 32, 16, 16, 8)).eval()
+    path = export_onnx(net, tmp_path / "seg.onnx", roi_size=64)
+    onnx_net = OnnxNetwork(path, threads=1)
+    windows = torch.rand(3, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(onnx_net(windows), net(windows), atol=1e-4)
+    image = np.random.default_rng(0).random((3, 100, 90), dtype=np.float32)
+    with torch.no_grad():
+        by_torch = Segmenter(net, target_rbc_px=48, roi_size=64).probabilities(image, 60)
+    by_onnx = Segmenter(onnx_net, target_rbc_px=48, roi_size=64).probabilities(image, 60)
+    assert np.abs(by_torch - by_onnx).max() < 1e-4
