@@ -22,6 +22,18 @@ def _copy_bundle(tmp_path: Path) -> Path:
     return root
 
 
+def _workflow(root: Path, config: str, workflow_type: str, **overrides) -> ConfigWorkflow:
+    workflow = ConfigWorkflow(
+        config_file=str(root / "configs" / config),
+        meta_file=str(root / "configs" / "metadata.json"),
+        workflow_type=workflow_type,
+        bundle_root=str(root),
+        **overrides,
+    )
+    workflow.initialize()
+    return workflow
+
+
 def test_network_input_output_matches_metadata():
     verify_net_in_out(
         net_id="network_def",
@@ -47,11 +59,10 @@ def test_shipped_weights_match_their_recorded_sha256():
 def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp_path):
     root = _copy_bundle(tmp_path)
     records = "$hemseg_data.split_segmentation_records(@data_root, @datasets, @rbc_diameter_px, '{}', 0.2, 0)[:{}]"
-    workflow = ConfigWorkflow(
-        config_file=str(root / "configs" / "train.yaml"),
-        meta_file=str(root / "configs" / "metadata.json"),
-        workflow_type="train",
-        bundle_root=str(root),
+    workflow = _workflow(
+        root,
+        "train.yaml",
+        "train",
         data_root=str(data_root),
         datasets=["jtsc_wbc", "all_idb2"],
         max_epochs=2,
@@ -60,7 +71,6 @@ def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp
         num_workers=0,
         **{"train#records": records.format("train", 16), "validate#records": records.format("val", 4)},
     )
-    workflow.initialize()
     workflow.run()
     workflow.finalize()
     checkpoint = root / "runs" / "checkpoints" / "model.pt"
@@ -91,16 +101,9 @@ def test_inference_writes_masks_per_image_and_reports_bad_files(data_root, tmp_p
         shutil.copy(data_root / "jtsc_wbc" / "images" / f"{sample_id}.png", images)
     (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     out = tmp_path / "out"
-    workflow = ConfigWorkflow(
-        config_file=str(BUNDLE / "configs" / "inference.yaml"),
-        meta_file=str(BUNDLE / "configs" / "metadata.json"),
-        workflow_type="infer",
-        bundle_root=str(BUNDLE),
-        input_dir=str(images),
-        output_dir=str(out),
-        rbc_diameter_px=48.0,
+    workflow = _workflow(
+        BUNDLE, "inference.yaml", "infer", input_dir=str(images), output_dir=str(out), rbc_diameter_px=48.0
     )
-    workflow.initialize()
     with pytest.raises(RuntimeError) as info:
         workflow.run()
     assert "1 of 4 images could not be read" in f"{info.value} {info.value.__cause__}"

@@ -26,7 +26,7 @@ def bundle_dir(name: str, override: Path | None = None) -> Path:
     return folder
 
 
-def inference_parser(folder: Path, **overrides: object):
+def inference_parser(folder: Path):
     """Parse a bundle's ``configs/inference.yaml`` with its ``metadata.json`` (``@_meta_#...``)."""
     from monai.bundle import ConfigParser
 
@@ -34,6 +34,4 @@ def inference_parser(folder: Path, **overrides: object):
     parser.read_meta(str(folder / "configs" / "metadata.json"))
     parser.read_config(str(folder / "configs" / "inference.yaml"))
     parser["bundle_root"] = str(folder)
-    for key, value in overrides.items():
-        parser[key] = value
     return parser

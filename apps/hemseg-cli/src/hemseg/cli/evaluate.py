@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
 from hemseg.cli.files import write_text_atomic
 
 evaluate_app = typer.Typer(help="Score the shipped models on a dataset in the hemseg layout.", no_args_is_help=True)
-
-Split = Literal["all", "train", "val"]
 
 
 @evaluate_app.command("segmentation")

@@ -5,17 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hemseg.cli.bundles import bundle_dir, inference_parser
-from hemseg.cli.segmentation import MaskRules, mask_metrics, mean_ignoring_nan, postprocess
+from hemseg.cli.segmentation import mask_metrics, mean_ignoring_nan, postprocess
 
 METRICS = ("dice", "iou", "precision", "recall", "accuracy")
-
-
-def _load_mask(path: Path):
-    import numpy as np
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return np.asarray(image.convert("L")) > 127
 
 
 def evaluate_segmentation(
@@ -35,8 +27,8 @@ def evaluate_segmentation(
         LayoutError: the folder is not a dataset.
         ValueError: no red-cell diameter is known for the dataset.
     """
-    from hemseg.data import read_dataset, split_samples
-    from hemseg.data.transforms import NormalizeRGBd, load_image_d
+    from hemseg.data import read_dataset, read_mask, split_samples
+    from hemseg.data.transforms import load_rgb
 
     dataset = read_dataset(dataset_dir)
     parser = inference_parser(bundle_dir("hemseg_segmentation", bundle))
@@ -47,24 +39,22 @@ def evaluate_segmentation(
             raise ValueError(f"{dataset.root}: no red-cell diameter known for {dataset.name!r}; pass --rbc-diameter-px")
         rbc_diameter_px = float(table[dataset.name])
     segmenter = parser.get_parsed_content("segmenter")
-    rules = {name: MaskRules(**rule) for name, rule in parser["mask_rules"].items()}
+    rules = parser["mask_rules"]
     samples = list(dataset.samples)
     if split != "all":
         train, val = split_samples(samples)
         samples = train if split == "train" else val
     scored = [s for s in dataset.structures if s in structures]
     samples = [s for s in samples if any(k in s.masks for k in scored)]
-    load, normalize = load_image_d("image"), NormalizeRGBd("image")
     scores = {s: {m: [] for m in METRICS} for s in scored}
     times = []
     for sample in samples:
-        image = normalize(load({"image": str(sample.image)}))["image"]
-        probabilities = segmenter.probabilities(image, rbc_diameter_px)
+        probabilities = segmenter.probabilities(load_rgb(sample.image), rbc_diameter_px)
         times.append(segmenter.last_network_ms)
         masks = postprocess(probabilities, structures, rules, rbc_diameter_px)
         for structure in scored:
             if structure in sample.masks:
-                for name, value in mask_metrics(masks[structure], _load_mask(sample.masks[structure])).items():
+                for name, value in mask_metrics(masks[structure], read_mask(sample.masks[structure])).items():
                     scores[structure][name].append(value)
     return {
         "dataset": dataset.name,

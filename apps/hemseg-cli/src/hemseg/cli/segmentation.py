@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,21 +27,19 @@ class MaskRules:
     min_area: float = 0.0
 
 
-@dataclass
-class Segmentation:
-    """Masks of one image: structure -> (H, W) bool, and the network time in ms."""
+def postprocess(
+    probabilities: np.ndarray, structures: Iterable[str], rules: Mapping[str, Mapping[str, object]], rbc_px: float
+) -> dict[str, np.ndarray]:
+    """Turn (C, H, W) probabilities into clean masks per structure.
 
-    masks: dict[str, np.ndarray] = field(default_factory=dict)
-    network_ms: float = 0.0
-
-
-def postprocess(probabilities: np.ndarray, structures: Iterable[str], rules: Mapping[str, MaskRules], rbc_px: float):
-    """Turn (C, H, W) probabilities into clean masks per structure (see :class:`MaskRules`)."""
+    ``rules`` maps a structure to the fields of :class:`MaskRules` (a bundle's ``mask_rules``);
+    ``rbc_px`` is the images' red-cell diameter, the unit of those rules.
+    """
     from hemseg.postproc import clean_mask
 
     masks = {}
     for channel, structure in enumerate(structures):
-        rule = rules.get(structure, MaskRules())
+        rule = MaskRules(**rules.get(structure, {}))
         masks[structure] = clean_mask(
             probabilities[channel],
             threshold=rule.threshold,
@@ -104,7 +102,7 @@ def segment_folder(
     from PIL import Image
 
     from hemseg.data.layout import IMAGE_SUFFIXES
-    from hemseg.data.transforms import NormalizeRGBd, load_image_d
+    from hemseg.data.transforms import load_rgb
 
     input_dir, output_dir = Path(input_dir), Path(output_dir)
     if not input_dir.is_dir():
@@ -114,19 +112,17 @@ def segment_folder(
         raise FileNotFoundError(f"{input_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
     output_dir.mkdir(parents=True, exist_ok=True)
     structures = list(structures)
-    rules = {name: MaskRules(**rule) for name, rule in mask_rules.items()}
-    load, normalize = load_image_d("image"), NormalizeRGBd("image")
     failed = 0
     for path in images:
         try:
-            image = normalize(load({"image": str(path)}))["image"]
+            image = load_rgb(path)
         except Exception as err:
             print(f"hemseg: error: {path}: cannot read image ({type(err.__cause__ or err).__name__})", file=sys.stderr)
             failed += 1
             continue
         probabilities = segmenter.probabilities(image, rbc_diameter_px)
         scale = rbc_diameter_px or segmenter.target_rbc_px
-        for structure, mask in postprocess(probabilities, structures, rules, scale).items():
+        for structure, mask in postprocess(probabilities, structures, mask_rules, scale).items():
             target = output_dir / f"{path.stem}_{structure}.png"
             tmp = target.with_name(f".{target.name}.tmp")
             Image.fromarray(mask.astype(np.uint8) * 255).save(tmp, format="PNG")

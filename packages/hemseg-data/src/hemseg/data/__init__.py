@@ -5,6 +5,7 @@ The names below need neither torch nor MONAI; the transforms live in :mod:`hemse
 
 from hemseg.data.classes import CELL_CLASSES, PARTIAL_LABELS, WHITE_CELL_CLASSES, candidate_classes, candidate_vector
 from hemseg.data.layout import STRUCTURES, Dataset, LayoutError, Sample, find_datasets, is_dataset, read_dataset
+from hemseg.data.masks import read_mask
 from hemseg.data.records import classification_records, segmentation_records, split_segmentation_records
 from hemseg.data.splits import group_score, is_validation, split_samples
 from hemseg.data.summary import measure_cell_sizes, summarize
@@ -29,6 +30,7 @@ __all__ = [
     "measure_cell_sizes",
     "read_boxes",
     "read_dataset",
+    "read_mask",
     "segmentation_records",
     "split_samples",
     "split_segmentation_records",

@@ -7,7 +7,7 @@ from statistics import median
 
 import numpy as np
 
-from hemseg.data.layout import Dataset, LayoutError
+from hemseg.data.layout import Dataset
 from hemseg.data.voc import read_boxes
 
 
@@ -69,7 +69,7 @@ def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 1
         LayoutError: a mask cannot be read.
 
     """
-    from PIL import Image
+    from hemseg.data.masks import read_mask
 
     sizes: dict[str, float] = {}
     for structure in dataset.structures:
@@ -77,13 +77,7 @@ def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 1
         step = max(1, len(samples) // max_images)
         diameters: list[float] = []
         for sample in samples[::step][:max_images]:
-            path = sample.masks[structure]
-            try:
-                with Image.open(path) as image:
-                    mask = np.asarray(image.convert("L")) > 127
-            except OSError as err:
-                raise LayoutError(f"{path}: cannot read mask ({err})") from None
-            diameters += _component_diameters(mask, min_area)
+            diameters += _component_diameters(read_mask(sample.masks[structure]), min_area)
         if diameters:
             sizes[structure] = round(median(diameters), 1)
     box_diameters: dict[str, list[float]] = {}

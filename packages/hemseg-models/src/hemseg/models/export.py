@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from hemseg.models.files import replacing
 
 
 def export_onnx(network: nn.Module, path: str | Path, roi_size: int = 192, opset: int = 17) -> Path:
@@ -16,28 +16,20 @@ def export_onnx(network: nn.Module, path: str | Path, roi_size: int = 192, opset
 
     Input ``image`` (B, 3, roi, roi) in [0, 1], output ``logits`` (B, C, roi, roi).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     network = network.float().eval()
     example = torch.rand(1, 3, roi_size, roi_size)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with replacing(path) as tmp:
         torch.onnx.export(
             network,
             (example,),
-            tmp,
+            str(tmp),
             dynamo=False,
             input_names=["image"],
             output_names=["logits"],
             dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
             opset_version=opset,
         )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 class OnnxNetwork:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from hemseg.models.files import replacing
 
 
 class WeightsError(RuntimeError):
@@ -29,21 +29,16 @@ def save_weights(network: nn.Module, path: str | Path, half: bool = True) -> str
 
     The file is written to a temporary name and renamed, so a reader never sees half a file.
     """
-    path = Path(path)
+    return _save_state(network.state_dict(), Path(path), half)
+
+
+def _save_state(state: dict[str, torch.Tensor], path: Path, half: bool) -> str:
     state = {
         k: (v.detach().to("cpu", torch.float16) if half and v.is_floating_point() else v.detach().cpu())
-        for k, v in network.state_dict().items()
+        for k, v in state.items()
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with replacing(path) as tmp:
         torch.save(state, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return file_sha256(path)
 
 
@@ -65,8 +60,6 @@ def load_weights(network: nn.Module, path: str | Path, sha256: str | None = None
     if sha256 is not None and (actual := file_sha256(path)) != sha256.lower():
         raise WeightsError(f"{path}: SHA-256 is {actual}, expected {sha256}")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
     reference = network.state_dict()
     try:
         state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()}
@@ -90,14 +83,10 @@ def publish_weights(checkpoint: str | Path, bundle_root: str | Path) -> str:
 
     bundle_root = Path(bundle_root)
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    holder = nn.Module()
-    holder.state_dict = lambda: state  # save_weights only needs state_dict()
-    digest = save_weights(holder, bundle_root / "models" / "model.pt", half=True)
+    digest = _save_state(state, bundle_root / "models" / "model.pt", half=True)
     meta_path = bundle_root / "configs" / "metadata.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta.setdefault("hemseg", {})["model_sha256"] = digest
-    fd, tmp = tempfile.mkstemp(prefix=".metadata.json.", dir=meta_path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(meta, indent=4) + "\n")
-    os.replace(tmp, meta_path)
+    with replacing(meta_path) as tmp:
+        tmp.write_text(json.dumps(meta, indent=4) + "\n", encoding="utf-8")
     return digest

@@ -2,7 +2,7 @@
 
 from hemseg.data.transforms.array import NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
 from hemseg.data.transforms.dictionary import NormalizeRGBd, RandHEDJitterd, ScaleToCellSized, StructureMasksd
-from hemseg.data.transforms.loading import load_image_d, readable_mode
+from hemseg.data.transforms.loading import load_image_d, load_rgb, readable_mode
 from hemseg.data.transforms.pipelines import (
     classification_train_transforms,
     classification_val_transforms,
@@ -22,6 +22,7 @@ __all__ = [
     "classification_train_transforms",
     "classification_val_transforms",
     "load_image_d",
+    "load_rgb",
     "readable_mode",
     "segmentation_train_transforms",
     "segmentation_val_transforms",

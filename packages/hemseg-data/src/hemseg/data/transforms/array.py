@@ -70,7 +70,7 @@ class StructureMasks(Transform):
             ValueError: a mask cannot be read or its size differs from ``spatial_shape``.
 
         """
-        from PIL import Image
+        from hemseg.data.masks import read_mask
 
         label = np.zeros((len(self.structures), *spatial_shape), dtype=np.float32)
         known = np.zeros(len(self.structures), dtype=np.float32)
@@ -78,11 +78,7 @@ class StructureMasks(Transform):
             path = masks.get(structure)
             if path is None:
                 continue
-            try:
-                with Image.open(path) as image:
-                    mask = np.asarray(image.convert("L")) > 127
-            except OSError as err:
-                raise ValueError(f"{path}: cannot read mask ({err})") from None
+            mask = read_mask(path)
             if mask.shape != tuple(spatial_shape):
                 raise ValueError(f"{path}: mask is {mask.shape}, image is {tuple(spatial_shape)}")
             label[channel] = mask

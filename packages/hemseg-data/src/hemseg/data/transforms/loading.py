@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
+import torch
 from monai.config import KeysCollection
 from monai.data import PILReader
-from monai.transforms import LoadImaged
+from monai.transforms import Compose, LoadImaged
+
+from hemseg.data.transforms.dictionary import NormalizeRGBd
 
 _TO_RGB_MODES = {"P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX", "RGBa"}
 
@@ -26,3 +32,13 @@ def load_image_d(keys: KeysCollection = "image") -> LoadImaged:
     """
     reader = PILReader(converter=readable_mode, reverse_indexing=False)
     return LoadImaged(keys, reader=reader, dtype=None, image_only=True, ensure_channel_first=True)
+
+
+@cache
+def _rgb_pipeline() -> Compose:
+    return Compose([load_image_d("image"), NormalizeRGBd("image")])
+
+
+def load_rgb(path: str | Path) -> torch.Tensor:
+    """Read an image file as float32 RGB in [0, 1], shape (3, H, W) (gray, RGBA, 16-bit converted)."""
+    return _rgb_pipeline()({"image": str(path)})["image"]
