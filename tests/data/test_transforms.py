@@ -6,7 +6,7 @@ import torch
 from monai.data import DataLoader, Dataset
 from PIL import Image
 
-from hemseg.data import classification_records, segmentation_records
+from hemseg.data import class_balanced_weights, classification_records, segmentation_records
 from hemseg.data.transforms import (
     NormalizeRGB,
     RandHEDJitter,
@@ -96,15 +96,37 @@ def test_segmentation_validation_keeps_whole_images_at_cell_scale(datasets):
     assert abs(float(item["label"][0].mean()) - original.mean()) < 0.01
 
 
-def test_classification_batch_with_partial_labels(datasets):
+def test_classification_batch_of_patches_with_partial_labels(datasets):
     records = classification_records(datasets["pbc"], datasets["pbc"].samples[:3], RBC_PX["pbc"])
     records += classification_records(datasets["all_idb2"], datasets["all_idb2"].samples[-3:], RBC_PX["all_idb2"])
-    batch = next(iter(DataLoader(Dataset(records, classification_train_transforms(patch_size=96)), batch_size=6)))
-    assert batch["image"].shape == (6, 3, 96, 96)
+    rng = np.random.default_rng(0)
+    for record in records:  # patches as hemseg.cli.cells.patch_records stores them
+        record["image"] = rng.integers(0, 256, (3, 96, 96), dtype=np.uint8)
+        record["mask"] = np.zeros((1, 96, 96), np.uint8)
+        record["mask"][0, 30:66, 30:66] = 255
+    batch = next(iter(DataLoader(Dataset(records, classification_train_transforms()), batch_size=6)))
+    assert batch["image"].shape == (6, 4, 96, 96)
     assert float(batch["image"].min()) >= 0.0 and float(batch["image"].max()) <= 1.0
+    assert set(torch.unique(batch["image"][:, 3]).tolist()) <= {0.0, 1.0}  # the mask stays binary
     assert batch["target"].sum(dim=1).tolist() == [1, 1, 1, 6, 6, 6]  # non_blast allows 6 classes
-    item = classification_val_transforms(patch_size=96)(records[0])
-    assert item["image"].shape == (3, 96, 96)
+    item = classification_val_transforms()(records[0])
+    assert item["image"].shape == (4, 96, 96)
+    assert torch.allclose(item["image"][:3], torch.as_tensor(records[0]["image"] / 255.0, dtype=torch.float32))
+    assert float(item["image"][3].sum()) == 36 * 36
+
+
+def test_class_balanced_weights_give_each_set_its_share_split_by_label():
+    records = [
+        {"dataset": "a", "label": "x"},
+        {"dataset": "a", "label": "x"},
+        {"dataset": "a", "label": "x"},
+        {"dataset": "a", "label": "y"},
+        {"dataset": "b", "label": "z"},
+    ]
+    weights = class_balanced_weights(records, {"a": 0.6, "b": 0.4})
+    assert weights == pytest.approx([0.1, 0.1, 0.1, 0.3, 0.4])
+    with pytest.raises(KeyError):
+        class_balanced_weights(records, {"a": 1.0})
 
 
 @pytest.mark.parametrize(
@@ -118,7 +140,7 @@ def test_unusual_image_files_load_as_rgb(tmp_path, mode, dtype, channels):
     image = image.convert(mode) if mode == "P" else image
     assert image.mode == mode
     image.save(tmp_path / "odd.png")
-    record = {"image": str(tmp_path / "odd.png"), "target": np.zeros(9, np.float32), "rbc_diameter_px": None}
-    item = classification_val_transforms(target_rbc_px=48, patch_size=32)(record)
-    assert item["image"].shape == (3, 32, 32)
+    record = {"image": str(tmp_path / "odd.png"), "label": {"wbc": None}, "rbc_diameter_px": None}
+    item = segmentation_val_transforms(structures=("wbc",))(record)
+    assert item["image"].shape == (3, 20, 30)
     assert abs(float(item["image"].mean()) - 0.5) < 0.01

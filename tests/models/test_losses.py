@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import pytest
 import torch
 from monai.losses import DiceCELoss
 
-from hemseg.models import UNKNOWN, MaskedDiceCELoss, known_structures_output, mark_unknown
+from hemseg.models import (
+    UNKNOWN,
+    MaskedDiceCELoss,
+    PartialLabelCELoss,
+    known_structures_output,
+    mark_unknown,
+    partial_label_output,
+)
 
 
 def test_unknown_channels_do_not_change_the_loss_or_get_gradients():
@@ -33,3 +41,37 @@ def test_metric_output_empties_unknown_channels():
     (p,), (y,) = known_structures_output([{"pred": pred, "label": label}])
     assert p[1].sum() == 0 and y[1].sum() == 0
     assert p[0].sum() == 16 and p[2].sum() == 16 and y[2].sum() == 0
+
+
+def test_partial_label_loss_is_cross_entropy_for_one_class_and_set_likelihood_otherwise():
+    logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    one = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    expected = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 2]))
+    assert torch.allclose(PartialLabelCELoss()(logits, one), expected)
+    allowed = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    p = torch.softmax(logits, dim=1)
+    expected = -torch.log(p[:, 0] + p[:, 1]).mean()
+    assert torch.allclose(PartialLabelCELoss()(logits, allowed), expected)
+    everything = torch.ones(2, 3)
+    assert float(PartialLabelCELoss()(logits, everything)) < 1e-6  # a label allowing all classes teaches nothing
+
+
+def test_partial_label_loss_rejects_empty_targets_and_smooths():
+    logits = torch.zeros(1, 4)
+    with pytest.raises(ValueError, match="at least one class"):
+        PartialLabelCELoss()(logits, torch.zeros(1, 4))
+    target = torch.tensor([[1.0, 0.0, 0.0, 0.0]])
+    smoothed = PartialLabelCELoss(label_smoothing=0.1)(logits, target)
+    assert torch.allclose(smoothed, torch.log(torch.tensor(4.0)))  # uniform logits: every term is log 4
+
+
+def test_partial_label_output_counts_any_allowed_class_as_right():
+    output = [
+        {"pred": torch.tensor([0.1, 2.0, 0.0]), "label": torch.tensor([1.0, 1.0, 0.0])},  # allowed: right
+        {"pred": torch.tensor([0.1, 0.0, 2.0]), "label": torch.tensor([1.0, 1.0, 0.0])},  # not allowed
+        {"pred": torch.tensor([3.0, 0.0, 0.0]), "label": torch.tensor([1.0, 0.0, 0.0])},
+    ]
+    logits, reference = partial_label_output(output)
+    assert logits.shape == (3, 3)
+    assert reference.tolist() == [1, 0, 0]
+    assert (logits.argmax(dim=1) == reference).tolist() == [True, False, True]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,38 +13,78 @@ from hemseg.cli.files import write_text_atomic
 
 evaluate_app = typer.Typer(help="Score the shipped models on a dataset in the hemseg layout.", no_args_is_help=True)
 
+DatasetDir = Annotated[Path, typer.Argument(help="A dataset folder in the hemseg layout.")]
+JsonPath = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here ('-': stdout).")]
+Split = Annotated[str, typer.Option(help="Images to score: all, or one side of the 80/20 split.")]
+RbcDiameter = Annotated[
+    float | None, typer.Option(help="Red-cell diameter in the images (px); default: the bundle's table.")
+]
+
+
+def _evaluate(
+    evaluate: Callable[..., dict], dataset_dir: Path, split: str, rbc_diameter_px: float | None, bundle: Path | None
+) -> dict:
+    if split not in ("all", "train", "val"):
+        typer.echo(f"hemseg: error: --split must be all, train or val, not {split!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        return evaluate(dataset_dir, split=split, rbc_diameter_px=rbc_diameter_px, bundle=bundle)
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
+        typer.echo(f"hemseg: error: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _report(result: dict, lines: list[str], json_path: Path | None) -> None:
+    document = json.dumps(result, indent=2)
+    if json_path == Path("-"):
+        typer.echo(document)
+        return
+    typer.echo("\n".join(lines))
+    if json_path is not None:
+        write_text_atomic(json_path, document + "\n")
+
 
 @evaluate_app.command("segmentation")
 def segmentation(
-    dataset_dir: Annotated[Path, typer.Argument(help="A dataset folder in the hemseg layout.")],
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="Write the results as JSON here ('-': stdout).")
-    ] = None,
-    split: Annotated[str, typer.Option(help="Images to score: all, or one side of the 80/20 split.")] = "all",
-    rbc_diameter_px: Annotated[
-        float | None, typer.Option(help="Red-cell diameter in the images (px); default: the bundle's table.")
-    ] = None,
+    dataset_dir: DatasetDir,
+    json_path: JsonPath = None,
+    split: Split = "all",
+    rbc_diameter_px: RbcDiameter = None,
     bundle: Annotated[Path | None, typer.Option(help="Segmentation bundle folder (default: the shipped one).")] = None,
 ) -> None:
     """Dice, IoU, precision, recall and pixel accuracy of the predicted masks, per annotated structure."""
     from hemseg.cli.evaluation import evaluate_segmentation
 
-    if split not in ("all", "train", "val"):
-        typer.echo(f"hemseg: error: --split must be all, train or val, not {split!r}", err=True)
-        raise typer.Exit(2)
-    try:
-        result = evaluate_segmentation(dataset_dir, split=split, rbc_diameter_px=rbc_diameter_px, bundle=bundle)
-    except (OSError, ValueError, KeyError, RuntimeError) as err:
-        typer.echo(f"hemseg: error: {err}", err=True)
-        raise typer.Exit(1) from None
-    document = json.dumps(result, indent=2)
-    if json_path == Path("-"):
-        typer.echo(document)
-        return
+    result = _evaluate(evaluate_segmentation, dataset_dir, split, rbc_diameter_px, bundle)
     lines = [f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.1f} ms/image"]
     for structure, scores in result["structures"].items():
         cells = "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in scores.items() if k != "images")
         lines.append(f"  {structure:<8} {cells}  ({scores['images']} images)")
-    typer.echo("\n".join(lines))
-    if json_path is not None:
-        write_text_atomic(json_path, document + "\n")
+    _report(result, lines, json_path)
+
+
+@evaluate_app.command("classification")
+def classification(
+    dataset_dir: DatasetDir,
+    json_path: JsonPath = None,
+    split: Split = "all",
+    rbc_diameter_px: RbcDiameter = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Classification bundle folder (default: the shipped one).")
+    ] = None,
+) -> None:
+    """Accuracy, per-class precision/recall/F1, confusion and calibration of the central cell's class."""
+    from hemseg.cli.evaluation import evaluate_classification
+
+    result = _evaluate(evaluate_classification, dataset_dir, split, rbc_diameter_px, bundle)
+    lines = [
+        f"{result['dataset']}: {result['images']} images ({split}), {result['skipped']} skipped, "
+        f"{result['ms_per_image']:.1f} ms/image",
+        f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}",
+    ]
+    for label, scores in result["per_class"].items():
+        lines.append(
+            f"  {label:<21} precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  "
+            f"F1 {scores['f1']:.4f}  ({scores['support']})"
+        )
+    _report(result, lines, json_path)

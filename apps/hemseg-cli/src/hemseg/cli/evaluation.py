@@ -67,3 +67,62 @@ def evaluate_segmentation(
         },
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }
+
+
+def evaluate_classification(
+    dataset_dir: str | Path,
+    split: str = "all",
+    rbc_diameter_px: float | None = None,
+    bundle: Path | None = None,
+) -> dict:
+    """Classify the central cell of every single-label crop of a dataset (or one side of its split).
+
+    Each image goes through the steps ``hemseg diagnose`` uses: segmentation, the white cell
+    nearest the centre, its patch, the classifier. Images with several labels (or none) are
+    skipped and counted; labels that are not cell classes (ALL-IDB1's image-level ``all``) too.
+    Scores are those of :func:`hemseg.cli.classification.classification_scores`;
+    ``ms_per_image`` is the mean time of segmentation plus classification networks, ``not_found``
+    the images where no white cell was segmented (classified on a centred patch).
+
+    Raises:
+        LayoutError: the folder is not a dataset.
+        ValueError: no red-cell diameter is known for the dataset.
+    """
+    from hemseg.cli.classification import classification_scores
+    from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset, split_samples
+    from hemseg.data.transforms import load_rgb
+
+    dataset = read_dataset(dataset_dir)
+    parser = inference_parser(bundle_dir("hemseg_classification", bundle))
+    if rbc_diameter_px is None:
+        table = parser["dataset_rbc_diameter_px"]
+        if dataset.name not in table:
+            raise ValueError(f"{dataset.root}: no red-cell diameter known for {dataset.name!r}; pass --rbc-diameter-px")
+        rbc_diameter_px = float(table[dataset.name])
+    patcher = parser.get_parsed_content("patcher")
+    classifier = parser.get_parsed_content("classifier")
+    samples = list(dataset.samples)
+    if split != "all":
+        train, val = split_samples(samples)
+        samples = train if split == "train" else val
+    known = set(CELL_CLASSES) | set(PARTIAL_LABELS)
+    kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
+    labels, predicted, confidence, times, not_found = [], [], [], [], 0
+    for sample in kept:
+        patch, found = patcher.central_patch(load_rgb(sample.image), rbc_diameter_px)
+        probabilities = classifier.probabilities(patch[None])[0]
+        times.append(patcher.last_ms + classifier.last_network_ms)
+        not_found += not found
+        labels.append(sample.labels[0])
+        predicted.append(classifier.classes[int(probabilities.argmax())])
+        confidence.append(float(probabilities.max()))
+    return {
+        "dataset": dataset.name,
+        "images": len(kept),
+        "skipped": len(samples) - len(kept),
+        "split": split,
+        "rbc_diameter_px": rbc_diameter_px,
+        **classification_scores(labels, predicted, confidence),
+        "not_found": not_found,
+        "ms_per_image": sum(times) / len(times) if times else 0.0,
+    }

@@ -6,7 +6,12 @@ The names below need neither torch nor MONAI; the transforms live in :mod:`hemse
 from hemseg.data.classes import CELL_CLASSES, PARTIAL_LABELS, WHITE_CELL_CLASSES, candidate_classes, candidate_vector
 from hemseg.data.layout import STRUCTURES, Dataset, LayoutError, Sample, find_datasets, is_dataset, read_dataset
 from hemseg.data.masks import read_mask
-from hemseg.data.records import classification_records, segmentation_records, split_segmentation_records
+from hemseg.data.records import (
+    class_balanced_weights,
+    classification_records,
+    segmentation_records,
+    split_segmentation_records,
+)
 from hemseg.data.splits import group_score, is_validation, split_samples
 from hemseg.data.summary import measure_cell_sizes, summarize
 from hemseg.data.voc import Box, read_boxes
@@ -22,6 +27,7 @@ __all__ = [
     "Sample",
     "candidate_classes",
     "candidate_vector",
+    "class_balanced_weights",
     "classification_records",
     "find_datasets",
     "group_score",

@@ -106,3 +106,23 @@ def split_segmentation_records(
             samples = [s for s in samples if require in s.masks]
         records += segmentation_records(dataset, samples, rbc_diameter_px[name]) * (repeat or {}).get(name, 1)
     return records
+
+
+def class_balanced_weights(records: Sequence[Mapping], dataset_share: Mapping[str, float]) -> list[float]:
+    """Sampling weight of each classification record (for a ``WeightedRandomSampler``).
+
+    Each dataset gets its ``dataset_share`` of the draws, split equally between the labels it
+    has, so rare classes (one basophil in bccd) and small sets (all_idb2) are seen as often as
+    they are meant to be.
+
+    Raises:
+        KeyError: a record's dataset has no share.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    labels: dict[str, set[str]] = {}
+    for record in records:
+        counts[record["dataset"], record["label"]] = counts.get((record["dataset"], record["label"]), 0) + 1
+        labels.setdefault(record["dataset"], set()).add(record["label"])
+    return [
+        dataset_share[r["dataset"]] / (len(labels[r["dataset"]]) * counts[r["dataset"], r["label"]]) for r in records
+    ]

@@ -1,23 +1,34 @@
-"""hemseg.models: networks, losses, engine glue and weight files for smear segmentation."""
+"""hemseg.models: networks, losses, engine glue and weight files for smear segmentation and cell classification."""
 
-from hemseg.models.engines import known_structures_output, prepare_segmentation_batch
+from hemseg.models.classifier import Classifier
+from hemseg.models.engines import (
+    known_structures_output,
+    partial_label_output,
+    prepare_classification_batch,
+    prepare_segmentation_batch,
+)
 from hemseg.models.export import OnnxNetwork, export_onnx
-from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, mark_unknown
-from hemseg.models.networks import segmentation_network
+from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, mark_unknown
+from hemseg.models.networks import classification_network, segmentation_network
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
 __all__ = [
     "UNKNOWN",
+    "Classifier",
     "MaskedDiceCELoss",
     "OnnxNetwork",
+    "PartialLabelCELoss",
     "Segmenter",
     "WeightsError",
+    "classification_network",
     "export_onnx",
     "file_sha256",
     "known_structures_output",
     "load_weights",
     "mark_unknown",
+    "partial_label_output",
+    "prepare_classification_batch",
     "prepare_segmentation_batch",
     "publish_weights",
     "save_weights",

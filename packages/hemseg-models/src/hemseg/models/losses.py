@@ -51,3 +51,37 @@ def mark_unknown(label: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Set the channels of ``label`` (B, C, H, W) whose ``known`` flag (B, C) is 0 to :data:`UNKNOWN`."""
     mask = known.to(torch.bool)[:, :, None, None]
     return torch.where(mask, label, torch.full_like(label, UNKNOWN))
+
+
+class PartialLabelCELoss(nn.Module):
+    """Cross-entropy for labels that name a set of possible classes.
+
+    The target is a (B, K) 0/1 vector of allowed classes (:func:`hemseg.data.candidate_vector`); the
+    loss is ``-log`` of the softmax probability summed over the allowed classes. With one allowed
+    class this is the ordinary cross-entropy; an ALL-IDB2 ``non_blast`` cell is satisfied by any of
+    the six non-blast white-cell classes, without inventing a class for it.
+
+    Args:
+        label_smoothing: share of the target mass spread over all classes (as in
+            ``torch.nn.CrossEntropyLoss``), applied to the allowed-set likelihood.
+
+    """
+
+    def __init__(self, label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Return the mean loss for logits ``input`` (B, K) and allowed-class vectors ``target`` (B, K)."""
+        if input.shape != target.shape:
+            raise ValueError(f"input {tuple(input.shape)} and target {tuple(target.shape)} differ")
+        if bool((target.sum(dim=1) <= 0).any()):
+            raise ValueError("every target must allow at least one class")
+        log_p = torch.log_softmax(input.float(), dim=1)
+        allowed = torch.logsumexp(log_p.masked_fill(target <= 0, float("-inf")), dim=1)
+        loss = -allowed
+        if self.label_smoothing:
+            loss = (1 - self.label_smoothing) * loss - self.label_smoothing * log_p.mean(dim=1)
+        return loss.mean()

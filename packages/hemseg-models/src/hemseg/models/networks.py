@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monai.networks.nets import FlexibleUNet
+from monai.networks.nets import EfficientNetBN, FlexibleUNet
 from torch import nn
 
 
@@ -35,7 +35,33 @@ def segmentation_network(
         spatial_dims=2,
         is_pad=True,
     )
+    return _set_bn_momentum(network, bn_momentum)
+
+
+def classification_network(
+    num_classes: int = 9,
+    in_channels: int = 4,
+    model_name: str = "efficientnet-b0",
+    bn_momentum: float = 0.1,
+) -> EfficientNetBN:
+    """Build the cell classifier: MONAI ``EfficientNetBN``, randomly initialised, one logit per class.
+
+    The input is a cell patch: RGB plus the cell's mask (see :func:`hemseg.postproc.cell_patch`),
+    values in [0, 1]. ``bn_momentum`` as in :func:`segmentation_network`.
+    """
+    network = EfficientNetBN(
+        model_name,
+        pretrained=False,
+        spatial_dims=2,
+        in_channels=in_channels,
+        num_classes=num_classes,
+        norm=("batch", {"eps": 1e-3, "momentum": bn_momentum}),
+    )
+    return _set_bn_momentum(network, bn_momentum)
+
+
+def _set_bn_momentum(network: nn.Module, momentum: float) -> nn.Module:
     for module in network.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            module.momentum = bn_momentum
+            module.momentum = momentum
     return network

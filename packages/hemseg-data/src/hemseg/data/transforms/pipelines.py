@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 from monai.transforms import (
     Compose,
+    ConcatItemsd,
     EnsureTyped,
     GaussianSmoothd,
     MedianSmoothd,
@@ -27,7 +28,6 @@ from monai.transforms import (
     RandScaleIntensityd,
     RandShiftIntensityd,
     RandZoomd,
-    ResizeWithPadOrCropd,
     ScaleIntensityRanged,
     SpatialPadd,
     Transform,
@@ -70,12 +70,12 @@ def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]
     ]
 
 
-def _colour_augment() -> list[Transform]:
+def _colour_augment(strength: float = 1.0) -> list[Transform]:
     return [
-        RandHEDJitterd("image", scale=0.05, shift=0.03, prob=0.5),
-        RandScaleIntensityd("image", factors=0.1, channel_wise=True, prob=0.5),
-        RandShiftIntensityd("image", offsets=0.05, channel_wise=True, prob=0.5),
-        RandAdjustContrastd("image", gamma=(0.75, 1.35), prob=0.3),
+        RandHEDJitterd("image", scale=0.05 * strength, shift=0.03 * strength, prob=0.5),
+        RandScaleIntensityd("image", factors=0.1 * strength, channel_wise=True, prob=0.5),
+        RandShiftIntensityd("image", offsets=0.05 * strength, channel_wise=True, prob=0.5),
+        RandAdjustContrastd("image", gamma=(0.75**strength, 1.35**strength), prob=0.3),
         RandGaussianSmoothd("image", sigma_x=(0.25, 1.0), sigma_y=(0.25, 1.0), prob=0.2),
         ScaleIntensityRanged("image", a_min=0.0, a_max=1.0, b_min=0.0, b_max=1.0, clip=True),
     ]
@@ -134,47 +134,39 @@ def segmentation_val_transforms(
     )
 
 
-def _classification_start(
-    target_rbc_px: float, patch_size: int, denoise: Denoise, sigma: float, radius: int
-) -> list[Transform]:
+def _patch_start() -> list[Transform]:
     return [
-        load_image_d("image"),
-        NormalizeRGBd("image"),
-        *_denoise(denoise, sigma, radius),
-        ScaleToCellSized("image", target_px=target_rbc_px),
-        ResizeWithPadOrCropd("image", spatial_size=(patch_size, patch_size), mode=PAD_MODE),
+        EnsureTyped(["image", "mask"], dtype=torch.float32, track_meta=False),
+        ScaleIntensityRanged(["image", "mask"], a_min=0.0, a_max=255.0, b_min=0.0, b_max=1.0, clip=True),
     ]
 
 
-def classification_train_transforms(
-    target_rbc_px: float = 48.0,
-    patch_size: int = 96,
-    denoise: Denoise = "none",
-    sigma: float = 1.0,
-    radius: int = 1,
-) -> Compose:
-    """Training pipeline for centred single-cell crops: ``image`` (3, P, P) and ``target`` (classes,)."""
+def classification_train_transforms(colour_strength: float = 2.0) -> Compose:
+    """Training pipeline for cell patches (records of :mod:`hemseg.cli`'s patch cache).
+
+    Input: ``image`` (3, P, P) and ``mask`` (1, P, P) uint8 (from :func:`hemseg.postproc.cell_patch`),
+    ``target`` (classes,). Output: ``image`` (4, P, P) in [0, 1] (RGB + cell mask) and ``target``,
+    after rotation, flips, zoom and colour augmentation ``colour_strength`` times the segmentation one
+    (the classifier's training sets differ more in colour than in shape).
+    """
+    keys = ["image", "mask"]
     return Compose(
         [
-            *_classification_start(target_rbc_px, patch_size, denoise, sigma, radius),
-            *_spatial_augment(["image"], ("area",)),
-            *_colour_augment(),
+            *_patch_start(),
+            *_spatial_augment(keys, ("area", "nearest")),
+            *_colour_augment(colour_strength),
+            ConcatItemsd(keys, "image"),
             EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
         ]
     )
 
 
-def classification_val_transforms(
-    target_rbc_px: float = 48.0,
-    patch_size: int = 96,
-    denoise: Denoise = "none",
-    sigma: float = 1.0,
-    radius: int = 1,
-) -> Compose:
-    """Validation pipeline for centred single-cell crops, no augmentation."""
+def classification_val_transforms() -> Compose:
+    """Validation pipeline for cell patches: ``image`` (4, P, P) in [0, 1], no augmentation."""
     return Compose(
         [
-            *_classification_start(target_rbc_px, patch_size, denoise, sigma, radius),
+            *_patch_start(),
+            ConcatItemsd(["image", "mask"], "image"),
             EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
         ]
     )

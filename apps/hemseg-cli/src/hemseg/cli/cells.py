@@ -1,0 +1,182 @@
+"""White cells found by the segmentation bundle, cut into classifier patches.
+
+The same steps serve training (the classification bundle's patch cache), ``hemseg evaluate
+classification`` and ``hemseg diagnose``: segment, post-process with the bundle's mask rules, split
+touching cells, cut one fixed-scale patch per cell (:func:`hemseg.postproc.cell_patch`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hemseg.cli.segmentation import postprocess
+
+#: Touching white cells are split where their centres lie at least this many red-cell diameters apart.
+SPLIT_DISTANCE = 0.6
+
+
+@dataclass
+class CellPatcher:
+    """Segment white cells and cut patches for the classifier.
+
+    Attributes:
+        segmenter: a :class:`hemseg.models.Segmenter`.
+        structures: the segmentation network's output structures, in channel order.
+        mask_rules: the segmentation bundle's ``mask_rules``.
+        target_rbc_px: red-cell diameter in the patches.
+        patch_size: side of the patches.
+        segmentation_sha256: SHA-256 of the segmentation weights (names cached patches).
+    """
+
+    segmenter: object
+    structures: Sequence[str]
+    mask_rules: Mapping[str, Mapping[str, object]]
+    target_rbc_px: float
+    patch_size: int
+    segmentation_sha256: str = ""
+    last_ms: float = field(default=0.0, init=False)
+
+    def white_cells(self, image: np.ndarray, rbc_px: float) -> np.ndarray:
+        """Label the white cells of a (3, H, W) RGB image in [0, 1]: (H, W) int32, 0 = background."""
+        from hemseg.postproc import split_touching
+
+        probabilities = self.segmenter.probabilities(image, rbc_px)
+        self.last_ms = self.segmenter.last_network_ms
+        wbc = postprocess(probabilities, self.structures, self.mask_rules, rbc_px)["wbc"]
+        return split_touching(wbc, min_distance=max(1, round(SPLIT_DISTANCE * rbc_px)))
+
+    def central_patch(self, image: np.ndarray, rbc_px: float) -> tuple[np.ndarray, bool]:
+        """Patch (P, P, 4) uint8 of the white cell nearest the image centre, and whether one was found.
+
+        With no white cell found, the patch is centred on the image with an empty mask channel.
+        """
+        from hemseg.postproc import cell_patch, central_instance
+
+        labels = self.white_cells(image, rbc_px)
+        index = central_instance(labels)
+        rgb = np.moveaxis(np.asarray(image), 0, -1)
+        patch = cell_patch(
+            rgb, labels == index if index else np.zeros(labels.shape, bool), rbc_px, self.target_rbc_px, self.patch_size
+        )
+        return patch, bool(index)
+
+
+def patcher_from_bundle(
+    segmentation_bundle: str | Path,
+    target_rbc_px: float,
+    patch_size: int,
+    roi_size: int | None = None,
+    onnx_dir: str | Path | None = None,
+) -> CellPatcher:
+    """Build a :class:`CellPatcher` on the segmentation bundle's inference config.
+
+    ``roi_size`` replaces the bundle's sliding-window side (a single 256 window covers a whole
+    single-cell crop). With ``onnx_dir`` the network is exported there once (named by its weights'
+    SHA-256 and the window side) and run through ONNX Runtime, several times faster on a CPU than
+    eager torch.
+    """
+    from hemseg.cli.bundles import inference_parser
+
+    parser = inference_parser(Path(segmentation_bundle))
+    sha256 = str(parser.get_parsed_content("model_sha256"))
+    if roi_size is not None:
+        parser["roi_size"] = int(roi_size)
+    if onnx_dir is not None:
+        import torch
+
+        from hemseg.models import OnnxNetwork, export_onnx
+
+        path = Path(onnx_dir) / f"segmentation-{sha256[:16]}-{parser['roi_size']}.onnx"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            export_onnx(parser.get_parsed_content("network"), path, roi_size=int(parser["roi_size"]))
+        parser["network"] = OnnxNetwork(path, threads=torch.get_num_threads())
+        parser["channels_last"] = False
+    return CellPatcher(
+        segmenter=parser.get_parsed_content("segmenter"),
+        structures=list(parser["structures"]),
+        mask_rules=parser["mask_rules"],
+        target_rbc_px=float(target_rbc_px),
+        patch_size=int(patch_size),
+        segmentation_sha256=sha256,
+    )
+
+
+def patch_records(
+    patcher: CellPatcher,
+    data_root: str | Path,
+    datasets: Sequence[str],
+    rbc_diameter_px: Mapping[str, float],
+    side: str,
+    cache_dir: str | Path,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    limit: int | None = None,
+) -> list[dict]:
+    """Classification records of several datasets with each image's central-cell patch, cached on disk.
+
+    Records hold ``image`` (3, P, P) and ``mask`` (1, P, P) uint8, ``target`` (allowed classes),
+    ``label``, ``id``, ``dataset`` and ``found`` (a white cell was segmented). Patches of a dataset
+    and side are computed once and kept in ``cache_dir`` under a name that changes with the
+    segmentation weights, the patch scale and size, the split and ``limit`` (first images per dataset).
+
+    Raises:
+        LayoutError: a dataset is missing or malformed.
+    """
+    from hemseg.data import LayoutError, classification_records, find_datasets, split_samples
+    from hemseg.data.transforms import load_rgb
+    from hemseg.models.files import replacing
+
+    found = {d.name: d for d in find_datasets(data_root)}
+    records = []
+    for name in datasets:
+        if name not in found:
+            raise LayoutError(f"{Path(data_root) / name}: no such dataset (found {sorted(found)})")
+        dataset = found[name]
+        train, val = split_samples(dataset.samples, val_fraction=val_fraction, seed=seed)
+        samples = {"train": train, "val": val, "all": list(dataset.samples)}[side]
+        items = classification_records(dataset, samples, rbc_diameter_px[name])[:limit]
+        key = json.dumps(
+            [
+                patcher.segmentation_sha256,
+                patcher.segmenter.inferer.roi_size,
+                patcher.target_rbc_px,
+                patcher.patch_size,
+                rbc_diameter_px[name],
+                side,
+                val_fraction,
+                seed,
+                limit,
+            ]
+        )
+        cache = Path(cache_dir) / f"{name}-{side}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
+        if cache.is_file():
+            stored = np.load(cache)
+            patches, hits = stored["patches"], stored["found"]
+        else:
+            patches = np.zeros((len(items), patcher.patch_size, patcher.patch_size, 4), np.uint8)
+            hits = np.zeros(len(items), bool)
+            for i, item in enumerate(items):
+                patches[i], hits[i] = patcher.central_patch(load_rgb(item["image"]), item["rbc_diameter_px"])
+                if (i + 1) % 500 == 0:
+                    print(f"hemseg: {name} {side}: {i + 1}/{len(items)} patches", file=sys.stderr)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(cache) as tmp, open(tmp, "wb") as handle:  # unique temp name: DDP ranks write too
+                np.savez(handle, patches=patches, found=hits)
+        for item, patch, hit in zip(items, patches, hits, strict=True):
+            records.append(
+                {
+                    **item,
+                    "image": np.ascontiguousarray(np.moveaxis(patch[..., :3], -1, 0)),
+                    "mask": np.ascontiguousarray(patch[None, ..., 3]),
+                    "found": bool(hit),
+                }
+            )
+    return records

@@ -1,0 +1,56 @@
+"""Class probabilities for cell patches (the classification bundle's network at inference)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+
+class Classifier:
+    """Softmax class probabilities for (N, P, P, 4) uint8 cell patches (RGB + cell mask).
+
+    Args:
+        network: maps (B, 4, P, P) patches in [0, 1] to (B, K) logits (a torch module, or any
+            callable on tensors such as :class:`hemseg.models.OnnxNetwork`).
+        classes: the class names, in output order.
+        batch_size: patches per network call.
+        channels_last: feed patches in channels-last memory format (faster on CPU).
+        device: where the network runs.
+    """
+
+    def __init__(
+        self,
+        network: torch.nn.Module | Callable[[torch.Tensor], torch.Tensor],
+        classes: tuple[str, ...] | list[str],
+        batch_size: int = 64,
+        channels_last: bool = False,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.network = network
+        self.classes = tuple(classes)
+        self.batch_size = batch_size
+        self.channels_last = channels_last
+        self.device = torch.device(device)
+        self.last_network_ms = 0.0
+
+    @torch.inference_mode()
+    def probabilities(self, patches: np.ndarray) -> np.ndarray:
+        """Return (N, K) float32 probabilities; the time spent in the network is kept in ``last_network_ms``."""
+        patches = np.asarray(patches)
+        if patches.ndim != 4 or patches.shape[3] != 4:
+            raise ValueError(f"expected (N, P, P, 4) patches, got shape {patches.shape}")
+        start = time.perf_counter()
+        out = []
+        for first in range(0, len(patches), self.batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(patches[first : first + self.batch_size]))
+            batch = batch.permute(0, 3, 1, 2).float().div_(255.0).to(self.device)
+            if self.channels_last:
+                batch = batch.contiguous(memory_format=torch.channels_last)
+            out.append(torch.softmax(self.network(batch).float(), dim=1).cpu())
+        self.last_network_ms = (time.perf_counter() - start) * 1000.0
+        if not out:
+            return np.zeros((0, len(self.classes)), np.float32)
+        return torch.cat(out).numpy()

@@ -1,0 +1,111 @@
+"""The classification bundle runs through MONAI's ConfigWorkflow on real data."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import torch
+from monai.bundle import ConfigWorkflow, verify_net_in_out
+
+from hemseg.data import CELL_CLASSES
+from hemseg.models import file_sha256
+
+BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
+BUNDLE = BUNDLES / "hemseg_classification"
+
+
+def _workflow(root: Path, config: str, workflow_type: str, **overrides) -> ConfigWorkflow:
+    workflow = ConfigWorkflow(
+        config_file=str(root / "configs" / config),
+        meta_file=str(root / "configs" / "metadata.json"),
+        workflow_type=workflow_type,
+        bundle_root=str(root),
+        segmentation_bundle=str(BUNDLES / "hemseg_segmentation"),
+        **overrides,
+    )
+    workflow.initialize()
+    return workflow
+
+
+def _shipped() -> bool:
+    return bool(json.loads((BUNDLE / "configs" / "metadata.json").read_text())["hemseg"]["model_sha256"])
+
+
+def test_network_input_output_matches_metadata():
+    verify_net_in_out(
+        net_id="network_def",
+        meta_file=str(BUNDLE / "configs" / "metadata.json"),
+        config_file=str(BUNDLE / "configs" / "inference.yaml"),
+        n=2,
+        device="cpu",
+    )
+
+
+@pytest.mark.skipif(not _shipped(), reason="no trained weights shipped yet")
+def test_shipped_weights_match_their_recorded_sha256():
+    meta = json.loads((BUNDLE / "configs" / "metadata.json").read_text())
+    model = BUNDLE / "models" / "model.pt"
+    assert file_sha256(model) == meta["hemseg"]["model_sha256"]
+    assert model.stat().st_size < 25e6
+    state = torch.load(model, weights_only=True)
+    assert all(v.dtype in (torch.float16, torch.int64) for v in state.values())
+
+
+def test_training_smoke_run_caches_patches_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp_path):
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, root, ignore=shutil.ignore_patterns("runs", "eval"))
+    workflow = _workflow(
+        root,
+        "train.yaml",
+        "train",
+        data_root=str(data_root),
+        datasets=["pbc", "all_idb2"],
+        limit=8,
+        max_epochs=2,
+        val_interval=1,
+        batch_size=8,
+        samples_per_epoch=16,
+        num_workers=0,
+    )
+    records = workflow.parser.get_parsed_content("train#records")
+    assert len(records) == 16 and {r["dataset"] for r in records} == {"pbc", "all_idb2"}
+    assert records[0]["image"].shape == (3, 96, 96) and records[0]["mask"].shape == (1, 96, 96)
+    # on real crops the segmentation finds the central white cell in (nearly) every one
+    assert sum(r["found"] for r in records) >= 14
+    workflow.run()
+    workflow.finalize()
+    assert len(list((root / "runs" / "patches").glob("*.npz"))) == 4  # two sets x train/val
+    state = torch.load(root / "runs" / "checkpoints" / "model.pt", weights_only=True)
+    assert "_fc.weight" in state and state["_fc.weight"].shape[0] == 9
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        metrics = {k for (k,) in db.execute("select distinct key from metrics")}
+        params = dict(db.execute("select key, value from params"))
+    assert {"train_loss", "val_accuracy"} <= metrics
+    assert params["target_rbc_px"] == "36.0" and len(params["segmentation_sha256"]) == 64
+    assert [p.name for p in (root / "runs" / "mlruns").rglob("model.pt")] == ["model.pt"]
+
+
+@pytest.mark.skipif(not _shipped(), reason="no trained weights shipped yet")
+def test_inference_writes_one_row_per_crop_and_reports_bad_files(data_root, tmp_path, capfd):
+    images = tmp_path / "images"
+    images.mkdir()
+    labels = dict(csv.reader((data_root / "pbc" / "labels.csv").open()))
+    chosen = [i for i in labels if labels[i] in ("neutrophil", "eosinophil")][::300][:4]
+    for sample_id in chosen:
+        shutil.copy(next((data_root / "pbc" / "images").glob(f"{sample_id}.*")), images)
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    out = tmp_path / "out" / "classes.csv"
+    workflow = _workflow(BUNDLE, "inference.yaml", "infer", input_dir=str(images), output_file=str(out))
+    with pytest.raises(RuntimeError) as info:
+        workflow.run()
+    assert "1 of 5 images could not be read" in f"{info.value} {info.value.__cause__}"
+    assert capfd.readouterr().err.count("broken.jpg: cannot read image") == 1
+    rows = list(csv.DictReader(out.open()))
+    assert [Path(r["image"]).stem for r in rows] == sorted(chosen)
+    assert all(abs(sum(float(r[c]) for c in CELL_CLASSES) - 1) < 1e-3 for r in rows)
+    assert sum(r["class"] == labels[Path(r["image"]).stem] for r in rows) >= 3

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hemseg.models import Classifier
+
+
+class _Fixed(torch.nn.Module):
+    """Logits that depend on the mean of the mask channel only."""
+
+    def forward(self, x):
+        m = x[:, 3].mean(dim=(1, 2))
+        return torch.stack([m * 10, torch.zeros_like(m), -m * 10], dim=1)
+
+
+def test_probabilities_follow_the_network_in_batches_and_sum_to_one():
+    patches = np.zeros((5, 8, 8, 4), np.uint8)
+    patches[:2, ..., 3] = 255
+    classifier = Classifier(_Fixed(), classes=("a", "b", "c"), batch_size=2)
+    p = classifier.probabilities(patches)
+    assert p.shape == (5, 3) and np.allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    assert p[:2].argmax(axis=1).tolist() == [0, 0]
+    assert np.allclose(p[2:], 1 / 3)
+    assert classifier.last_network_ms > 0
+    assert classifier.probabilities(np.zeros((0, 8, 8, 4), np.uint8)).shape == (0, 3)
+
+
+def test_wrong_patch_shape_is_rejected():
+    with pytest.raises(ValueError, match="patches"):
+        Classifier(_Fixed(), classes=("a", "b", "c")).probabilities(np.zeros((8, 8, 4), np.uint8))
