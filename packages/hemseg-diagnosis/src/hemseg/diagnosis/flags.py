@@ -1,0 +1,84 @@
+"""Flags for review raised from a differential, each with the rule that raised it.
+
+Decision support: a flag asks a qualified person to look at the smear; it is not a diagnosis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hemseg.diagnosis.differential import Differential
+
+#: Adult reference intervals of the white-cell differential, in % of white cells (typical textbook
+#: values; a lab should put its own in :class:`FlagRules`).
+REFERENCE_PERCENT: dict[str, tuple[float, float]] = {
+    "neutrophil": (40.0, 75.0),
+    "lymphocyte": (20.0, 45.0),
+    "monocyte": (2.0, 10.0),
+    "eosinophil": (0.0, 6.0),
+    "basophil": (0.0, 2.0),
+    "immature_granulocyte": (0.0, 2.0),
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One reason for review.
+
+    Attributes:
+        name: short identifier (``blasts_present``, ``blast_fraction``, ``abnormal_differential``, ...).
+        rule: the rule that raised it, in words, with the measured value.
+    """
+
+    name: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    """Thresholds of the flags.
+
+    Attributes:
+        min_blasts: blasts at or above this count raise ``blasts_present``.
+        blast_fraction: a blast fraction at or above this raises ``blast_fraction`` (WHO: 20 %).
+        min_wbc_for_differential: fewer white cells than this give no ``abnormal_differential``
+            flag (a differential of a handful of cells says little).
+        reference_percent: reference interval (%) per white-cell class.
+        max_review_share: a share of low-confidence cells above this raises ``uncertain_cells``.
+    """
+
+    min_blasts: int = 1
+    blast_fraction: float = 0.20
+    min_wbc_for_differential: int = 50
+    reference_percent: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(REFERENCE_PERCENT))
+    max_review_share: float = 0.3
+
+
+def review_flags(result: Differential, review_cells: int = 0, rules: FlagRules | None = None) -> list[Flag]:
+    """Flags for review of one differential (``review_cells``: white cells marked low-confidence)."""
+    rules = rules or FlagRules()
+    flags = []
+    blasts = result.counts.get("blast", 0)
+    if blasts >= rules.min_blasts:
+        flags.append(Flag("blasts_present", f"blasts {blasts} >= {rules.min_blasts}"))
+    if result.wbc and result.blast_fraction >= rules.blast_fraction:
+        flags.append(
+            Flag("blast_fraction", f"blast fraction {result.blast_fraction:.1%} >= {rules.blast_fraction:.0%}")
+        )
+    if result.wbc >= rules.min_wbc_for_differential:
+        outside = [
+            f"{name} {result.percent.get(name, 0.0):.1f}% outside {low:g}-{high:g}%"
+            for name, (low, high) in rules.reference_percent.items()
+            if not low <= result.percent.get(name, 0.0) <= high
+        ]
+        if outside:
+            flags.append(Flag("abnormal_differential", "; ".join(outside)))
+    if result.wbc and review_cells / result.wbc > rules.max_review_share:
+        flags.append(
+            Flag(
+                "uncertain_cells",
+                f"{review_cells} of {result.wbc} white cells low-confidence > {rules.max_review_share:.0%}",
+            )
+        )
+    return flags
