@@ -130,18 +130,13 @@ def patch_records(
     Raises:
         LayoutError: a dataset is missing or malformed.
     """
-    from hemseg.data import LayoutError, classification_records, find_datasets, split_samples
+    from hemseg.data import classification_records, split_datasets
     from hemseg.data.transforms import load_rgb
     from hemseg.models.files import replacing
 
-    found = {d.name: d for d in find_datasets(data_root)}
     records = []
-    for name in datasets:
-        if name not in found:
-            raise LayoutError(f"{Path(data_root) / name}: no such dataset (found {sorted(found)})")
-        dataset = found[name]
-        train, val = split_samples(dataset.samples, val_fraction=val_fraction, seed=seed)
-        samples = {"train": train, "val": val, "all": list(dataset.samples)}[side]
+    for dataset, samples in split_datasets(data_root, datasets, side, val_fraction, seed):
+        name = dataset.name
         items = classification_records(dataset, samples, rbc_diameter_px[name])[:limit]
         key = json.dumps(
             [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,16 +30,11 @@ def classify_folder(
     Returns:
         The number of images classified.
     """
-    from hemseg.data.layout import IMAGE_SUFFIXES
-    from hemseg.data.transforms import load_rgb
+    from hemseg.cli.files import list_images, read_image_or_report
     from hemseg.models.files import replacing
 
-    input_dir, output_file = Path(input_dir), Path(output_file)
-    if not input_dir.is_dir():
-        raise FileNotFoundError(f"{input_dir}: no such directory")
-    images = sorted(p for p in input_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
-        raise FileNotFoundError(f"{input_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    images = list_images(input_dir)
+    output_file = Path(output_file)
     output_file.parent.mkdir(parents=True, exist_ok=True)
     classes = list(classifier.classes)
     failed = 0
@@ -48,12 +42,8 @@ def classify_folder(
         writer = csv.writer(handle)
         writer.writerow(["image", "class", "probability", "review", "found", *classes])
         for path in images:
-            try:
-                image = load_rgb(path)
-            except Exception as err:
-                print(
-                    f"hemseg: error: {path}: cannot read image ({type(err.__cause__ or err).__name__})", file=sys.stderr
-                )
+            image = read_image_or_report(path)
+            if image is None:
                 failed += 1
                 continue
             patch, found = patcher.central_patch(image, rbc_diameter_px)

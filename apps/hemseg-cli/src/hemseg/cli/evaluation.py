@@ -10,6 +10,26 @@ from hemseg.cli.segmentation import mask_metrics, mean_ignoring_nan, postprocess
 METRICS = ("dice", "iou", "precision", "recall", "accuracy")
 
 
+def _rbc_diameter(parser, dataset, override: float | None) -> float:
+    """``override``, else the dataset's red-cell diameter from the bundle's ``dataset_rbc_diameter_px``."""
+    if override is not None:
+        return override
+    table = parser["dataset_rbc_diameter_px"]
+    if dataset.name not in table:
+        raise ValueError(f"{dataset.root}: no red-cell diameter known for {dataset.name!r}; pass --rbc-diameter-px")
+    return float(table[dataset.name])
+
+
+def _split_side(dataset, split: str) -> list:
+    """The dataset's samples: all, or one side of :func:`hemseg.data.split_samples`."""
+    from hemseg.data import split_samples
+
+    if split == "all":
+        return list(dataset.samples)
+    train, val = split_samples(dataset.samples)
+    return train if split == "train" else val
+
+
 def evaluate_segmentation(
     dataset_dir: str | Path,
     split: str = "all",
@@ -27,23 +47,16 @@ def evaluate_segmentation(
         LayoutError: the folder is not a dataset.
         ValueError: no red-cell diameter is known for the dataset.
     """
-    from hemseg.data import read_dataset, read_mask, split_samples
+    from hemseg.data import read_dataset, read_mask
     from hemseg.data.transforms import load_rgb
 
     dataset = read_dataset(dataset_dir)
     parser = inference_parser(bundle_dir("hemseg_segmentation", bundle))
     structures = list(parser["structures"])
-    if rbc_diameter_px is None:
-        table = parser["dataset_rbc_diameter_px"]
-        if dataset.name not in table:
-            raise ValueError(f"{dataset.root}: no red-cell diameter known for {dataset.name!r}; pass --rbc-diameter-px")
-        rbc_diameter_px = float(table[dataset.name])
+    rbc_diameter_px = _rbc_diameter(parser, dataset, rbc_diameter_px)
     segmenter = parser.get_parsed_content("segmenter")
     rules = parser["mask_rules"]
-    samples = list(dataset.samples)
-    if split != "all":
-        train, val = split_samples(samples)
-        samples = train if split == "train" else val
+    samples = _split_side(dataset, split)
     scored = [s for s in dataset.structures if s in structures]
     samples = [s for s in samples if any(k in s.masks for k in scored)]
     scores = {s: {m: [] for m in METRICS} for s in scored}
@@ -89,22 +102,15 @@ def evaluate_classification(
         ValueError: no red-cell diameter is known for the dataset.
     """
     from hemseg.cli.classification import classification_scores
-    from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset, split_samples
+    from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset
     from hemseg.data.transforms import load_rgb
 
     dataset = read_dataset(dataset_dir)
     parser = inference_parser(bundle_dir("hemseg_classification", bundle))
-    if rbc_diameter_px is None:
-        table = parser["dataset_rbc_diameter_px"]
-        if dataset.name not in table:
-            raise ValueError(f"{dataset.root}: no red-cell diameter known for {dataset.name!r}; pass --rbc-diameter-px")
-        rbc_diameter_px = float(table[dataset.name])
+    rbc_diameter_px = _rbc_diameter(parser, dataset, rbc_diameter_px)
     patcher = parser.get_parsed_content("patcher")
     classifier = parser.get_parsed_content("classifier")
-    samples = list(dataset.samples)
-    if split != "all":
-        train, val = split_samples(samples)
-        samples = train if split == "train" else val
+    samples = _split_side(dataset, split)
     known = set(CELL_CLASSES) | set(PARTIAL_LABELS)
     kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
     labels, predicted, confidence, times, not_found = [], [], [], [], 0

@@ -97,27 +97,18 @@ def segment_folder(
     Returns:
         The number of images segmented.
     """
-    import sys
-
     from PIL import Image
 
-    from hemseg.data.layout import IMAGE_SUFFIXES
-    from hemseg.data.transforms import load_rgb
+    from hemseg.cli.files import list_images, read_image_or_report
 
-    input_dir, output_dir = Path(input_dir), Path(output_dir)
-    if not input_dir.is_dir():
-        raise FileNotFoundError(f"{input_dir}: no such directory")
-    images = sorted(p for p in input_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
-        raise FileNotFoundError(f"{input_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    images = list_images(input_dir)
+    output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     structures = list(structures)
     failed = 0
     for path in images:
-        try:
-            image = load_rgb(path)
-        except Exception as err:
-            print(f"hemseg: error: {path}: cannot read image ({type(err.__cause__ or err).__name__})", file=sys.stderr)
+        image = read_image_or_report(path)
+        if image is None:
             failed += 1
             continue
         probabilities = segmenter.probabilities(image, rbc_diameter_px)

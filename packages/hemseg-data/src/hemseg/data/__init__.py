@@ -10,6 +10,7 @@ from hemseg.data.records import (
     class_balanced_weights,
     classification_records,
     segmentation_records,
+    split_datasets,
     split_segmentation_records,
 )
 from hemseg.data.splits import group_score, is_validation, split_samples
@@ -38,6 +39,7 @@ __all__ = [
     "read_dataset",
     "read_mask",
     "segmentation_records",
+    "split_datasets",
     "split_samples",
     "split_segmentation_records",
     "summarize",

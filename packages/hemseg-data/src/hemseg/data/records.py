@@ -94,18 +94,36 @@ def split_segmentation_records(
         KeyError: a dataset has no ``rbc_diameter_px`` entry.
 
     """
-    found = {d.name: d for d in find_datasets(data_root)}
     records = []
+    for dataset, samples in split_datasets(data_root, datasets, side, val_fraction, seed):
+        if require is not None:
+            samples = [s for s in samples if require in s.masks]
+        records += segmentation_records(dataset, samples, rbc_diameter_px[dataset.name]) * (repeat or {}).get(
+            dataset.name, 1
+        )
+    return records
+
+
+def split_datasets(
+    data_root: str | Path,
+    datasets: Sequence[str],
+    side: Literal["train", "val", "all"],
+    val_fraction: float = 0.2,
+    seed: int = 0,
+) -> list[tuple[Dataset, list[Sample]]]:
+    """The named datasets of ``data_root``, each with its samples on one side of the split.
+
+    Raises:
+        LayoutError: a dataset is missing from ``data_root`` or malformed.
+    """
+    found = {d.name: d for d in find_datasets(data_root)}
+    chosen = []
     for name in datasets:
         if name not in found:
             raise LayoutError(f"{Path(data_root) / name}: no such dataset (found {sorted(found)})")
-        dataset = found[name]
-        train, val = split_samples(dataset.samples, val_fraction=val_fraction, seed=seed)
-        samples = {"train": train, "val": val, "all": list(dataset.samples)}[side]
-        if require is not None:
-            samples = [s for s in samples if require in s.masks]
-        records += segmentation_records(dataset, samples, rbc_diameter_px[name]) * (repeat or {}).get(name, 1)
-    return records
+        train, val = split_samples(found[name].samples, val_fraction=val_fraction, seed=seed)
+        chosen.append((found[name], {"train": train, "val": val, "all": list(found[name].samples)}[side]))
+    return chosen
 
 
 def class_balanced_weights(records: Sequence[Mapping], dataset_share: Mapping[str, float]) -> list[float]:
