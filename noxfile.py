@@ -57,3 +57,12 @@ def isolated(session: nox.Session) -> None:
     """Install each distribution alone in a clean venv and use it (tests/packaging)."""
     session.install("-c", "constraints.txt", "-r", "requirements/dev.txt")
     session.run("python", "-m", "pytest", "tests/packaging", *session.posargs)
+
+
+@nox.session(python="3.11")
+def benchmark(session: nox.Session) -> None:
+    """Print ms per 640x480 and 2592x1944 field of hemseg diagnose; rewrite docs/benchmarks_speed.inc."""
+    _install_project(session)
+    env = {"HEMSEG_DATA": os.path.abspath(os.environ["HEMSEG_DATA"])} if os.environ.get("HEMSEG_DATA") else {}
+    session.run("python", "benchmarks/diagnose.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/networks.py", "--markdown", "docs/benchmarks_speed.inc")

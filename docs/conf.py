@@ -12,7 +12,7 @@ extensions = [
     "myst_parser",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "*.inc"]
 myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# README command 1: set up .venv and run the main job on the shared data, writing out/.
+# README command 1: set up .venv, draw a synthetic smear photo and run hemseg diagnose on it, writing
+# out/diagnose/ (summary.csv, report.html, per-image report.json, cells.csv, cells.geojson, overlay.png).
+# Needs no data and no network. HEMSEG_INPUT=photo-or-folder diagnoses your own photos instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-env.sh
-data=${HEMSEG_DATA:-../shared/data}
 mkdir -p out
-.venv/bin/hemseg data summary "$data" --sizes --json out/data-summary.json
-echo "wrote out/data-summary.json"
+input=${HEMSEG_INPUT:-$(.venv/bin/hemseg sample out/sample-smear.png)}
+.venv/bin/hemseg diagnose "$input" --out out/diagnose
+echo "open out/diagnose/report.html"

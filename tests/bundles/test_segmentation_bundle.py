@@ -56,23 +56,28 @@ def test_shipped_weights_match_their_recorded_sha256():
     assert all(v.dtype in (torch.float16, torch.int64) for v in state.values())
 
 
-def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp_path):
-    root = _copy_bundle(tmp_path)
+def _smoke_train(root: Path, data_root: Path, datasets: list[str], images: tuple[int, int], **overrides) -> None:
+    """Train the bundle copy at ``root`` on the first (train, val) ``images`` of ``datasets``."""
     records = "$hemseg_data.split_segmentation_records(@data_root, @datasets, @rbc_diameter_px, '{}', 0.2, 0)[:{}]"
     workflow = _workflow(
         root,
         "train.yaml",
         "train",
         data_root=str(data_root),
-        datasets=["jtsc_wbc", "all_idb2"],
-        max_epochs=2,
+        datasets=datasets,
         val_interval=1,
         batch_size=4,
         num_workers=0,
-        **{"train#records": records.format("train", 16), "validate#records": records.format("val", 4)},
+        **{"train#records": records.format("train", images[0]), "validate#records": records.format("val", images[1])},
+        **overrides,
     )
     workflow.run()
     workflow.finalize()
+
+
+def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp_path):
+    root = _copy_bundle(tmp_path)
+    _smoke_train(root, data_root, ["jtsc_wbc", "all_idb2"], (16, 4), max_epochs=2)
     checkpoint = root / "runs" / "checkpoints" / "model.pt"
     state = torch.load(checkpoint, weights_only=True)
     assert "encoder._conv_stem.weight" in state
@@ -83,6 +88,17 @@ def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp
     assert params["target_rbc_px"] == "48.0"
     assert [p.name for p in (root / "runs" / "mlruns").rglob("model.pt")] == ["model.pt"]  # the model, logged
     assert not (root / "models" / "model.pt").exists() or (BUNDLE / "models" / "model.pt").exists()
+
+
+@pytest.mark.parametrize("backbone", ["basic-unet", "hemseg-vgg16", "hemseg-resnet34"])
+def test_baseline_architectures_train_from_the_same_config(data_root, tmp_path, backbone):
+    root = _copy_bundle(tmp_path)
+    _smoke_train(root, data_root, ["jtsc_wbc"], (4, 2), max_epochs=1, backbone=backbone)
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        params = dict(db.execute("select key, value from params"))
+        metrics = {k for (k,) in db.execute("select distinct key from metrics")}
+    assert params["backbone"] == backbone and "val_mean_dice" in metrics
+    assert (root / "runs" / "checkpoints" / "model.pt").is_file()
 
 
 def _shipped() -> bool:

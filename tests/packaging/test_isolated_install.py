@@ -16,21 +16,26 @@ CHECKS = {
         False,
         "import numpy as np; from hemseg.postproc import clean_mask, label_instances;"
         "m = np.zeros((9, 9)); m[1:4, 1:4] = m[5:8, 5:8] = 1;"
-        "assert label_instances(clean_mask(m, closing_radius=0)).max() == 2",
+        "assert label_instances(clean_mask(m, closing_radius=0)).max() == 2;"
+        "from hemseg.postproc import rbc_diameter, platelet_instances, instance_polygons",
     ),
     "hemseg-diagnosis": (
         False,
-        "from hemseg.diagnosis import differential; assert differential(['blast', 'lymphocyte']).blast_fraction == 0.5",
+        "from hemseg.diagnosis import differential, summary_csv, summary_row;"
+        "assert differential(['blast', 'lymphocyte']).blast_fraction == 0.5;"
+        "assert summary_csv([summary_row('a.png', error='x')]).startswith('image,status,error')",
     ),
     "hemseg-data": (
         True,
         "import torch; from hemseg.data.transforms import NormalizeRGB;"
-        "assert NormalizeRGB()(torch.zeros(1, 4, 4, dtype=torch.uint8)).shape == (3, 4, 4)",
+        "assert NormalizeRGB()(torch.zeros(1, 4, 4, dtype=torch.uint8)).shape == (3, 4, 4);"
+        "from hemseg.data import read_smear",
     ),
     "hemseg-models": (
         True,
         "import torch; from hemseg.models import segmentation_network;"
-        "assert segmentation_network(2).eval()(torch.rand(1, 3, 64, 64)).shape == (1, 2, 64, 64)",
+        "assert segmentation_network(2).eval()(torch.rand(1, 3, 64, 64)).shape == (1, 2, 64, 64);"
+        "assert segmentation_network(2, 'hemseg-vgg16').eval()(torch.rand(1, 3, 64, 64)).shape == (1, 2, 64, 64)",
     ),
 }
 

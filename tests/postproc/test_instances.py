@@ -38,3 +38,18 @@ def test_instance_table_one_row_per_cell_with_border_flag():
     border_label = min(centroids, key=centroids.get)
     assert on_border[border_label] and not on_border[max(centroids, key=centroids.get)]
     assert table["area"].max() == mask[30:80, 30:80].sum()
+
+
+def test_thin_instances_removed_and_the_rest_renumbered():
+    from hemseg.postproc import remove_thin_instances
+
+    labels = np.zeros((60, 60), np.int32)
+    labels[0:3, :] = 1  # an edge strip, 3 px thick
+    labels[10:30, 10:30] = 2  # a 20 px square: inscribed radius 10
+    labels[10:30, 30:50] = 3  # touching square: its own radius is 10 too, not 20
+    labels[40:44, 10:50] = 4  # a 4 px bar
+    kept = remove_thin_instances(labels, min_radius=5)
+    assert kept.max() == 2
+    assert (kept[10:30, 10:30] == 1).all() and (kept[10:30, 30:50] == 2).all()
+    assert not kept[0:3].any() and not kept[40:44].any()
+    assert remove_thin_instances(labels, min_radius=11).max() == 0

@@ -45,12 +45,16 @@ class CellPatcher:
 
     def white_cells(self, image: np.ndarray, rbc_px: float) -> np.ndarray:
         """Label the white cells of a (3, H, W) RGB image in [0, 1]: (H, W) int32, 0 = background."""
-        from hemseg.postproc import split_touching
-
         probabilities = self.segmenter.probabilities(image, rbc_px)
         self.last_ms = self.segmenter.last_network_ms
-        wbc = postprocess(probabilities, self.structures, self.mask_rules, rbc_px)["wbc"]
-        return split_touching(wbc, min_distance=max(1, round(SPLIT_DISTANCE * rbc_px)))
+        return self.cell_labels(postprocess(probabilities, self.structures, self.mask_rules, rbc_px)["wbc"], rbc_px)
+
+    @staticmethod
+    def cell_labels(mask: np.ndarray, rbc_px: float) -> np.ndarray:
+        """Label the cells of a clean (H, W) mask, touching cells split: (H, W) int32, 0 = background."""
+        from hemseg.postproc import split_touching
+
+        return split_touching(mask, min_distance=max(1, round(SPLIT_DISTANCE * rbc_px)))
 
     def central_patch(self, image: np.ndarray, rbc_px: float) -> tuple[np.ndarray, bool]:
         """Patch (P, P, 4) uint8 of the white cell nearest the image centre, and whether one was found.

@@ -88,3 +88,26 @@ def classification(
             f"F1 {scores['f1']:.4f}  ({scores['support']})"
         )
     _report(result, lines, json_path)
+
+
+@evaluate_app.command("diagnosis")
+def diagnosis(
+    dataset_dir: DatasetDir,
+    json_path: JsonPath = None,
+    split: Split = "all",
+    rbc_diameter_px: Annotated[
+        float | None, typer.Option(help="Red-cell diameter in the images (px); default: estimated per image.")
+    ] = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Classification bundle folder (default: the shipped one).")
+    ] = None,
+) -> None:
+    """Check hemseg diagnose on a dataset: white-cell boxes found, counts vs boxes, flags vs image labels."""
+    from hemseg.cli.evaluation import evaluate_diagnosis
+
+    result = _evaluate(evaluate_diagnosis, dataset_dir, split, rbc_diameter_px, bundle)
+    lines = [f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.0f} ms/image"]
+    for key in ("wbc_boxes", "rbc_count", "platelet_count", "scale_vs_boxes", "flags"):  # per_image: JSON only
+        if key in result:
+            lines.append(f"  {key}: {json.dumps(result[key])}")
+    _report(result, lines, json_path)

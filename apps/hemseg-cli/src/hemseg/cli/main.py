@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from hemseg.cli.data import data_app
+from hemseg.cli.diagnose import diagnose
 from hemseg.cli.evaluate import evaluate_app
 
 app = typer.Typer(
@@ -18,6 +21,18 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(evaluate_app, name="evaluate")
+app.command("diagnose")(diagnose)
+
+
+@app.command("sample")
+def sample(
+    path: Annotated[Path, typer.Argument(help="PNG file to write.")] = Path("out/sample-smear.png"),
+    seed: Annotated[int, typer.Option(help="Seed of the drawing.")] = 0,
+) -> None:
+    """Draw a synthetic 640x480 smear photo (red cells, a neutrophil, a lymphocyte) to try hemseg diagnose."""
+    from hemseg.cli.sample import write_sample
+
+    typer.echo(str(write_sample(path, seed)))
 
 
 def main() -> None:

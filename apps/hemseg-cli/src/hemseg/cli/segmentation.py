@@ -28,17 +28,24 @@ class MaskRules:
 
 
 def postprocess(
-    probabilities: np.ndarray, structures: Iterable[str], rules: Mapping[str, Mapping[str, object]], rbc_px: float
+    probabilities: np.ndarray,
+    structures: Iterable[str],
+    rules: Mapping[str, Mapping[str, object]],
+    rbc_px: float,
+    only: Iterable[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Turn (C, H, W) probabilities into clean masks per structure.
+    """Turn (C, H, W) probabilities into clean masks per structure (``only`` these, when given).
 
     ``rules`` maps a structure to the fields of :class:`MaskRules` (a bundle's ``mask_rules``);
     ``rbc_px`` is the images' red-cell diameter, the unit of those rules.
     """
     from hemseg.postproc import clean_mask
 
+    wanted = None if only is None else set(only)
     masks = {}
     for channel, structure in enumerate(structures):
+        if wanted is not None and structure not in wanted:
+            continue
         rule = MaskRules(**rules.get(structure, {}))
         masks[structure] = clean_mask(
             probabilities[channel],

@@ -13,6 +13,7 @@ from hemseg.data.records import (
     split_datasets,
     split_segmentation_records,
 )
+from hemseg.data.smear_image import SmearImageError, read_smear
 from hemseg.data.splits import group_score, is_validation, split_samples
 from hemseg.data.summary import measure_cell_sizes, summarize
 from hemseg.data.voc import Box, read_boxes
@@ -26,6 +27,7 @@ __all__ = [
     "Dataset",
     "LayoutError",
     "Sample",
+    "SmearImageError",
     "candidate_classes",
     "candidate_vector",
     "class_balanced_weights",
@@ -38,6 +40,7 @@ __all__ = [
     "read_boxes",
     "read_dataset",
     "read_mask",
+    "read_smear",
     "segmentation_records",
     "split_datasets",
     "split_samples",

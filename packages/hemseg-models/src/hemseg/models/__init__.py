@@ -9,11 +9,12 @@ from hemseg.models.engines import (
 )
 from hemseg.models.export import OnnxNetwork, export_onnx
 from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, mark_unknown
-from hemseg.models.networks import classification_network, segmentation_network
+from hemseg.models.networks import ARCHITECTURES, classification_network, segmentation_network
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
 __all__ = [
+    "ARCHITECTURES",
     "UNKNOWN",
     "Classifier",
     "MaskedDiceCELoss",

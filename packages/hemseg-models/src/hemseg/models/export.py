@@ -11,13 +11,16 @@ from torch import nn
 from hemseg.models.files import replacing
 
 
-def export_onnx(network: nn.Module, path: str | Path, roi_size: int = 192, opset: int = 17) -> Path:
+def export_onnx(
+    network: nn.Module, path: str | Path, roi_size: int = 192, opset: int = 17, in_channels: int = 3
+) -> Path:
     """Export ``network`` (eval mode, fp32) to ONNX with a dynamic batch axis; written atomically.
 
-    Input ``image`` (B, 3, roi, roi) in [0, 1], output ``logits`` (B, C, roi, roi).
+    Input ``image`` (B, in_channels, roi, roi) in [0, 1], output ``logits`` (the network's output:
+    (B, C, roi, roi) for segmentation, (B, K) for classification).
     """
     network = network.float().eval()
-    example = torch.rand(1, 3, roi_size, roi_size)
+    example = torch.rand(1, in_channels, roi_size, roi_size)
     with replacing(path) as tmp:
         torch.onnx.export(
             network,

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from monai.networks.nets import EfficientNetBN, FlexibleUNet
+from monai.networks.nets import BasicUNet, EfficientNetBN, FlexibleUNet
 from torch import nn
+
+import hemseg.models.encoders  # noqa: F401 - registers hemseg-vgg16 and hemseg-resnet34 with FlexibleUNet
+
+#: The plain U-Net baseline's name (MONAI ``BasicUNet``); any other name is a FlexibleUNet backbone.
+PLAIN_UNET = "basic-unet"
+#: The four architectures of the paper's comparison, by ``segmentation_network`` backbone name.
+ARCHITECTURES: dict[str, str] = {
+    "U-Net": PLAIN_UNET,
+    "VGG16 + U-Net": "hemseg-vgg16",
+    "ResNet34 + U-Net": "hemseg-resnet34",
+    "EfficientNet-B0 + U-Net": "efficientnet-b0",
+}
 
 
 def segmentation_network(
@@ -12,11 +24,14 @@ def segmentation_network(
     in_channels: int = 3,
     decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16),
     bn_momentum: float = 0.1,
-) -> FlexibleUNet:
+) -> nn.Module:
     """Build the paper's segmentation network, one output logit per structure.
 
     An encoder from MONAI's backbone registry and a U-Net decoder with skip connections
-    (``FlexibleUNet``), randomly initialised.
+    (``FlexibleUNet``), randomly initialised. ``backbone`` names the encoder: ``efficientnet-b0``
+    (the paper's), ``hemseg-vgg16``, ``hemseg-resnet34`` (:mod:`hemseg.models.encoders`), any other
+    registered one, or ``basic-unet`` for the plain U-Net baseline (MONAI ``BasicUNet``, features
+    32/32/64/128/256; ``decoder_channels`` does not apply).
 
     Give it inputs whose sides are multiples of 32 (MONAI ``DivisiblePad``, or 256-pixel sliding
     windows): FlexibleUNet's own padding returns an odd side one pixel short (230 x 307 -> 230 x 306).
@@ -26,6 +41,9 @@ def segmentation_network(
     training that the network in eval mode predicts nothing (measured: validation Dice 0.0 after
     60 steps, while the same weights in train mode reached a loss of 0.1).
     """
+    if backbone == PLAIN_UNET:
+        network = BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels)
+        return _set_bn_momentum(network, bn_momentum)
     network = FlexibleUNet(
         in_channels=in_channels,
         out_channels=out_channels,

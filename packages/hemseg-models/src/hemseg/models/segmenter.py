@@ -49,6 +49,7 @@ class Segmenter:
             overlap=overlap,
             mode="gaussian",
             padding_mode="replicate",
+            cache_roi_weight_map=True,
         )
         self.last_network_ms = 0.0
 

@@ -56,3 +56,28 @@ def instance_table(labels: np.ndarray) -> dict[str, np.ndarray]:
         (table["bbox-0"] == 0) | (table["bbox-1"] == 0) | (table["bbox-2"] == height) | (table["bbox-3"] == width)
     )
     return table
+
+
+def remove_thin_instances(labels: np.ndarray, min_radius: float) -> np.ndarray:
+    """Drop instances whose largest inscribed circle has a radius below ``min_radius`` pixels.
+
+    Strips along the image edge and flimsy fragments are thinner than any whole cell. The kept
+    instances are renumbered 1..N in their original order.
+    """
+    labels = np.asarray(labels)
+    if not labels.any():
+        return labels.astype(np.int32)
+    distance = ndimage.distance_transform_edt(labels > 0)
+    # per-instance distance to its own edge: distance to background or to another instance
+    boundaries = np.zeros(labels.shape, bool)
+    boundaries[:-1] |= labels[:-1] != labels[1:]
+    boundaries[1:] |= labels[1:] != labels[:-1]
+    boundaries[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    boundaries[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    distance = np.minimum(distance, ndimage.distance_transform_edt(~boundaries))
+    index = np.arange(1, labels.max() + 1)
+    radius = ndimage.maximum(distance, labels, index)
+    keep = np.zeros(labels.max() + 1, np.int32)
+    kept = index[np.asarray(radius) >= min_radius]
+    keep[kept] = np.arange(1, len(kept) + 1)
+    return keep[labels]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy import ndimage
-from skimage.morphology import closing, disk, remove_small_objects
+from skimage.morphology import disk, remove_small_objects
 
 
 def clean_mask(
@@ -32,7 +33,8 @@ def clean_mask(
         raise ValueError(f"expected a 2D probability map, got shape {probability.shape}")
     mask = probability >= threshold
     if closing_radius > 0:
-        mask = closing(mask, disk(closing_radius))
+        # OpenCV's closing with scikit-image's disk: the same mask, many times faster than skimage's
+        mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, disk(closing_radius).astype(np.uint8)) > 0
     if fill_holes:
         mask = ndimage.binary_fill_holes(mask)
     if min_area > 1:

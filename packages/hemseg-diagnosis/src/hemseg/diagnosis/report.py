@@ -1,0 +1,261 @@
+"""One smear photo's findings (cells, differential, flags) and their files: JSON, CSV, GeoJSON, HTML.
+
+Decision support for review by a qualified person, not a diagnosis: every output says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hemseg.diagnosis.differential import WHITE_CELL_CLASSES, Differential
+from hemseg.diagnosis.flags import Flag
+
+#: The notice every report carries.
+NOTICE = (
+    "Decision support, not a diagnosis: hemseg is not a medical device. Every count, class and flag "
+    "is for review by a qualified person."
+)
+#: Nucleated-cell classes with a count column in the summary (platelets have their own column).
+COUNT_CLASSES: tuple[str, ...] = (*WHITE_CELL_CLASSES, "erythroblast")
+#: Outline colour per class or kind (RGB), used by the overlay and the GeoJSON.
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "neutrophil": (0, 114, 178),
+    "eosinophil": (230, 159, 0),
+    "basophil": (86, 180, 233),
+    "lymphocyte": (0, 158, 115),
+    "monocyte": (204, 121, 167),
+    "immature_granulocyte": (240, 228, 66),
+    "erythroblast": (120, 60, 20),
+    "platelet": (0, 0, 0),
+    "blast": (213, 0, 0),
+    "rbc": (255, 255, 255),
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell found in a smear photo.
+
+    Attributes:
+        id: number of the cell in its image (1, 2, ...).
+        kind: ``wbc`` (nucleated cell, classified), ``rbc`` or ``platelet``.
+        cls: class name for white cells (see :data:`hemseg.data.CELL_CLASSES`); the kind otherwise.
+        probability: classifier probability of ``cls`` (None for red cells and platelets).
+        review: the classifier was not confident (probability below the review threshold).
+        bbox: (x_min, y_min, x_max, y_max) in pixels, max exclusive.
+        centroid: (x, y) in pixels.
+        area: pixels.
+        on_border: the cell touches the image edge (it may be cut).
+        outline: outline polygon, (x, y) vertices.
+    """
+
+    id: int
+    kind: str
+    cls: str
+    probability: float | None
+    review: bool
+    bbox: tuple[int, int, int, int]
+    centroid: tuple[float, float]
+    area: int
+    on_border: bool
+    outline: list[tuple[int, int]] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SmearReport:
+    """Everything found in one smear photo.
+
+    Attributes:
+        width, height: image size in pixels.
+        rbc_diameter_px: red-cell diameter used (px).
+        scale_source: ``given`` (--rbc-diameter-px), ``um_per_px``, ``estimated`` (from the red
+            cells) or ``assumed`` (too few red cells to estimate: the default was used).
+        cells: every cell found.
+        differential: :class:`Differential` of the classified white cells.
+        flags: the flags for review (:func:`hemseg.diagnosis.review_flags`).
+        rbc, platelet: red cells and platelets counted.
+        ms: wall time of the whole analysis.
+    """
+
+    width: int
+    height: int
+    rbc_diameter_px: float
+    scale_source: str
+    cells: list[Cell]
+    differential: Differential
+    flags: list[Flag]
+    rbc: int
+    platelet: int
+    ms: float
+
+    @property
+    def review_cells(self) -> int:
+        """White cells marked for review."""
+        return sum(c.review for c in self.cells if c.kind == "wbc")
+
+    def counts(self) -> dict[str, int]:
+        """Summary counts: ``wbc``, ``rbc``, ``platelet``, then one per :data:`COUNT_CLASSES` class."""
+        counts = self.differential.counts
+        return {
+            "wbc": self.differential.wbc,
+            "rbc": self.rbc,
+            "platelet": self.platelet,
+            **{name: int(counts.get(name, 0)) for name in COUNT_CLASSES},
+        }
+
+    def to_dict(self, image: str) -> dict:
+        """Everything as JSON-ready data (``report.json``)."""
+        return {
+            "image": image,
+            "notice": NOTICE,
+            "width": self.width,
+            "height": self.height,
+            "rbc_diameter_px": round(self.rbc_diameter_px, 2),
+            "scale_source": self.scale_source,
+            "counts": self.counts(),
+            "differential_percent": {k: round(v, 2) for k, v in self.differential.percent.items()},
+            "blast_fraction": round(self.differential.blast_fraction, 4),
+            "review_cells": self.review_cells,
+            "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
+            "ms": round(self.ms, 1),
+            "cells": [_cell_dict(c) for c in self.cells],
+        }
+
+
+def _cell_dict(cell: Cell) -> dict:
+    return {
+        "id": cell.id,
+        "kind": cell.kind,
+        "class": cell.cls,
+        "probability": None if cell.probability is None else round(cell.probability, 4),
+        "review": cell.review,
+        "bbox": list(cell.bbox),
+        "centroid": [round(cell.centroid[0], 1), round(cell.centroid[1], 1)],
+        "area": cell.area,
+        "on_border": cell.on_border,
+    }
+
+
+#: Columns of ``cells.csv``.
+CELL_COLUMNS: tuple[str, ...] = (
+    "id", "kind", "class", "probability", "review", "x_min", "y_min", "x_max", "y_max",
+    "centroid_x", "centroid_y", "area", "on_border",
+)  # fmt: skip
+
+
+def cells_csv(cells: Sequence[Cell]) -> str:
+    """``cells.csv``: one row per cell (:data:`CELL_COLUMNS`)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CELL_COLUMNS)
+    for c in cells:
+        writer.writerow(
+            [c.id, c.kind, c.cls, "" if c.probability is None else f"{c.probability:.4f}", int(c.review),
+             *c.bbox, f"{c.centroid[0]:.1f}", f"{c.centroid[1]:.1f}", c.area, int(c.on_border)]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def cells_geojson(cells: Sequence[Cell]) -> str:
+    """``cells.geojson``: a FeatureCollection of cell outlines as QuPath imports them.
+
+    Each feature is a closed polygon in pixel coordinates with ``objectType: detection`` and a
+    ``classification`` (name and colour); the other cell fields are in ``properties`` too.
+    """
+    features = []
+    for c in cells:
+        ring = [[x, y] for x, y in c.outline]
+        if len(ring) < 3:
+            x0, y0, x1, y1 = c.bbox
+            ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+        ring.append(ring[0])
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(c.id),
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    "objectType": "detection",
+                    "classification": {"name": c.cls, "color": list(COLOURS.get(c.cls, (128, 128, 128)))},
+                    **{k: v for k, v in _cell_dict(c).items() if k not in ("bbox", "centroid")},
+                },
+            }
+        )
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+#: Columns of ``summary.csv`` (one row per input).
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "image", "status", "error", "wbc", "rbc", "platelet", *COUNT_CLASSES, "blast_fraction", "flags", "ms",
+)  # fmt: skip
+
+
+def summary_row(image: str, report: SmearReport | None = None, error: str = "") -> dict:
+    """One ``summary.csv`` row: the report's counts and flags, or an error with empty (None) counts."""
+    row: dict = dict.fromkeys(SUMMARY_COLUMNS)
+    row.update(image=image, status="error" if report is None else "ok", error=error)
+    if report is not None:
+        row.update(report.counts())
+        row["blast_fraction"] = round(report.differential.blast_fraction, 4)
+        row["flags"] = ";".join(f.name for f in report.flags)
+        row["ms"] = round(report.ms)
+    return row
+
+
+def summary_csv(rows: Sequence[dict]) -> str:
+    """``summary.csv`` text from :func:`summary_row` rows."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]]) -> str:
+    """``report.html``: per image its overlay, differential table and flags, under the notice.
+
+    Args:
+        entries: (summary row, report or None when the image failed, overlay path relative to the page).
+    """
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>hemseg report</title>",
+        "<style>body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}th:first-child,td:first-child{text-align:left}"
+        ".notice{background:#fff3cd;padding:8px;border:1px solid #e0c060}.flag{color:#a00}"
+        "img{max-width:100%}.error{color:#a00}</style></head><body>",
+        "<h1>hemseg: blood-smear report</h1>",
+        f"<p class='notice'><strong>{e(NOTICE)}</strong></p>",
+    ]
+    for row, report, overlay in entries:
+        parts.append(f"<h2>{e(row['image'])}</h2>")
+        if report is None:
+            parts.append(f"<p class='error'>Not analysed: {e(row['error'])}</p>")
+            continue
+        parts.append(
+            f"<p>{report.width}&times;{report.height} px; red-cell diameter {report.rbc_diameter_px:.1f} px "
+            f"({e(report.scale_source)}); {report.differential.wbc} white cells, {report.rbc} red cells, "
+            f"{report.platelet} platelets; {report.review_cells} white cells marked for review.</p>"
+        )
+        if report.flags:
+            parts.append("<p><strong>Flags for review:</strong></p><ul>")
+            parts += [f"<li class='flag'><strong>{e(f.name)}</strong>: {e(f.rule)}</li>" for f in report.flags]
+            parts.append("</ul>")
+        else:
+            parts.append("<p>No flags for review.</p>")
+        parts.append("<table><tr><th>class</th><th>count</th><th>% of white cells</th></tr>")
+        for name in COUNT_CLASSES:
+            count = report.differential.counts.get(name, 0)
+            percent = report.differential.percent.get(name)
+            shown = "" if percent is None else f"{percent:.1f}"
+            parts.append(f"<tr><td>{e(name)}</td><td>{count}</td><td>{shown}</td></tr>")
+        parts.append("</table>")
+        if overlay:
+            parts.append(f"<p><img src='{e(overlay)}' alt='cell outlines of {e(row['image'])}'></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,107 @@
+"""``hemseg diagnose`` end to end: the synthetic sample (no data needed), bad input, ONNX vs torch, real smears."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from hemseg.cli.main import app
+from hemseg.cli.sample import synthetic_smear
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Diagnose the synthetic sample plus a broken file and a missing path, once for the module."""
+    folder = tmp_path_factory.mktemp("inputs")
+    Image.fromarray(synthetic_smear()[0]).save(folder / "sample.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    out = tmp_path_factory.mktemp("out")
+    (out / "broken").mkdir()
+    (out / "broken" / "report.json").write_text("{}")  # left by an earlier run
+    result = CliRunner().invoke(app, ["diagnose", str(folder), str(folder / "absent.png"), "--out", str(out), "--json"])
+    return result, out
+
+
+def test_sample_counts_exact_classes_and_scale(run):
+    _, out = run
+    rows = {Path(r["image"]).name: r for r in csv.DictReader((out / "summary.csv").open())}
+    sample = rows["sample.png"]
+    assert sample["status"] == "ok" and "blast" not in sample["flags"]
+    assert (sample["wbc"], sample["neutrophil"], sample["lymphocyte"], sample["blast"]) == ("2", "1", "1", "0")
+    report = json.loads((out / "sample" / "report.json").read_text())
+    assert report["scale_source"] == "estimated" and report["rbc_diameter_px"] == pytest.approx(48, rel=0.15)
+    drawn = synthetic_smear()[1]
+    assert abs(report["counts"]["rbc"] - drawn) <= 0.15 * drawn
+    assert "not a diagnosis" in report["notice"]
+
+
+def test_every_output_file_written(run):
+    _, out = run
+    cells = list(csv.DictReader((out / "sample" / "cells.csv").open()))
+    assert sum(c["kind"] == "wbc" for c in cells) == 2
+    geo = json.loads((out / "sample" / "cells.geojson").read_text())
+    assert len(geo["features"]) == len(cells)
+    overlay = np.asarray(Image.open(out / "sample" / "overlay.png"))
+    assert overlay.shape == (480, 640, 3)
+    page = (out / "report.html").read_text()
+    assert "not a diagnosis" in page and "sample/overlay.png" in page
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_bad_inputs_one_line_each_error_rows_exit_1(run):
+    result, out = run
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("hemseg: error:")]
+    assert len(errors) == 2
+    assert any("broken.png: not an image" in e for e in errors)
+    assert any("absent.png: no such file or folder" in e for e in errors)
+    rows = {Path(r["image"]).name: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert rows["broken.png"]["status"] == "error" and rows["broken.png"]["wbc"] == ""
+    assert not (out / "broken" / "report.json").exists()  # no stale report beside an error row
+    printed = json.loads(result.stdout)
+    assert [r["status"] for r in printed] == ["error", "ok", "error"]
+
+
+def test_scale_options_exclusive_and_positive(tmp_path):
+    for args in (["--rbc-diameter-px", "50", "--um-per-px", "0.1"], ["--rbc-diameter-px", "0"]):
+        result = CliRunner().invoke(app, ["diagnose", "x.png", "--out", str(tmp_path), *args])
+        assert result.exit_code == 2
+
+
+def test_onnx_runtime_gives_the_torch_results():
+    from hemseg.cli.smear import analyser_from_bundles
+
+    image = synthetic_smear()[0]
+    by_onnx = analyser_from_bundles(onnx=True).analyse(image)
+    by_torch = analyser_from_bundles(onnx=False).analyse(image)
+    assert by_onnx.rbc_diameter_px == pytest.approx(by_torch.rbc_diameter_px, rel=0.01)
+    assert by_onnx.differential.counts == by_torch.differential.counts
+    assert abs(by_onnx.rbc - by_torch.rbc) <= 1
+    onnx_white, torch_white = ([c for c in r.cells if c.kind == "wbc"] for r in (by_onnx, by_torch))
+    white = [(a.probability, b.probability) for a, b in zip(onnx_white, torch_white, strict=True)]
+    assert len(white) == 2 and all(abs(a - b) < 1e-3 for a, b in white)
+
+
+def test_bccd_fields_every_white_cell_box_found(data_root, tmp_path):
+    from hemseg.data import read_boxes, read_dataset
+
+    samples = [s for s in read_dataset(data_root / "bccd").samples if s.boxes is not None][:3]
+    for s in samples:
+        shutil.copy(s.image, tmp_path / Path(s.image).name)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["diagnose", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for s in samples:
+        cells = json.loads((out / Path(s.image).stem / "report.json").read_text())["cells"]
+        centres = [c["centroid"] for c in cells if c["kind"] == "wbc"]
+        for box in (b for b in read_boxes(s.boxes) if b.name.lower().startswith("wbc")):
+            assert any(box.xmin <= x <= box.xmax and box.ymin <= y <= box.ymax for x, y in centres), (s.id, box)

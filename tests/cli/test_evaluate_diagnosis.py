@@ -1,0 +1,38 @@
+"""``hemseg evaluate diagnosis``: flags against ALL-IDB1 image labels, on two validation fields."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from hemseg.cli.main import app
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
+#: Two ALL-IDB1 validation fields and the flags the shipped models raise on them
+#: (docs/howto/diagnose.md gives the figures on all fields).
+FIELDS = {"Im014_1": "all", "Im086_0": "healthy"}
+
+
+def test_leukaemia_flags_follow_the_image_labels(data_root, tmp_path):
+    source = data_root / "all_idb1"
+    mini = tmp_path / "all_idb1"
+    (mini / "images").mkdir(parents=True)
+    shutil.copy(source / "dataset.json", mini / "dataset.json")
+    (mini / "labels.csv").write_text("id,label\n" + "".join(f"{k},{v}\n" for k, v in FIELDS.items()))
+    for image in source.glob("images/*"):
+        if image.stem in FIELDS:
+            (mini / "images" / image.name).symlink_to(image.resolve())
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(app, ["evaluate", "diagnosis", str(mini), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["images"] == 2 and report["flags"]["images"] == {"all": 1, "healthy": 1}
+    for name in ("blasts_present", "blast_fraction"):
+        assert report["flags"][name]["accuracy"] == 1.0, report["per_image"]
+    field = {r["id"]: r for r in report["per_image"]}
+    assert field["Im014_1"]["counts"]["blast"] >= 5
+    assert "blast" not in field["Im086_0"]["counts"]

@@ -1,0 +1,76 @@
+"""Report files of one smear: summary row, cells.csv, GeoJSON, HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from hemseg.diagnosis import (
+    NOTICE,
+    SUMMARY_COLUMNS,
+    Cell,
+    SmearReport,
+    cells_csv,
+    cells_geojson,
+    differential,
+    html_page,
+    review_flags,
+    summary_csv,
+    summary_row,
+)
+
+
+def report() -> SmearReport:
+    square = [(0, 0), (10, 0), (10, 10), (0, 10)]
+    cells = [
+        Cell(1, "wbc", "blast", 0.9, False, (0, 0, 11, 11), (5.0, 5.0), 121, True, square),
+        Cell(2, "wbc", "lymphocyte", 0.5, True, (20, 20, 31, 31), (25.0, 25.0), 121, False, square),
+        Cell(3, "rbc", "rbc", None, False, (40, 40, 51, 51), (45.0, 45.0), 100, False, square),
+        Cell(4, "platelet", "platelet", None, False, (60, 60, 63, 63), (61.0, 61.0), 9, False, []),
+    ]
+    result = differential(["blast", "lymphocyte"])
+    return SmearReport(640, 480, 48.0, "estimated", cells, result, review_flags(result, 1), 1, 1, 12.3)
+
+
+def test_summary_row_counts_and_flags():
+    row = summary_row("a.png", report())
+    assert row["status"] == "ok" and row["error"] == ""
+    assert (row["wbc"], row["rbc"], row["platelet"], row["blast"], row["lymphocyte"], row["neutrophil"]) == (
+        2, 1, 1, 1, 1, 0,
+    )  # fmt: skip
+    assert row["blast_fraction"] == 0.5
+    assert row["flags"] == "blasts_present;blast_fraction;uncertain_cells"
+    failed = summary_row("b.png", error="not an image")
+    assert failed["status"] == "error" and failed["wbc"] is None
+    rows = list(csv.DictReader(io.StringIO(summary_csv([row, failed]))))
+    assert list(rows[0]) == list(SUMMARY_COLUMNS)
+    assert rows[1]["error"] == "not an image" and rows[1]["wbc"] == ""
+
+
+def test_cells_csv_one_row_per_cell():
+    rows = list(csv.DictReader(io.StringIO(cells_csv(report().cells))))
+    assert [r["class"] for r in rows] == ["blast", "lymphocyte", "rbc", "platelet"]
+    assert rows[1]["review"] == "1" and rows[0]["on_border"] == "1" and rows[2]["probability"] == ""
+    assert (rows[0]["x_min"], rows[0]["y_max"], rows[0]["area"]) == ("0", "11", "121")
+
+
+def test_geojson_closed_polygons_with_classification():
+    document = json.loads(cells_geojson(report().cells))
+    assert document["type"] == "FeatureCollection" and len(document["features"]) == 4
+    for feature in document["features"]:
+        ring = feature["geometry"]["coordinates"][0]
+        assert feature["geometry"]["type"] == "Polygon" and ring[0] == ring[-1] and len(ring) >= 4
+        assert feature["properties"]["objectType"] == "detection"
+    assert document["features"][0]["properties"]["classification"]["name"] == "blast"
+    assert document["features"][3]["geometry"]["coordinates"][0][:2] == [[60, 60], [63, 60]]  # from the bbox
+
+
+def test_json_and_html_carry_the_notice_and_escape_names():
+    data = report().to_dict("a.png")
+    assert data["notice"] == NOTICE and len(data["cells"]) == 4
+    assert [f["name"] for f in data["flags"]] == ["blasts_present", "blast_fraction", "uncertain_cells"]
+    row = summary_row("<b>.png", report())
+    page = html_page([(row, report(), "b/overlay.png"), (summary_row("c.png", error="bad & broken"), None, None)])
+    assert NOTICE in page and "&lt;b&gt;.png" in page and "bad &amp; broken" in page
+    assert "blast fraction 50.0% &gt;= 20%" in page and "b/overlay.png" in page
