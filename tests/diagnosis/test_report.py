@@ -74,3 +74,6 @@ def test_json_and_html_carry_the_notice_and_escape_names():
     page = html_page([(row, report(), "b/overlay.png"), (summary_row("c.png", error="bad & broken"), None, None)])
     assert NOTICE in page and "&lt;b&gt;.png" in page and "bad &amp; broken" in page
     assert "blast fraction 50.0% &gt;= 20%" in page and "b/overlay.png" in page
+    assert "Too few red cells" not in page
+    assumed = SmearReport(640, 480, 70.0, "assumed", [], differential([]), [], 0, 0, 1.0)
+    assert "a red-cell diameter of 70 px was assumed" in html_page([(summary_row("c.png", assumed), assumed, None)])

@@ -242,6 +242,11 @@ def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]]) ->
             f"({e(report.scale_source)}); {report.differential.wbc} white cells, {report.rbc} red cells, "
             f"{report.platelet} platelets; {report.review_cells} white cells marked for review.</p>"
         )
+        if report.scale_source == "assumed":
+            parts.append(
+                "<p class='flag'>Too few red cells to measure the scale: a red-cell diameter of "
+                f"{report.rbc_diameter_px:.0f} px was assumed. Pass --rbc-diameter-px or --um-per-px.</p>"
+            )
         if report.flags:
             parts.append("<p><strong>Flags for review:</strong></p><ul>")
             parts += [f"<li class='flag'><strong>{e(f.name)}</strong>: {e(f.rule)}</li>" for f in report.flags]
