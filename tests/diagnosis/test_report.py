@@ -30,7 +30,7 @@ def report() -> SmearReport:
         Cell(4, "platelet", "platelet", None, False, (60, 60, 63, 63), (61.0, 61.0), 9, False, []),
     ]
     result = differential(["blast", "lymphocyte"])
-    return SmearReport(640, 480, 48.0, "estimated", cells, result, review_flags(result, 1), 1, 1, 12.3)
+    return SmearReport(640, 480, 48.0, "estimated", cells, result, review_flags(result, 1), 12.3)
 
 
 def test_summary_row_counts_and_flags():
@@ -75,5 +75,5 @@ def test_json_and_html_carry_the_notice_and_escape_names():
     assert NOTICE in page and "&lt;b&gt;.png" in page and "bad &amp; broken" in page
     assert "blast fraction 50.0% &gt;= 20%" in page and "b/overlay.png" in page
     assert "Too few red cells" not in page
-    assumed = SmearReport(640, 480, 70.0, "assumed", [], differential([]), [], 0, 0, 1.0)
+    assumed = SmearReport(640, 480, 70.0, "assumed", [], differential([]), [], 1.0)
     assert "a red-cell diameter of 70 px was assumed" in html_page([(summary_row("c.png", assumed), assumed, None)])

@@ -35,3 +35,21 @@ def inference_parser(folder: Path):
     parser.read_config(str(folder / "configs" / "inference.yaml"))
     parser["bundle_root"] = str(folder)
     return parser
+
+
+def onnx_network(parser, name: str, onnx_dir: Path, size: int, in_channels: int = 3):
+    """The bundle's ``network`` through ONNX Runtime, exported once to ``onnx_dir``.
+
+    The file is named ``<name>-<first 16 hex digits of the weights' SHA-256>-<size>.onnx``, so new
+    weights get a new export. ``size`` is the side of the network's square input.
+    """
+    import torch
+
+    from hemseg.models import OnnxNetwork, export_onnx
+
+    sha256 = str(parser.get_parsed_content("model_sha256"))
+    path = Path(onnx_dir) / f"{name}-{sha256[:16]}-{size}.onnx"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        export_onnx(parser.get_parsed_content("network"), path, roi_size=int(size), in_channels=in_channels)
+    return OnnxNetwork(path, threads=torch.get_num_threads())

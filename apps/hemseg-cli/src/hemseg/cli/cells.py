@@ -83,25 +83,17 @@ def patcher_from_bundle(
 
     ``roi_size`` replaces the bundle's sliding-window side (a single 256 window covers a whole
     single-cell crop). With ``onnx_dir`` the network is exported there once (named by its weights'
-    SHA-256 and the window side) and run through ONNX Runtime, several times faster on a CPU than
-    eager torch.
+    SHA-256 and the window side) and run through ONNX Runtime, faster on a CPU than eager torch
+    (41 vs 64 ms per 256 px window, docs/benchmarks.md).
     """
-    from hemseg.cli.bundles import inference_parser
+    from hemseg.cli.bundles import inference_parser, onnx_network
 
     parser = inference_parser(Path(segmentation_bundle))
     sha256 = str(parser.get_parsed_content("model_sha256"))
     if roi_size is not None:
         parser["roi_size"] = int(roi_size)
     if onnx_dir is not None:
-        import torch
-
-        from hemseg.models import OnnxNetwork, export_onnx
-
-        path = Path(onnx_dir) / f"segmentation-{sha256[:16]}-{parser['roi_size']}.onnx"
-        if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            export_onnx(parser.get_parsed_content("network"), path, roi_size=int(parser["roi_size"]))
-        parser["network"] = OnnxNetwork(path, threads=torch.get_num_threads())
+        parser["network"] = onnx_network(parser, "segmentation", Path(onnx_dir), int(parser["roi_size"]))
         parser["channels_last"] = False
     return CellPatcher(
         segmenter=parser.get_parsed_content("segmenter"),

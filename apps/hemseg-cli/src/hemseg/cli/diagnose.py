@@ -18,14 +18,14 @@ IMAGE_FILES = ("report.json", "cells.csv", "cells.geojson", "overlay.png")
 
 def _inputs(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
     """Every image to analyse, or (path, error) for a path that gives none."""
-    from hemseg.data.layout import IMAGE_SUFFIXES
+    from hemseg.cli.files import list_images
 
     for path in paths:
         if path.is_dir():
-            images = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            if not images:
-                yield path, f"no images in this folder ({', '.join(IMAGE_SUFFIXES)})"
-            yield from ((image, None) for image in images)
+            try:
+                yield from ((image, None) for image in list_images(path))
+            except FileNotFoundError:
+                yield path, "no images in this folder"
         elif path.exists():
             yield path, None
         else:
@@ -44,19 +44,12 @@ def _output_names(paths: list[Path]) -> list[str]:
 
 
 def _write_png_atomic(path: Path, rgb) -> None:
-    import os
-    import tempfile
-
     from PIL import Image
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(rgb).save(handle, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from hemseg.models.files import replacing
+
+    with replacing(path) as tmp:
+        Image.fromarray(rgb).save(tmp, format="PNG")
 
 
 def write_image_outputs(folder: Path, image_name: str, rgb, report) -> None:

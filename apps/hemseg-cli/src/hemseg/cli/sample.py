@@ -45,13 +45,10 @@ def synthetic_smear(width: int = 640, height: int = 480, rbc_px: float = 48.0, s
 
 def write_sample(path: str | Path, seed: int = 0) -> Path:
     """Write :func:`synthetic_smear` as a PNG (to a temporary name, then renamed)."""
-    import os
-
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(synthetic_smear(seed=seed)[0]).save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    from hemseg.models.files import replacing
+
+    with replacing(path) as tmp:
+        Image.fromarray(synthetic_smear(seed=seed)[0]).save(tmp, format="PNG")
+    return Path(path)

@@ -33,8 +33,6 @@ class SmearAnalyser:
         classifier: :class:`hemseg.models.Classifier` over the patches.
         review_below: white cells whose top probability is below this are marked for review.
         assumed_rbc_px: red-cell diameter assumed for the first segmentation when estimating the scale.
-        rescale_above: segment again at the estimated scale when it differs from the assumed one
-            by more than this fraction.
         flag_rules: :class:`hemseg.diagnosis.FlagRules` (None: the defaults).
     """
 
@@ -44,36 +42,33 @@ class SmearAnalyser:
         classifier,
         review_below: float = 0.6,
         assumed_rbc_px: float = 70.0,
-        rescale_above: float = 0.1,
         flag_rules=None,
     ) -> None:
         self.patcher = patcher
         self.classifier = classifier
         self.review_below = review_below
         self.assumed_rbc_px = assumed_rbc_px
-        self.rescale_above = rescale_above
         self.flag_rules = flag_rules
 
-    def _estimate_scale(self, image: np.ndarray) -> tuple[float, str]:
-        """Red-cell diameter of a (3, H, W) image from its red cells, and ``estimated`` or ``assumed``.
+    def _estimate_scale(self, rgb: np.ndarray) -> tuple[float, str]:
+        """Red-cell diameter of an (H, W, 3) photo from its red cells, and ``estimated`` or ``assumed``.
 
-        One network window's worth of the image centre is segmented at the assumed scale (all of
-        the image when that finds too few red cells) and the red cells measured.
+        One network window's worth of the photo's centre is segmented at the assumed scale (all of
+        the photo when that finds too few red cells) and the red cells measured.
         """
         from hemseg.postproc import rbc_diameter
 
         segmenter = self.patcher.segmenter
         assumed = self.assumed_rbc_px
         side = round(segmenter.inferer.roi_size[0] * assumed / segmenter.target_rbc_px)
-        height, width = image.shape[1:]
-        top, left = max(0, (height - side) // 2), max(0, (width - side) // 2)
-        for region in (image[:, top : top + side, left : left + side], image):
-            probabilities = segmenter.probabilities(region, assumed)
+        top, left = max(0, (rgb.shape[0] - side) // 2), max(0, (rgb.shape[1] - side) // 2)
+        for region in (rgb[top : top + side, left : left + side], rgb):
+            probabilities = segmenter.probabilities(_chw_float(region), assumed)
             rbc = postprocess(probabilities, self.patcher.structures, self.patcher.mask_rules, assumed, ["rbc"])["rbc"]
             estimate, _ = rbc_diameter(rbc, assumed)
             if estimate is not None:
                 return estimate, "estimated"
-            if region.shape == image.shape:
+            if region.shape == rgb.shape:
                 break
         return assumed, "assumed"
 
@@ -93,13 +88,11 @@ class SmearAnalyser:
         start = time.perf_counter()
         source = "given"
         if rbc_px is None:
-            rbc_px, source = self._estimate_scale(np.moveaxis(rgb, -1, 0).astype(np.float32) / 255.0)
+            rbc_px, source = self._estimate_scale(rgb)
         factor = min(1.0, self.patcher.segmenter.target_rbc_px / rbc_px)
         work = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else rgb
         work_px = rbc_px * work.shape[1] / rgb.shape[1]
-        probabilities = self.patcher.segmenter.probabilities(
-            np.moveaxis(work, -1, 0).astype(np.float32) / 255.0, work_px
-        )
+        probabilities = self.patcher.segmenter.probabilities(_chw_float(work), work_px)
         masks = postprocess(probabilities, self.patcher.structures, self.patcher.mask_rules, work_px, ["wbc", "rbc"])
         if source == "estimated":  # the whole image's red cells measure the scale better than the centre's
             refined = rbc_diameter(masks["rbc"], work_px)[0]
@@ -113,11 +106,16 @@ class SmearAnalyser:
         platelets = platelet_instances(work, wbc > 0, work_px)
         platelets[rbc > 0] = 0
 
-        scores = self.classifier.probabilities(self._patches(rgb, wbc, instance_table(wbc), rbc_px))
+        wbc_table = instance_table(wbc)
+        scores = self.classifier.probabilities(self._patches(rgb, wbc, wbc_table, rbc_px))
         names = self.classifier.classes
         cells: list[Cell] = []
-        for kind, labels in (("wbc", wbc), ("rbc", rbc), ("platelet", platelets)):
-            for row, cell in enumerate(_cells(labels, rgb.shape[:2], kind, first_id=len(cells) + 1)):
+        for kind, labels, table in (
+            ("wbc", wbc, wbc_table),
+            ("rbc", rbc, instance_table(rbc)),
+            ("platelet", platelets, instance_table(platelets)),
+        ):
+            for row, cell in enumerate(_cells(labels, table, rgb.shape[:2], kind, first_id=len(cells) + 1)):
                 if kind == "wbc":
                     best = int(scores[row].argmax())
                     probability = float(scores[row][best])
@@ -127,7 +125,6 @@ class SmearAnalyser:
                 cells.append(cell)
         white = [c for c in cells if c.kind == "wbc"]
         result = differential([c.cls for c in white if c.cls != "platelet"])
-        platelet_count = sum(c.kind == "platelet" or c.cls == "platelet" for c in cells)
         return SmearReport(
             width=rgb.shape[1],
             height=rgb.shape[0],
@@ -136,8 +133,6 @@ class SmearAnalyser:
             cells=cells,
             differential=result,
             flags=review_flags(result, sum(c.review for c in white), self.flag_rules),
-            rbc=sum(c.kind == "rbc" for c in cells),
-            platelet=platelet_count,
             ms=(time.perf_counter() - start) * 1000.0,
         )
 
@@ -172,11 +167,15 @@ def _full_size_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return full
 
 
-def _cells(labels: np.ndarray, shape: tuple[int, int], kind: str, first_id: int) -> list[Cell]:
-    """One :class:`Cell` per instance of ``labels``, positions scaled to an image of ``shape``."""
-    from hemseg.postproc import instance_polygons, instance_table
+def _chw_float(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (3, H, W) float32 in [0, 1], the segmenter's input."""
+    return np.moveaxis(rgb, -1, 0).astype(np.float32) / 255.0
 
-    table = instance_table(labels)
+
+def _cells(labels: np.ndarray, table: dict, shape: tuple[int, int], kind: str, first_id: int) -> list[Cell]:
+    """One :class:`Cell` per row of ``table`` (``labels``' instance table), scaled to an image of ``shape``."""
+    from hemseg.postproc import instance_polygons
+
     outlines = instance_polygons(labels)
     sy, sx = shape[0] / labels.shape[0], shape[1] / labels.shape[1]
     cells = []
@@ -215,7 +214,7 @@ def analyser_from_bundles(classification_bundle: Path | None = None, onnx: bool 
     the classifier's training patches were cut with. With ``onnx`` (and ONNX Runtime installed)
     both networks run through ONNX Runtime, exported once into :func:`cache_dir`.
     """
-    from hemseg.cli.bundles import bundle_dir, inference_parser
+    from hemseg.cli.bundles import bundle_dir, inference_parser, onnx_network
     from hemseg.cli.cells import patcher_from_bundle
 
     folder = bundle_dir("hemseg_classification", classification_bundle)
@@ -230,7 +229,7 @@ def analyser_from_bundles(classification_bundle: Path | None = None, onnx: bool 
         onnx_dir,
     )
     if onnx_dir is not None:
-        parser["network"] = _onnx_classifier_network(parser, onnx_dir)
+        parser["network"] = onnx_network(parser, "classification", onnx_dir, int(parser["patch_size"]), in_channels=4)
         parser["channels_last"] = False
     return SmearAnalyser(
         patcher=patcher,
@@ -243,17 +242,3 @@ def _has_onnxruntime() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("onnxruntime") is not None
-
-
-def _onnx_classifier_network(parser, onnx_dir: Path):
-    """The classification network through ONNX Runtime, exported once (named by its weights' SHA-256)."""
-    import torch
-
-    from hemseg.models import OnnxNetwork, export_onnx
-
-    sha256 = str(parser.get_parsed_content("model_sha256"))
-    path = onnx_dir / f"classification-{sha256[:16]}-{parser['patch_size']}.onnx"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        export_onnx(parser.get_parsed_content("network"), path, roi_size=int(parser["patch_size"]), in_channels=4)
-    return OnnxNetwork(path, threads=torch.get_num_threads())

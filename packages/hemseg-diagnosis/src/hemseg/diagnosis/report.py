@@ -78,7 +78,6 @@ class SmearReport:
         cells: every cell found.
         differential: :class:`Differential` of the classified white cells.
         flags: the flags for review (:func:`hemseg.diagnosis.review_flags`).
-        rbc, platelet: red cells and platelets counted.
         ms: wall time of the whole analysis.
     """
 
@@ -89,9 +88,17 @@ class SmearReport:
     cells: list[Cell]
     differential: Differential
     flags: list[Flag]
-    rbc: int
-    platelet: int
     ms: float
+
+    @property
+    def rbc(self) -> int:
+        """Red cells counted."""
+        return sum(c.kind == "rbc" for c in self.cells)
+
+    @property
+    def platelet(self) -> int:
+        """Platelets: those found by colour plus segmented cells classified as platelets."""
+        return sum(c.kind == "platelet" or c.cls == "platelet" for c in self.cells)
 
     @property
     def review_cells(self) -> int:

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.feature import peak_local_max
 from skimage.measure import label, regionprops_table
-from skimage.segmentation import watershed
+from skimage.segmentation import find_boundaries, watershed
 
 
 def label_instances(mask: np.ndarray) -> np.ndarray:
@@ -67,14 +67,8 @@ def remove_thin_instances(labels: np.ndarray, min_radius: float) -> np.ndarray:
     labels = np.asarray(labels)
     if not labels.any():
         return labels.astype(np.int32)
-    distance = ndimage.distance_transform_edt(labels > 0)
-    # per-instance distance to its own edge: distance to background or to another instance
-    boundaries = np.zeros(labels.shape, bool)
-    boundaries[:-1] |= labels[:-1] != labels[1:]
-    boundaries[1:] |= labels[1:] != labels[:-1]
-    boundaries[:, :-1] |= labels[:, :-1] != labels[:, 1:]
-    boundaries[:, 1:] |= labels[:, 1:] != labels[:, :-1]
-    distance = np.minimum(distance, ndimage.distance_transform_edt(~boundaries))
+    # distance of each pixel to its instance's edge (background or another instance)
+    distance = ndimage.distance_transform_edt(~find_boundaries(labels, mode="thick"))
     index = np.arange(1, labels.max() + 1)
     radius = ndimage.maximum(distance, labels, index)
     keep = np.zeros(labels.max() + 1, np.int32)
