@@ -61,8 +61,13 @@ def isolated(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def benchmark(session: nox.Session) -> None:
-    """Print ms per 640x480 and 2592x1944 field of hemseg diagnose; rewrite docs/benchmarks_speed.inc."""
+    """Time hemseg diagnose and the four networks; regenerate the tables and plot of docs/benchmarks.md.
+
+    The segmentation and classification scores are read from benchmarks/results (written by
+    scripts/compare-architectures.sh and scripts/evaluate-*.sh: hours of training, not rerun here).
+    """
     _install_project(session)
     env = {"HEMSEG_DATA": os.path.abspath(os.environ["HEMSEG_DATA"])} if os.environ.get("HEMSEG_DATA") else {}
     session.run("python", "benchmarks/diagnose.py", *session.posargs, env=env)
-    session.run("python", "benchmarks/networks.py", "--markdown", "docs/benchmarks_speed.inc")
+    session.run("python", "benchmarks/networks.py", "--json", "benchmarks/results/speed.json")
+    session.run("python", "benchmarks/tables.py")

@@ -1,6 +1,6 @@
 """Inference speed of the four segmentation architectures on this CPU, against the FLOP limit.
 
-    python benchmarks/networks.py [--runs 50] [--threads 2] [--markdown docs/benchmarks-speed.md]
+    python benchmarks/networks.py [--runs 50] [--threads 2] [--json benchmarks/results/speed.json]
 
 For U-Net, VGG16 + U-Net, ResNet34 + U-Net and EfficientNet-B0 + U-Net (``hemseg.models.ARCHITECTURES``,
 3 output structures, randomly initialised: speed does not depend on the weights): one 256x256 image,
@@ -8,11 +8,13 @@ batch 1, the median of ``--runs`` timed runs after 5 warm-up runs, in eager torc
 channels-last memory, and ONNX Runtime. FLOPs are counted by ``torch.utils.flop_counter`` (a
 multiply-add counts 2); the CPU's peak is measured as the best of 5 runs of a 2048x2048 fp32 matmul
 on the same threads. "Limit" = FLOPs / peak, the time the network would take at that peak.
+``--json`` writes the figures for ``benchmarks/tables.py`` (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -53,11 +55,12 @@ def network_gflops(network: torch.nn.Module, image: torch.Tensor) -> float:
 
 
 def main() -> None:
-    """Measure every architecture and print (and optionally write) the table."""
+    """Measure every architecture; print the figures and optionally write them as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--markdown", type=Path, default=None, help="write the table here too")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
+    parser.add_argument("--backbones", nargs="+", default=None, help="only these (default: all four)")
     args = parser.parse_args()
 
     from hemseg.models import ARCHITECTURES, OnnxNetwork, export_onnx, segmentation_network
@@ -69,6 +72,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
         for label, backbone in ARCHITECTURES.items():
+            if args.backbones and backbone not in args.backbones:
+                continue
             network = segmentation_network(out_channels=3, backbone=backbone).eval()
             params = sum(p.numel() for p in network.parameters()) / 1e6
             gflop = network_gflops(network, image)
@@ -84,21 +89,35 @@ def main() -> None:
             limit = gflop / peak * 1000.0
             best = min(eager, channels_last, onnx_ms)
             rows.append((label, backbone, params, gflop, eager, channels_last, onnx_ms, limit, limit / best))
-            print(rows[-1], flush=True)
-    header = (
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {args.threads} threads, "
-        f"torch {torch.__version__}; measured fp32 matmul peak {peak:.1f} GFLOP/s.\n\n"
-        "| architecture | backbone | params (M) | GFLOP | eager ms | channels_last ms | ONNX Runtime ms "
-        "| limit ms | limit / best |\n|---|---|---|---|---|---|---|---|---|\n"
-    )
-    table = header + "".join(
-        f"| {r[0]} | `{r[1]}` | {r[2]:.1f} | {r[3]:.2f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} "
-        f"| {r[7]:.1f} | {r[8]:.0%} |\n"
-        for r in rows
-    )
-    print(table)
-    if args.markdown:
-        args.markdown.write_text(table, encoding="utf-8")
+            print(
+                "{}: {:.1f} M params, {:.2f} GFLOP, eager {:.1f} ms, channels_last {:.1f} ms, ONNX {:.1f} ms, "
+                "limit {:.1f} ms ({:.0%} of it reached)".format(label, *rows[-1][2:]),
+                flush=True,
+            )
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+    print(f"{machine}, {args.threads} threads, torch {torch.__version__}, matmul peak {peak:.1f} GFLOP/s")
+    if args.json:
+        keys = (
+            "architecture",
+            "backbone",
+            "params_m",
+            "gflop",
+            "eager_ms",
+            "channels_last_ms",
+            "onnx_ms",
+            "limit_ms",
+            "fraction_of_limit",
+        )
+        result = {
+            "machine": machine,
+            "threads": args.threads,
+            "torch": torch.__version__,
+            "runs": args.runs,
+            "peak_gflops": peak,
+            "networks": [dict(zip(keys, row, strict=True)) for row in rows],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

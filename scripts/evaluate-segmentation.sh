@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Score the shipped segmentation weights on the validation split of every shared dataset with masks
-# (the figures in bundles/hemseg_segmentation/docs/README.md). Writes out/segmentation-<dataset>.json.
+# (the figures in bundles/hemseg_segmentation/docs/README.md and docs/benchmarks.md).
+# Writes benchmarks/results/segmentation/shipped-<dataset>.json (SPLIT=all|train: out/segmentation-$SPLIT/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${HEMSEG_DATA:-../shared/data}
-mkdir -p out
+split=${SPLIT:-val}
+dest=benchmarks/results/segmentation
+[ "$split" = val ] || dest=out/segmentation-$split
+mkdir -p "$dest"
 for dataset in bccd jtsc_wbc all_idb2 all_idb1; do
-  .venv/bin/hemseg evaluate segmentation "$data/$dataset" --split "${SPLIT:-val}" --json "out/segmentation-$dataset.json"
+  .venv/bin/hemseg evaluate segmentation "$data/$dataset" --split "$split" --json "$dest/shipped-$dataset.json"
 done

@@ -16,6 +16,8 @@ def test_scores_count_any_non_blast_class_right_for_non_blast():
     assert (blast["precision"], blast["recall"], blast["support"]) == (pytest.approx(2 / 3), pytest.approx(2 / 3), 3)
     assert (non_blast["precision"], non_blast["recall"]) == (pytest.approx(3 / 4), pytest.approx(3 / 4))
     assert scores["macro_f1"] == pytest.approx((2 / 3 + 3 / 4) / 2)
+    # one vs rest: "is blast" agrees with "labelled blast" on 5 of 7 images, so does "is non_blast"
+    assert blast["accuracy"] == non_blast["accuracy"] == pytest.approx(5 / 7)
     assert scores["confusion"]["labels"] == ["blast", "non_blast"]
     columns = scores["confusion"]["predicted"]
     assert columns[:5] == ["neutrophil", "eosinophil", "basophil", "lymphocyte", "monocyte"] and columns[-1] == "blast"
@@ -31,3 +33,4 @@ def test_expected_calibration_error_of_the_top_probability():
     half = classification_scores(labels, ["neutrophil"] * 5 + ["monocyte"] * 5, [0.9] * 10)
     assert half["ece"] == pytest.approx(0.4, abs=1e-6)
     assert half["per_class"]["neutrophil"]["recall"] == 0.5
+    assert half["per_class"]["neutrophil"]["accuracy"] == 0.5

@@ -19,6 +19,23 @@ def test_fp16_round_trip_checks_sha256(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
 
 
+def test_values_beyond_fp16_stay_fp32(tmp_path):
+    # an untrained deep network's batch norm can reach running variances beyond 65504 (ResNet34 +
+    # U-Net after 6 epochs: 3.1e5); cast to fp16 they became infinite, which silenced those channels
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)).eval()
+    net[1].running_var.fill_(3.1e5)
+    net[1].weight.data.fill_(500.0)
+    path = tmp_path / "model.pt"
+    save_weights(net, path)
+    state = torch.load(path, weights_only=True)
+    assert state["1.running_var"].dtype == torch.float32 and state["0.weight"].dtype == torch.float16
+    other = load_weights(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)).eval(), path)
+    image = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert net(image).abs().max() > 0.1
+        assert torch.allclose(net(image), other(image), atol=1e-2)
+
+
 def test_altered_missing_or_mismatched_files_are_refused(tmp_path):
     net = segmentation_network(out_channels=2, decoder_channels=(16,) * 5)
     path = tmp_path / "model.pt"

@@ -67,7 +67,8 @@ def classification_scores(
     A prediction is right when the label allows it (:func:`hemseg.data.candidate_classes`: a
     ``non_blast`` label accepts any class but ``blast``). Per label ``L``: a prediction "is L" when
     ``L`` allows it; precision = right "is L" predictions / all "is L" predictions, recall = right
-    predictions of images labelled ``L`` / their number. ``ece`` is the expected calibration error
+    predictions of images labelled ``L`` / their number, accuracy = share of all images where "is L"
+    and "labelled L" agree (one vs rest). ``ece`` is the expected calibration error
     of the top-class probability (MONAI ``CalibrationErrorMetric``, ``num_bins`` equal bins).
     Confusion rows are the labels present, columns every predicted class seen or allowed.
     """
@@ -87,7 +88,13 @@ def classification_scores(
         precision = float((right & mine & says).sum() / says.sum()) if says.any() else 0.0
         recall = float((right & mine).sum() / mine.sum())
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": int(mine.sum())}
+        per_class[label] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "accuracy": float((mine == says).mean()),
+            "support": int(mine.sum()),
+        }
     rows = list(per_class)
     columns = [c for c in CELL_CLASSES if c in set(predicted) or any(c in allowed[r] for r in rows)]
     matrix = [

@@ -24,19 +24,28 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+#: The largest magnitude fp16 holds; a tensor beyond it (e.g. a batch-norm running variance) stays fp32.
+FP16_MAX = torch.finfo(torch.float16).max
+
+
 def save_weights(network: nn.Module, path: str | Path, half: bool = True) -> str:
     """Save the network's state dict (floating tensors in fp16 when ``half``); return its SHA-256.
 
-    The file is written to a temporary name and renamed, so a reader never sees half a file.
+    A floating tensor with a value beyond fp16's range (:data:`FP16_MAX`) stays fp32: cast, it would
+    turn to infinity. The file is written to a temporary name and renamed, so a reader never sees
+    half a file.
     """
     return _save_state(network.state_dict(), Path(path), half)
 
 
+def _compact(tensor: torch.Tensor, half: bool) -> torch.Tensor:
+    tensor = tensor.detach().cpu()
+    fits = tensor.numel() == 0 or float(tensor.abs().max()) <= FP16_MAX
+    return tensor.to(torch.float16) if half and tensor.is_floating_point() and fits else tensor
+
+
 def _save_state(state: dict[str, torch.Tensor], path: Path, half: bool) -> str:
-    state = {
-        k: (v.detach().to("cpu", torch.float16) if half and v.is_floating_point() else v.detach().cpu())
-        for k, v in state.items()
-    }
+    state = {k: _compact(v, half) for k, v in state.items()}
     with replacing(path) as tmp:
         torch.save(state, tmp)
     return file_sha256(path)
@@ -72,7 +81,8 @@ def load_weights(network: nn.Module, path: str | Path, sha256: str | None = None
 def publish_weights(checkpoint: str | Path, bundle_root: str | Path) -> str:
     """Ship a training checkpoint in a bundle: fp16 ``models/model.pt`` + its SHA-256 in metadata.json.
 
-    The checkpoint (a state dict, read with ``weights_only=True``) is cast to fp16 and written
+    The checkpoint (a state dict, read with ``weights_only=True``) is cast to fp16 (as
+    :func:`save_weights` does) and written
     atomically; ``configs/metadata.json`` gets the digest under ``hemseg.model_sha256``, which the
     bundle's inference config checks on every load.
 

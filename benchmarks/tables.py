@@ -1,0 +1,198 @@
+"""Tables 1 and 2 of docs/benchmarks.md and the Dice-vs-ms plot, from the measured result files.
+
+    python benchmarks/tables.py [--results benchmarks/results] [--docs docs]
+
+Reads (all written by the commands named in docs/benchmarks.md):
+
+- ``speed.json``: ``benchmarks/networks.py --json`` (ms per 256x256 window, FLOPs, limit);
+- ``segmentation/<backbone>-<dataset>.json`` and ``segmentation/<backbone>-train.json``:
+  ``scripts/compare-architectures.sh`` (``hemseg evaluate segmentation --split val`` of each
+  architecture trained with the same protocol, and its training time); ``shipped-<dataset>.json``:
+  the shipped model (``scripts/evaluate-segmentation.sh``; ``shipped-train.json``: its training run,
+  bundles/hemseg_segmentation/docs/README.md);
+- ``classification/<dataset>.json``: ``scripts/evaluate-classification.sh`` (the shipped classifier).
+
+Writes ``benchmarks_speed.inc``, ``benchmarks_segmentation.inc``, ``benchmarks_classifier.inc`` and
+``_static/architectures.png`` under ``--docs``; docs/benchmarks.md includes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+#: Datasets with masks, in the order of the tables.
+DATASETS = ("bccd", "jtsc_wbc", "all_idb2", "all_idb1")
+#: Datasets of labelled single-cell crops, the 8-class set first.
+CLASSIFICATION_DATASETS = ("pbc", "all_idb2", "jtsc_wbc", "bccd")
+#: The paper's figures (EfficientNet-B0 + U-Net, its own data, a GPU).
+PAPER_DICE, PAPER_MS = 0.89, 28.0
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def speed_table(speed: dict) -> str:
+    """Markdown: ms per 256x256 window of each architecture in three runtimes, against the FLOP limit."""
+    lines = [
+        f"Machine: {speed['machine']}, {speed['threads']} threads, torch {speed['torch']}; median of "
+        f"{speed['runs']} runs; measured fp32 matmul peak {speed['peak_gflops']:.1f} GFLOP/s.",
+        "",
+        "| architecture | backbone | params (M) | GFLOP | eager ms | channels_last ms | ONNX Runtime ms "
+        "| limit ms | limit / best |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in speed["networks"]:
+        lines.append(
+            f"| {n['architecture']} | `{n['backbone']}` | {n['params_m']:.1f} | {n['gflop']:.2f} "
+            f"| {n['eager_ms']:.1f} | {n['channels_last_ms']:.1f} | {n['onnx_ms']:.1f} | {n['limit_ms']:.1f} "
+            f"| {n['fraction_of_limit']:.0%} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def segmentation_rows(results: Path, speed: dict) -> list[dict]:
+    """One row per trained model: mean WBC / nucleus scores over the datasets, best ms, training time."""
+    rows = []
+    models = [(n["architecture"], n["backbone"], n["backbone"]) for n in speed["networks"]]
+    models.append(("EfficientNet-B0 + U-Net, shipped", "efficientnet-b0", "shipped"))
+    for label, backbone, stem in models:
+        scores = {d: results / "segmentation" / f"{stem}-{d}.json" for d in DATASETS}
+        if not all(path.exists() for path in scores.values()):
+            continue
+        scores = {d: _read(path)["structures"] for d, path in scores.items()}
+        net = next(n for n in speed["networks"] if n["backbone"] == backbone)
+        train = results / "segmentation" / f"{stem}-train.json"
+        row = {
+            "label": label,
+            "shipped": stem == "shipped",
+            "backbone": backbone,
+            "per_dataset": scores,
+            "best_ms": min(net["eager_ms"], net["channels_last_ms"], net["onnx_ms"]),
+            "train": _read(train),
+        }
+        for structure in ("wbc", "nucleus"):
+            for metric in ("dice", "iou", "accuracy"):
+                values = [s[structure][metric] for s in scores.values() if s.get(structure, {}).get(metric)]
+                row[f"{structure}_{metric}"] = statistics.mean(values) if values else None
+        rows.append(row)
+    return rows
+
+
+def segmentation_table(rows: list[dict]) -> str:
+    """Markdown: Table 1 (means over the datasets) and the per-dataset Dice behind it."""
+    lines = [
+        "| architecture | WBC Dice | WBC IoU | WBC pixel acc. | nucleus Dice | nucleus IoU | best ms / 256² "
+        "| epochs | training |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        # paused_s: time the training process was stopped (SIGSTOP) while other measurements ran
+        epochs, minutes = r["train"]["epochs"], (r["train"]["train_s"] - r["train"].get("paused_s", 0)) / 60
+        lines.append(
+            f"| {r['label']} | {_score(r['wbc_dice'])} | {_score(r['wbc_iou'])} | {_score(r['wbc_accuracy'])} "
+            f"| {_score(r['nucleus_dice'])} | {_score(r['nucleus_iou'])} | {r['best_ms']:.1f} | {epochs} "
+            f"| {minutes:.0f} min |"
+        )
+    lines += ["", "Dice per validation set (WBC / nucleus; `all_idb1` has no nucleus masks):", ""]
+    lines.append("| architecture | " + " | ".join(f"`{d}`" for d in DATASETS) + " |")
+    lines.append("|---|" + "---|" * len(DATASETS))
+    for r in rows:
+        cells = []
+        for d in DATASETS:
+            s = r["per_dataset"][d]
+            nucleus = s.get("nucleus", {}).get("dice")
+            cells.append(_score(s["wbc"]["dice"]) + ("" if nucleus is None else f" / {_score(nucleus)}"))
+        lines.append(f"| {r['label']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def classifier_table(results: Path) -> str:
+    """Markdown: Table 2, per-class precision, recall, F1 and one-vs-rest accuracy per validation set."""
+    lines = []
+    for dataset in CLASSIFICATION_DATASETS:
+        r = _read(results / "classification" / f"{dataset}.json")
+        lines += [
+            f"**`{dataset}`** ({r['images']} validation images; accuracy {r['accuracy']:.3f}, "
+            f"macro F1 {r['macro_f1']:.3f}, expected calibration error {r['ece']:.3f}):",
+            "",
+            "| class | precision | recall | F1 | accuracy (one vs rest) | support |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['accuracy']:.3f} "
+            f"| {c['support']} |"
+            for name, c in r["per_class"].items()
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def dice_vs_ms_plot(rows: list[dict], path: Path) -> None:
+    """PNG: mean WBC Dice against the best ms per 256x256 window, one point per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import ScalarFormatter
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.4), dpi=120)
+    for r in rows:
+        ax.scatter(r["best_ms"], r["wbc_dice"], marker="*" if r["shipped"] else "o", s=140 if r["shipped"] else 50)
+        text = f"{r['label']} ({r['train']['epochs']} epochs)"
+        ax.annotate(text, (r["best_ms"], r["wbc_dice"]), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.scatter(
+        PAPER_MS,
+        PAPER_DICE,
+        marker="s",
+        facecolors="none",
+        edgecolors="grey",
+        label="paper: B0 + U-Net, a GPU, its data",
+    )
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(ScalarFormatter())
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    left, right = ax.get_xlim()
+    ax.set_xlim(left, right * 1.8)
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(bottom - 0.01, top + 0.01)
+    ax.set_xlabel("best ms per 256x256 window, 2 CPU threads (log scale)")
+    ax.set_ylabel("mean WBC Dice, 4 validation sets")
+    ax.set_title("Segmentation: quality vs CPU time")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> None:
+    """Render every table and the plot from the result files."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--docs", type=Path, default=Path(__file__).parent.parent / "docs")
+    args = parser.parse_args()
+    speed = _read(args.results / "speed.json")
+    rows = segmentation_rows(args.results, speed)
+    outputs = {
+        "benchmarks_speed.inc": speed_table(speed),
+        "benchmarks_segmentation.inc": segmentation_table(rows),
+        "benchmarks_classifier.inc": classifier_table(args.results),
+    }
+    for name, text in outputs.items():
+        (args.docs / name).write_text(text, encoding="utf-8")
+        print(text)
+    dice_vs_ms_plot(rows, args.docs / "_static" / "architectures.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Smoke run of the benchmark scripts (the full runs regenerate docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> str:
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result.stdout
+
+
+def test_network_speed_of_one_architecture(tmp_path):
+    _run("benchmarks/networks.py", "--runs", "1", "--backbones", "basic-unet", "--json", str(tmp_path / "speed.json"))
+    speed = json.loads((tmp_path / "speed.json").read_text())
+    (unet,) = speed["networks"]
+    assert unet["backbone"] == "basic-unet"
+    assert unet["gflop"] == pytest.approx(9.97, abs=0.01)  # FLOPs are counted, not timed
+    assert unet["limit_ms"] == pytest.approx(unet["gflop"] / speed["peak_gflops"] * 1000)
+    best = min(unet["eager_ms"], unet["channels_last_ms"], unet["onnx_ms"])
+    assert unet["fraction_of_limit"] == pytest.approx(unet["limit_ms"] / best)
+
+
+def test_tables_and_plot_from_the_committed_results(tmp_path):
+    results = REPO / "benchmarks" / "results"
+    _run("benchmarks/tables.py", "--results", str(results), "--docs", str(tmp_path))
+    speed = json.loads((results / "speed.json").read_text())
+    segmentation = (tmp_path / "benchmarks_segmentation.inc").read_text()
+    speed_table = (tmp_path / "benchmarks_speed.inc").read_text()
+    trained = {path.name.removesuffix("-train.json") for path in (results / "segmentation").glob("*-train.json")}
+    for network in speed["networks"]:
+        assert f"| {network['architecture']} | `{network['backbone']}` |" in speed_table
+        assert (f"| {network['architecture']} |" in segmentation) == (network["backbone"] in trained)
+    shipped = json.loads((results / "segmentation" / "shipped-bccd.json").read_text())
+    assert f"{shipped['structures']['wbc']['dice']:.3f}" in segmentation
+    pbc = json.loads((results / "classification" / "pbc.json").read_text())
+    classifier = (tmp_path / "benchmarks_classifier.inc").read_text()
+    assert f"accuracy {pbc['accuracy']:.3f}" in classifier
+    assert classifier.count("| platelet |") == 1
+    assert (tmp_path / "_static" / "architectures.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
