@@ -40,8 +40,9 @@ def save_weights(network: nn.Module, path: str | Path, half: bool = True) -> str
 
 def _compact(tensor: torch.Tensor, half: bool) -> torch.Tensor:
     tensor = tensor.detach().cpu()
-    fits = tensor.numel() == 0 or float(tensor.abs().max()) <= FP16_MAX
-    return tensor.to(torch.float16) if half and tensor.is_floating_point() and fits else tensor
+    if not (half and tensor.is_floating_point()) or (tensor.numel() and float(tensor.abs().max()) > FP16_MAX):
+        return tensor
+    return tensor.to(torch.float16)
 
 
 def _save_state(state: dict[str, torch.Tensor], path: Path, half: bool) -> str:
