@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,27 +23,6 @@ from hemseg.diagnosis import Cell, SmearReport
 MIN_RBC_RADIUS = 0.2
 #: Typical red-cell diameter in micrometres, used to turn ``--um-per-px`` into pixels.
 RBC_DIAMETER_UM = 7.5
-#: A segmented white cell of at least this many red-cell areas is too big to be a platelet (2-3 um
-#: against 7.5 um red cells: at most 0.16).
-MAX_PLATELET_AREA = 0.25
-
-
-def pick_class(scores: np.ndarray, names: Sequence[str], area_in_rbc: float) -> tuple[int, bool]:
-    """Index of the class reported for a segmented white cell, and whether its size overruled the top class.
-
-    With the scale overestimated (red cells piled into clumps), a white cell reaches the classifier
-    shrunken and can be called a platelet. A cell of :data:`MAX_PLATELET_AREA` red-cell areas or
-    more gets its most probable other class instead (and is marked for review).
-
-    Args:
-        scores: class probabilities of the cell.
-        names: class names, in the order of ``scores``.
-        area_in_rbc: the cell's segmented area in red-cell areas (at the estimated scale).
-    """
-    order = np.argsort(scores)[::-1]
-    if names[order[0]] != "platelet" or area_in_rbc < MAX_PLATELET_AREA:
-        return int(order[0]), False
-    return int(next(k for k in order if names[k] != "platelet")), True
 
 
 class SmearAnalyser:
@@ -139,11 +117,11 @@ class SmearAnalyser:
         ):
             for row, cell in enumerate(_cells(labels, table, rgb.shape[:2], kind, first_id=len(cells) + 1)):
                 if kind == "wbc":
-                    area_in_rbc = table["area"][row] / (np.pi / 4 * work_px**2)
-                    best, overruled = pick_class(scores[row], names, area_in_rbc)
+                    best = int(scores[row].argmax())
                     probability = float(scores[row][best])
-                    review = overruled or probability < self.review_below
-                    cell = replace(cell, cls=names[best], probability=probability, review=review)
+                    cell = replace(
+                        cell, cls=names[best], probability=probability, review=probability < self.review_below
+                    )
                 cells.append(cell)
         white = [c for c in cells if c.kind == "wbc"]
         result = differential([c.cls for c in white if c.cls != "platelet"])
