@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -39,3 +40,22 @@ def test_bad_folder_is_a_one_line_error(tmp_path):
     assert result.output.strip().splitlines() == [
         f"hemseg: error: {tmp_path / 'dataset.json'}: missing (every dataset folder needs a dataset.json)"
     ]
+
+
+def test_central_cell_masks_keep_only_the_cell_nearest_the_centre():
+    from skimage.draw import disk
+
+    from hemseg.cli.evaluation import _central_cell_masks
+
+    wbc = np.zeros((100, 100), bool)
+    nucleus = np.zeros((100, 100), bool)
+    wbc[disk((50, 50), 15)] = True  # the central cell
+    wbc[disk((8, 8), 10)] = True  # a neighbour cut by the crop's edge
+    nucleus[disk((50, 50), 6)] = True
+    nucleus[disk((8, 8), 4)] = True
+    central = _central_cell_masks({"wbc": wbc, "nucleus": nucleus}, rbc_diameter_px=20)
+    assert central["wbc"].sum() == disk((50, 50), 15, shape=(100, 100))[0].size
+    assert not central["wbc"][:20, :20].any()
+    assert central["nucleus"].sum() == disk((50, 50), 6)[0].size
+    empty = _central_cell_masks({"wbc": np.zeros((10, 10), bool)}, rbc_diameter_px=20)
+    assert set(empty) == {"wbc"} and not empty["wbc"].any()

@@ -30,3 +30,23 @@ def test_probabilities_follow_the_network_in_batches_and_sum_to_one():
 def test_wrong_patch_shape_is_rejected():
     with pytest.raises(ValueError, match="patches"):
         Classifier(_Fixed(), classes=("a", "b", "c")).probabilities(np.zeros((8, 8, 4), np.uint8))
+
+
+class _Corner(torch.nn.Module):
+    """Logits from two corners of the mask channel (not rotation invariant): a = top left, b = top right."""
+
+    def forward(self, x):
+        m = x[:, 3]
+        return torch.stack([m[:, 0, 0] * 10, m[:, 0, -1] * 10, torch.zeros_like(m[:, 0, 0])], dim=1)
+
+
+def test_dihedral_averaging_makes_the_probabilities_orientation_free():
+    patches = np.zeros((3, 8, 8, 4), np.uint8)
+    patches[0, 0, 0, 3] = patches[1, 0, 7, 3] = patches[2, 7, 7, 3] = 255  # one patch, three orientations
+    plain = Classifier(_Corner(), classes=("a", "b", "c")).probabilities(patches)
+    assert plain.argmax(axis=1).tolist() == [0, 1, 0] and np.allclose(plain[2], 1 / 3)
+    averaged = Classifier(_Corner(), classes=("a", "b", "c"), batch_size=2, dihedral=True).probabilities(patches)
+    # of the 8 views, the lit corner is top left in 2, top right in 2, a bottom corner in 4
+    e = np.exp(10.0)
+    expected = (2 * np.array([e + 1, e + 1, 2]) / (e + 2) + 4 / 3) / 8
+    assert np.allclose(averaged, expected, atol=1e-6)

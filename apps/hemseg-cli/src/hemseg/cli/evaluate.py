@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -51,15 +52,24 @@ def segmentation(
     split: Split = "all",
     rbc_diameter_px: RbcDiameter = None,
     bundle: Annotated[Path | None, typer.Option(help="Segmentation bundle folder (default: the shipped one).")] = None,
+    central_cell: Annotated[
+        bool,
+        typer.Option(
+            "--central-cell",
+            help="Also score the white cell nearest the centre alone (crops whose masks annotate only that cell).",
+        ),
+    ] = False,
 ) -> None:
     """Dice, IoU, precision, recall and pixel accuracy of the predicted masks, per annotated structure."""
     from hemseg.cli.evaluation import evaluate_segmentation
 
-    result = _evaluate(evaluate_segmentation, dataset_dir, split, rbc_diameter_px, bundle)
+    evaluate = functools.partial(evaluate_segmentation, central_cell=central_cell)
+    result = _evaluate(evaluate, dataset_dir, split, rbc_diameter_px, bundle)
     lines = [f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.1f} ms/image"]
-    for structure, scores in result["structures"].items():
-        cells = "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in scores.items() if k != "images")
-        lines.append(f"  {structure:<8} {cells}  ({scores['images']} images)")
+    for scope, title in (("structures", ""), ("central_cell", " (central cell)")):
+        for structure, scores in result.get(scope, {}).items():
+            cells = "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in scores.items() if k != "images")
+            lines.append(f"  {structure:<8} {cells}  ({scores['images']} images){title}")
     _report(result, lines, json_path)
 
 

@@ -19,6 +19,8 @@ class Classifier:
         batch_size: patches per network call.
         channels_last: feed patches in channels-last memory format (faster on CPU).
         device: where the network runs.
+        dihedral: average the probabilities over the 8 rotations and flips of each patch (test-time
+            augmentation; a cell has no orientation, and training rotates and flips the patches).
     """
 
     def __init__(
@@ -28,12 +30,14 @@ class Classifier:
         batch_size: int = 64,
         channels_last: bool = False,
         device: str | torch.device = "cpu",
+        dihedral: bool = False,
     ) -> None:
         self.network = network
         self.classes = tuple(classes)
         self.batch_size = batch_size
         self.channels_last = channels_last
         self.device = torch.device(device)
+        self.dihedral = dihedral
         self.last_network_ms = 0.0
 
     @torch.inference_mode()
@@ -47,10 +51,20 @@ class Classifier:
         for first in range(0, len(patches), self.batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(patches[first : first + self.batch_size]))
             batch = batch.permute(0, 3, 1, 2).float().div_(255.0).to(self.device)
-            if self.channels_last:
-                batch = batch.contiguous(memory_format=torch.channels_last)
-            out.append(torch.softmax(self.network(batch).float(), dim=1).cpu())
+            views = _dihedral_views(batch) if self.dihedral else [batch]
+            probabilities = self._softmax(torch.cat(views))  # one network call for all views
+            out.append(probabilities.reshape(len(views), len(batch), -1).mean(dim=0).cpu())
         self.last_network_ms = (time.perf_counter() - start) * 1000.0
         if not out:
             return np.zeros((0, len(self.classes)), np.float32)
         return torch.cat(out).numpy()
+
+    def _softmax(self, batch: torch.Tensor) -> torch.Tensor:
+        memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        return torch.softmax(self.network(batch.contiguous(memory_format=memory_format)).float(), dim=1)
+
+
+def _dihedral_views(batch: torch.Tensor) -> list[torch.Tensor]:
+    """The 8 rotations by multiples of 90 degrees, each with and without a left-right flip, of (B, C, H, W)."""
+    rotations = [torch.rot90(batch, k, dims=(2, 3)) for k in range(4)]
+    return rotations + [torch.flip(view, dims=(3,)) for view in rotations]
