@@ -61,15 +61,19 @@ class CellPatcher:
 
         With no white cell found, the patch is centred on the image with an empty mask channel.
         """
-        from hemseg.postproc import cell_patch, central_instance
+        from hemseg.postproc import cell_patch
 
-        labels = self.white_cells(image, rbc_px)
-        index = central_instance(labels)
+        cell = self.central_cell(self.white_cells(image, rbc_px))
         rgb = np.moveaxis(np.asarray(image), 0, -1)
-        patch = cell_patch(
-            rgb, labels == index if index else np.zeros(labels.shape, bool), rbc_px, self.target_rbc_px, self.patch_size
-        )
-        return patch, bool(index)
+        return cell_patch(rgb, cell, rbc_px, self.target_rbc_px, self.patch_size), bool(cell.any())
+
+    @staticmethod
+    def central_cell(labels: np.ndarray) -> np.ndarray:
+        """(H, W) bool mask of the labelled cell nearest the image centre (empty when there is none)."""
+        from hemseg.postproc import central_instance
+
+        index = central_instance(labels)
+        return labels == index if index else np.zeros(labels.shape, bool)
 
 
 def patcher_from_bundle(

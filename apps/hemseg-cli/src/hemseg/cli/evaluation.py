@@ -53,7 +53,7 @@ def evaluate_segmentation(
         LayoutError: the folder is not a dataset.
         ValueError: no red-cell diameter is known for the dataset.
     """
-    from hemseg.data import read_dataset
+    from hemseg.data import read_dataset, read_mask
     from hemseg.data.transforms import load_rgb
 
     dataset = read_dataset(dataset_dir)
@@ -73,9 +73,10 @@ def evaluate_segmentation(
         probabilities = segmenter.probabilities(load_rgb(sample.image), rbc_diameter_px)
         times.append(segmenter.last_network_ms)
         masks = postprocess(probabilities, structures, rules, rbc_diameter_px)
-        _add_scores(scores, masks, sample)
+        truths = {s: read_mask(sample.masks[s]) for s in scored if s in sample.masks}
+        _add_scores(scores, masks, truths)
         if central_scored:
-            _add_scores(central_scores, _central_cell_masks(masks, rbc_diameter_px), sample)
+            _add_scores(central_scores, _central_cell_masks(masks, rbc_diameter_px), truths)
     result = {
         "dataset": dataset.name,
         "images": len(samples),
@@ -89,13 +90,11 @@ def evaluate_segmentation(
     return result
 
 
-def _add_scores(scores: dict, masks: dict, sample) -> None:
-    """Append one sample's metrics to ``scores`` for each scored structure it has a mask of."""
-    from hemseg.data import read_mask
-
+def _add_scores(scores: dict, masks: dict, truths: dict) -> None:
+    """Append one image's metrics to ``scores`` for each scored structure it has a reference mask of."""
     for structure, lists in scores.items():
-        if structure in sample.masks:
-            for name, value in mask_metrics(masks[structure], read_mask(sample.masks[structure])).items():
+        if structure in truths:
+            for name, value in mask_metrics(masks[structure], truths[structure]).items():
                 lists[name].append(value)
 
 
@@ -109,14 +108,9 @@ def _mean_scores(scores: dict) -> dict:
 
 def _central_cell_masks(masks: dict, rbc_diameter_px: float) -> dict:
     """The white cell nearest the image centre (touching cells split) and the nucleus inside it."""
-    import numpy as np
-
     from hemseg.cli.cells import CellPatcher
-    from hemseg.postproc import central_instance
 
-    labels = CellPatcher.cell_labels(masks["wbc"], rbc_diameter_px)
-    index = central_instance(labels)
-    cell = labels == index if index else np.zeros(labels.shape, bool)
+    cell = CellPatcher.central_cell(CellPatcher.cell_labels(masks["wbc"], rbc_diameter_px))
     return {"wbc": cell, "nucleus": masks["nucleus"] & cell} if "nucleus" in masks else {"wbc": cell}
 
 
