@@ -113,3 +113,22 @@ def test_folders_without_datasets_are_errors(tmp_path):
         find_datasets(tmp_path / "missing")
     with pytest.raises(LayoutError, match="no dataset folders"):
         find_datasets(tmp_path)
+
+
+def test_single_round_red_cells_give_the_scale_clumps_do_not(tmp_path):
+    from skimage.draw import disk
+
+    from hemseg.data import measure_cell_sizes
+
+    root = _write_dataset(tmp_path / "tiny", structures=("rbc",))
+    mask = np.zeros((200, 200), np.uint8)
+    for centre in [(40, 40), (40, 120)]:  # two single round cells, 20 px radius
+        mask[disk(centre, 20)] = 255
+    for row in (100, 160):  # two clumps of two overlapping cells
+        for col in (40, 70):
+            mask[disk((row, col), 20)] = 255
+    Image.fromarray(mask).save(root / "masks" / "rbc" / "a.png")
+    sizes = measure_cell_sizes(read_dataset(root))
+    single = 2 * np.sqrt((mask[:80, :80] > 0).sum() / np.pi)  # equivalent diameter of one disc
+    assert sizes["rbc_single"] == round(single, 1)
+    assert sizes["rbc"] > single + 5  # the median of all components is pulled up by the clumps

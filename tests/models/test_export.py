@@ -19,3 +19,11 @@ def test_onnx_runtime_matches_torch(tmp_path):
         by_torch = Segmenter(net, target_rbc_px=48, roi_size=64).probabilities(image, 60)
     by_onnx = Segmenter(onnx_net, target_rbc_px=48, roi_size=64).probabilities(image, 60)
     assert np.abs(by_torch - by_onnx).max() < 1e-4
+
+
+def test_onnx_runtime_threads_do_not_spin_unless_asked(tmp_path):
+    net = segmentation_network(out_channels=3, decoder_channels=(32, 32, 16, 16, 8)).eval()
+    path = export_onnx(net, tmp_path / "seg.onnx", roi_size=64)
+    key = "session.intra_op.allow_spinning"
+    assert OnnxNetwork(path).session.get_session_options().get_session_config_entry(key) == "0"
+    assert OnnxNetwork(path, spinning=True).session.get_session_options().get_session_config_entry(key) == "1"

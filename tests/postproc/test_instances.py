@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.draw import disk
 
-from hemseg.postproc import instance_table, label_instances, split_touching
+from hemseg.postproc import instance_table, label_instances, remove_background_coloured, split_touching
 
 
 def _discs(shape, centres, radius):
@@ -53,3 +53,15 @@ def test_thin_instances_removed_and_the_rest_renumbered():
     assert (kept[10:30, 10:30] == 1).all() and (kept[10:30, 30:50] == 2).all()
     assert not kept[0:3].any() and not kept[40:44].any()
     assert remove_thin_instances(labels, min_radius=11).max() == 0
+
+
+def test_instances_coloured_like_the_bare_slide_are_dropped():
+    rgb = np.full((100, 160, 3), (230, 222, 205), np.uint8)  # beige slide
+    labels = label_instances(_discs((100, 160), [(30, 30), (30, 80), (70, 30), (70, 130)], 12))
+    for centre, colour in [((30, 30), (205, 120, 120)), ((30, 80), (200, 130, 125)), ((70, 30), (215, 140, 135))]:
+        rgb[disk(centre, 12)] = colour  # three red cells; the fourth instance is bare slide
+    background = labels == 0
+    kept = remove_background_coloured(labels, rgb, background, window=60)
+    assert kept.max() == 3 and not kept[70, 130]
+    assert np.array_equal(kept > 0, (labels > 0) & (labels != labels[70, 130]))
+    assert np.array_equal(remove_background_coloured(labels, rgb, np.zeros_like(background), window=60), labels)

@@ -83,7 +83,13 @@ class SmearAnalyser:
         import cv2
 
         from hemseg.diagnosis import differential, review_flags
-        from hemseg.postproc import instance_table, platelet_instances, rbc_diameter, remove_thin_instances
+        from hemseg.postproc import (
+            instance_table,
+            platelet_instances,
+            rbc_diameter,
+            remove_background_coloured,
+            remove_thin_instances,
+        )
 
         start = time.perf_counter()
         source = "given"
@@ -99,10 +105,12 @@ class SmearAnalyser:
             if refined is not None:
                 work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = self.patcher.cell_labels(masks["wbc"], work_px)
-        # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments)
+        # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only
+        # pieces that stand out in colour from the bare slide
         rbc = remove_thin_instances(
             self.patcher.cell_labels(masks["rbc"] & (wbc == 0), work_px), MIN_RBC_RADIUS * work_px
         )
+        rbc = remove_background_coloured(rbc, work, ~(masks["rbc"] | masks["wbc"]), round(3 * work_px))
         platelets = platelet_instances(work, wbc > 0, work_px)
         platelets[rbc > 0] = 0
 

@@ -42,11 +42,16 @@ def summarize(dataset: Dataset) -> dict:
     }
 
 
-def _component_diameters(mask: np.ndarray, min_area: int) -> list[float]:
-    """Equivalent diameters of the mask's connected components that do not touch the border."""
+def _component_diameters(mask: np.ndarray, min_area: int, single_round: bool = False) -> list[float]:
+    """Equivalent diameters of the mask's connected components that do not touch the border.
+
+    With ``single_round`` only components that look like one round cell are kept (solidity > 0.93,
+    eccentricity < 0.6): clumps and overlapping cells, which inflate a median, are left out.
+    """
     from skimage.measure import label, regionprops_table
 
-    table = regionprops_table(label(mask), properties=("area", "bbox", "equivalent_diameter_area"))
+    properties = ("area", "bbox", "equivalent_diameter_area", "solidity", "eccentricity")
+    table = regionprops_table(label(mask), properties=properties)
     height, width = mask.shape
     keep = (
         (table["area"] >= min_area)
@@ -55,6 +60,8 @@ def _component_diameters(mask: np.ndarray, min_area: int) -> list[float]:
         & (table["bbox-2"] < height)
         & (table["bbox-3"] < width)
     )
+    if single_round:
+        keep &= (table["solidity"] > 0.93) & (table["eccentricity"] < 0.6)
     return [float(d) for d in table["equivalent_diameter_area"][keep]]
 
 
@@ -62,8 +69,10 @@ def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 1
     """Median cell diameter in pixels per structure, from masks and VOC boxes.
 
     Mask sizes are equivalent diameters of whole connected components (border-touching ones are left
-    out); box sizes (``rbc_box``, ``wbc_box``, ``platelet_box``) are the mean of width and height of
-    boxes not marked truncated. At most ``max_images`` images, spread evenly, are read per structure.
+    out); for red cells also ``rbc_single``, the median over components that look like one round
+    cell, without the clumps that pull the plain median up. Box sizes (``rbc_box``, ``wbc_box``,
+    ``platelet_box``) are the mean of width and height of boxes not marked truncated. At most
+    ``max_images`` images, spread evenly, are read per structure.
 
     Raises:
         LayoutError: a mask cannot be read.
@@ -76,10 +85,16 @@ def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 1
         samples = [s for s in dataset.samples if structure in s.masks]
         step = max(1, len(samples) // max_images)
         diameters: list[float] = []
+        single: list[float] = []
         for sample in samples[::step][:max_images]:
-            diameters += _component_diameters(read_mask(sample.masks[structure]), min_area)
+            mask = read_mask(sample.masks[structure])
+            diameters += _component_diameters(mask, min_area)
+            if structure == "rbc":
+                single += _component_diameters(mask, min_area, single_round=True)
         if diameters:
             sizes[structure] = round(median(diameters), 1)
+        if single:
+            sizes["rbc_single"] = round(median(single), 1)
     box_diameters: dict[str, list[float]] = {}
     for sample in dataset.samples:
         if sample.boxes is not None:

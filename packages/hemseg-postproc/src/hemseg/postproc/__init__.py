@@ -1,7 +1,13 @@
 """hemseg.postproc: probability maps to clean masks, cell instances, per-cell tables and patches (no torch)."""
 
 from hemseg.postproc.contours import draw_outlines, instance_polygons
-from hemseg.postproc.instances import instance_table, label_instances, remove_thin_instances, split_touching
+from hemseg.postproc.instances import (
+    instance_table,
+    label_instances,
+    remove_background_coloured,
+    remove_thin_instances,
+    split_touching,
+)
 from hemseg.postproc.morphology import clean_mask
 from hemseg.postproc.patches import cell_patch, central_instance
 from hemseg.postproc.platelets import platelet_instances
@@ -17,6 +23,7 @@ __all__ = [
     "label_instances",
     "platelet_instances",
     "rbc_diameter",
+    "remove_background_coloured",
     "remove_thin_instances",
     "split_touching",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy import ndimage
 from skimage.feature import peak_local_max
@@ -73,5 +74,47 @@ def remove_thin_instances(labels: np.ndarray, min_radius: float) -> np.ndarray:
     radius = ndimage.maximum(distance, labels, index)
     keep = np.zeros(labels.max() + 1, np.int32)
     kept = index[np.asarray(radius) >= min_radius]
+    keep[kept] = np.arange(1, len(kept) + 1)
+    return keep[labels]
+
+
+def remove_background_coloured(
+    labels: np.ndarray, rgb: np.ndarray, background: np.ndarray, window: int, share: float = 0.1
+) -> np.ndarray:
+    """Drop instances that are coloured like the slide around them rather than like a cell.
+
+    Colour strength is the HSV saturation, ``(max - min) / max`` of R, G and B. Each instance's rise
+    is its mean saturation above the local background's (the mean saturation of the ``background``
+    pixels in a ``window``-pixel square around each pixel, so uneven lighting and vignetting cancel
+    out). An instance is kept when its rise is at least ``share`` of the median instance's: a
+    stained cell stands out from the bare slide next to it, an empty patch of slide that a network
+    takes for a cell does not. The kept instances are renumbered 1..N in their original order;
+    where no background pixel lies within the window of an instance, it is kept.
+
+    Args:
+        labels: (H, W) label image of one kind of cell (0 = background).
+        rgb: (H, W, 3) uint8 photo at the same size.
+        background: (H, W) boolean mask of bare slide (no cell of any kind).
+        window: side of the square over which the background is averaged, in pixels (a few cells).
+        share: fraction of the median instance's rise that an instance needs.
+    """
+    labels = np.asarray(labels)
+    if not labels.any() or not np.any(background):
+        return labels.astype(np.int32)
+    colour = np.asarray(rgb, dtype=np.float32)
+    high = colour.max(axis=2)
+    saturation = (high - colour.min(axis=2)) / np.maximum(high, 1.0)
+    weight = np.asarray(background, dtype=np.float32)
+    size = (max(3, int(window)), max(3, int(window)))
+    local_sum = cv2.boxFilter(saturation * weight, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    local_count = cv2.boxFilter(weight, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    rise = saturation - local_sum / np.maximum(local_count, 1.0)
+    index = np.arange(1, labels.max() + 1)
+    present = np.asarray(ndimage.sum(np.ones_like(labels), labels, index)) > 0
+    has_background = np.asarray(ndimage.maximum(local_count, labels, index)) > 0
+    mean_rise = np.asarray(ndimage.mean(rise, labels, index))
+    typical = float(np.median(mean_rise[present & has_background])) if np.any(present & has_background) else 0.0
+    kept = index[present & (~has_background | (mean_rise >= share * typical))]
+    keep = np.zeros(labels.max() + 1, np.int32)
     keep[kept] = np.arange(1, len(kept) + 1)
     return keep[labels]
