@@ -105,3 +105,28 @@ def test_bccd_fields_every_white_cell_box_found(data_root, tmp_path):
         centres = [c["centroid"] for c in cells if c["kind"] == "wbc"]
         for box in (b for b in read_boxes(s.boxes) if b.name.lower().startswith("wbc")):
             assert any(box.xmin <= x <= box.xmax and box.ymin <= y <= box.ymax for x, y in centres), (s.id, box)
+
+
+def test_clumped_red_cells_do_not_inflate_the_scale(data_root, tmp_path):
+    """BCCD fields whose red cells pile into clumps: the scale stays near the red-cell boxes.
+
+    Measuring the whole photo's clumps alone gave 1.4-1.9x the boxes here, and the neutrophil of
+    ``BloodImage_00050``, seen at half its size, was called a platelet.
+    """
+    from statistics import median
+
+    from hemseg.data import read_boxes
+
+    fields = ("BloodImage_00050", "BloodImage_00070")
+    for name in fields:
+        (tmp_path / f"{name}.jpg").symlink_to((data_root / "bccd" / "images" / f"{name}.jpg").resolve())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["diagnose", *(str(tmp_path / f"{n}.jpg") for n in fields), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in fields:
+        report = json.loads((out / name / "report.json").read_text())
+        boxes = read_boxes(data_root / "bccd" / "boxes" / f"{name}.xml")
+        whole = median(b.diameter for b in boxes if b.name.lower().startswith("rbc") and not b.truncated)
+        assert report["rbc_diameter_px"] / whole < 1.3, (name, report["rbc_diameter_px"], whole)
+    white = [c for c in json.loads((out / fields[0] / "report.json").read_text())["cells"] if c["kind"] == "wbc"]
+    assert [c["class"] for c in white] == ["neutrophil"]

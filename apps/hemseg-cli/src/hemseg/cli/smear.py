@@ -21,6 +21,9 @@ from hemseg.diagnosis import Cell, SmearReport
 
 #: Red-cell pieces whose largest inscribed circle is smaller than this (in red-cell diameters) are dropped.
 MIN_RBC_RADIUS = 0.2
+#: The whole photo's red cells may raise the centre's scale estimate by at most this factor: where red
+#: cells pile into clumps, the whole photo's mask merges them and its inscribed circles grow.
+MAX_SCALE_RISE = 1.2
 #: Typical red-cell diameter in micrometres, used to turn ``--um-per-px`` into pixels.
 RBC_DIAMETER_UM = 7.5
 
@@ -103,6 +106,7 @@ class SmearAnalyser:
         if source == "estimated":  # the whole image's red cells measure the scale better than the centre's
             refined = rbc_diameter(masks["rbc"], work_px)[0]
             if refined is not None:
+                refined = min(refined, MAX_SCALE_RISE * work_px)
                 work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = self.patcher.cell_labels(masks["wbc"], work_px)
         # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only
