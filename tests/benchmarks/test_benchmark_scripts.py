@@ -46,3 +46,22 @@ def test_tables_and_plot_from_the_committed_results(tmp_path):
     assert f"accuracy {pbc['accuracy']:.3f}" in classifier
     assert classifier.count("| platelet |") == 1
     assert (tmp_path / "_static" / "architectures.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_robustness_changes_keep_the_image_valid_and_change_it():
+    """benchmarks/robustness.py's changes: (3, H, W) in [0, 1] in and out, each one a real change."""
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location("robustness", REPO / "benchmarks" / "robustness.py")
+    robustness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(robustness)
+    image = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(0)) * 0.7 + 0.15
+    for name, (change, factor) in robustness.changes().items():
+        if change is None:
+            assert (name == "none") == (factor == 1.0), name
+            continue
+        out = torch.as_tensor(change(image.clone()))
+        assert out.shape == image.shape and float(out.min()) >= 0.0 and float(out.max()) <= 1.0, name
+        assert float((out - image).abs().mean()) > 0.005, name

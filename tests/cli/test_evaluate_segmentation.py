@@ -59,3 +59,23 @@ def test_central_cell_masks_keep_only_the_cell_nearest_the_centre():
     assert central["nucleus"].sum() == disk((50, 50), 6)[0].size
     empty = _central_cell_masks({"wbc": np.zeros((10, 10), bool)}, rbc_diameter_px=20)
     assert set(empty) == {"wbc"} and not empty["wbc"].any()
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no trained weights shipped yet")
+def test_image_transform_changes_what_is_segmented_not_the_reference(data_root, tmp_path):
+    """``image_transform`` (benchmarks/robustness.py) is applied to the photo before segmentation."""
+    import torch
+
+    from hemseg.cli.evaluation import evaluate_segmentation
+
+    source, mini = data_root / "jtsc_wbc", tmp_path / "jtsc_wbc"
+    ids = ["001", "002", "003"]
+    for folder in ("images", "masks/wbc", "masks/nucleus"):
+        (mini / folder).mkdir(parents=True)
+        for i in ids:
+            (mini / folder / f"{i}.png").symlink_to((source / folder / f"{i}.png").resolve())
+    (mini / "dataset.json").write_text((source / "dataset.json").read_text())
+    plain = evaluate_segmentation(mini)["structures"]["wbc"]
+    blank = evaluate_segmentation(mini, image_transform=torch.ones_like)["structures"]["wbc"]
+    assert plain["images"] == blank["images"] == 3
+    assert plain["dice"] > 0.9 and blank["dice"] == 0.0 and blank["recall"] == 0.0

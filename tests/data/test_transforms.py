@@ -8,6 +8,8 @@ from PIL import Image
 
 from hemseg.data import class_balanced_weights, classification_records, segmentation_records
 from hemseg.data.transforms import (
+    HEDAdjust,
+    HEDAdjustd,
     NormalizeRGB,
     RandHEDJitter,
     ScaleToCellSize,
@@ -60,6 +62,18 @@ def test_hed_jitter_keeps_range_and_is_identity_without_change():
     out = RandHEDJitter(scale=0.3, shift=0.1, prob=1.0).set_random_state(0)(image)
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
     assert not torch.allclose(out, image, atol=1e-2)
+
+
+def test_hed_adjust_scales_the_stain_amounts_it_is_given():
+    from skimage.color import rgb2hed
+
+    image = torch.rand(3, 16, 16) * 0.6 + 0.2
+    before = rgb2hed(np.moveaxis(image.numpy().astype(np.float64), 0, -1))
+    out = HEDAdjust(scale=(1.3, 0.7, 1.0))(image)
+    after = rgb2hed(np.moveaxis(out.numpy().astype(np.float64), 0, -1))
+    assert np.allclose(after[..., 0], 1.3 * before[..., 0], atol=2e-3)
+    assert np.allclose(after[..., 1], 0.7 * before[..., 1], atol=2e-3)
+    assert torch.allclose(HEDAdjustd("image")({"image": image})["image"], image, atol=1e-4)
 
 
 def _records(datasets, names, per_set=2):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from hemseg.cli.bundles import bundle_dir, inference_parser
@@ -36,6 +37,7 @@ def evaluate_segmentation(
     rbc_diameter_px: float | None = None,
     bundle: Path | None = None,
     central_cell: bool = False,
+    image_transform: Callable | None = None,
 ) -> dict:
     """Segment every image of a dataset (or one side of its split) and score each annotated structure.
 
@@ -48,6 +50,9 @@ def evaluate_segmentation(
     ALL-IDB2), the result also holds ``central_cell``: the same scores of the white cell nearest
     the centre alone (touching cells split as in diagnose) and of the nucleus inside it, so that
     neighbouring cells at the crop's edge, found but not annotated, do not count as errors.
+
+    ``image_transform``, when given, changes each loaded (3, H, W) image in [0, 1] before it is
+    segmented (robustness checks: ``benchmarks/robustness.py``); the reference masks stay as they are.
 
     Raises:
         LayoutError: the folder is not a dataset.
@@ -70,7 +75,8 @@ def evaluate_segmentation(
     central_scores = {s: {m: [] for m in METRICS} for s in central_scored}
     times = []
     for sample in samples:
-        probabilities = segmenter.probabilities(load_rgb(sample.image), rbc_diameter_px)
+        image = load_rgb(sample.image)
+        probabilities = segmenter.probabilities(image_transform(image) if image_transform else image, rbc_diameter_px)
         times.append(segmenter.last_network_ms)
         masks = postprocess(probabilities, structures, rules, rbc_diameter_px)
         truths = {s: read_mask(sample.masks[s]) for s in scored if s in sample.masks}
@@ -119,6 +125,7 @@ def evaluate_classification(
     split: str = "all",
     rbc_diameter_px: float | None = None,
     bundle: Path | None = None,
+    image_transform: Callable | None = None,
 ) -> dict:
     """Classify the central cell of every single-label crop of a dataset (or one side of its split).
 
@@ -128,6 +135,7 @@ def evaluate_classification(
     Scores are those of :func:`hemseg.cli.classification.classification_scores`;
     ``ms_per_image`` is the mean time of segmentation plus classification networks, ``not_found``
     the images where no white cell was segmented (classified on a centred patch).
+    ``image_transform`` as in :func:`evaluate_segmentation`.
 
     Raises:
         LayoutError: the folder is not a dataset.
@@ -147,7 +155,8 @@ def evaluate_classification(
     kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
     labels, predicted, confidence, times, not_found = [], [], [], [], 0
     for sample in kept:
-        patch, found = patcher.central_patch(load_rgb(sample.image), rbc_diameter_px)
+        image = load_rgb(sample.image)
+        patch, found = patcher.central_patch(image_transform(image) if image_transform else image, rbc_diameter_px)
         probabilities = classifier.probabilities(patch[None])[0]
         times.append(patcher.last_ms + classifier.last_network_ms)
         not_found += not found

@@ -1,7 +1,13 @@
 """MONAI transforms for blood-smear images (array and dictionary pairs) and ready-made pipelines."""
 
-from hemseg.data.transforms.array import NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
-from hemseg.data.transforms.dictionary import NormalizeRGBd, RandHEDJitterd, ScaleToCellSized, StructureMasksd
+from hemseg.data.transforms.array import HEDAdjust, NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
+from hemseg.data.transforms.dictionary import (
+    HEDAdjustd,
+    NormalizeRGBd,
+    RandHEDJitterd,
+    ScaleToCellSized,
+    StructureMasksd,
+)
 from hemseg.data.transforms.loading import load_image_d, load_rgb, readable_mode
 from hemseg.data.transforms.pipelines import (
     classification_train_transforms,
@@ -11,6 +17,8 @@ from hemseg.data.transforms.pipelines import (
 )
 
 __all__ = [
+    "HEDAdjust",
+    "HEDAdjustd",
     "NormalizeRGB",
     "NormalizeRGBd",
     "RandHEDJitter",

@@ -111,13 +111,39 @@ class ScaleToCellSize(Transform):
         return Zoom(zoom, mode=mode or self.mode, keep_size=False)(img)
 
 
+class HEDAdjust(Transform):
+    """Change the amounts of haematoxylin, eosin and DAB in an RGB image (stain-space colour change).
+
+    The image is turned into optical density and unmixed into stain amounts with the HED matrix
+    (Ruifrok and Johnston, as in scikit-image); each stain amount ``s`` becomes ``s * a + b`` per
+    stain, then the image is mixed back. Input and output are RGB in [0, 1], shape (3, H, W);
+    ``scale = (1, 1, 1)`` and ``shift = (0, 0, 0)`` give the image back unchanged.
+
+    Args:
+        scale: factors ``a`` for haematoxylin, eosin and DAB.
+        shift: offsets ``b`` in optical-density units, same order.
+    """
+
+    def __init__(self, scale=(1.0, 1.0, 1.0), shift=(0.0, 0.0, 0.0)) -> None:
+        self.scale = np.asarray(scale, dtype=np.float64)
+        self.shift = np.asarray(shift, dtype=np.float64)
+
+    def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
+        from skimage.color import hed_from_rgb, rgb_from_hed
+
+        rgb = np.moveaxis(convert_to_numpy(img).astype(np.float64), 0, -1)
+        optical_density = -np.log(np.clip(rgb, 1e-6, 1.0))
+        stains = optical_density @ hed_from_rgb * self.scale + self.shift
+        out = np.clip(np.exp(-(stains @ rgb_from_hed)), 0.0, 1.0).astype(np.float32)
+        return convert_to_tensor(np.ascontiguousarray(np.moveaxis(out, -1, 0)), track_meta=False)
+
+
 class RandHEDJitter(RandomizableTransform):
     """Random stain jitter in haematoxylin-eosin-DAB space (Tellez et al., 2018).
 
-    The image is turned into optical density and unmixed into stain amounts with the HED matrix;
-    each stain amount ``s`` becomes ``s * a + b`` with ``a ~ U(1 - scale, 1 + scale)`` and
-    ``b ~ U(-shift, shift)`` (optical-density units), then the image is mixed back. Input and output
-    are RGB in [0, 1], shape (3, H, W); with ``scale = shift = 0`` the image comes back unchanged.
+    :class:`HEDAdjust` with ``a ~ U(1 - scale, 1 + scale)`` and ``b ~ U(-shift, shift)`` drawn per
+    stain (optical-density units). Input and output are RGB in [0, 1], shape (3, H, W); with
+    ``scale = shift = 0`` the image comes back unchanged.
     """
 
     def __init__(self, scale: float = 0.05, shift: float = 0.05, prob: float = 0.5) -> None:
@@ -139,10 +165,4 @@ class RandHEDJitter(RandomizableTransform):
             self.randomize()
         if not self._do_transform:
             return img
-        from skimage.color import hed_from_rgb, rgb_from_hed
-
-        rgb = np.moveaxis(convert_to_numpy(img).astype(np.float64), 0, -1)
-        optical_density = -np.log(np.clip(rgb, 1e-6, 1.0))
-        stains = optical_density @ hed_from_rgb * self._alpha + self._beta
-        out = np.clip(np.exp(-(stains @ rgb_from_hed)), 0.0, 1.0).astype(np.float32)
-        return convert_to_tensor(np.ascontiguousarray(np.moveaxis(out, -1, 0)), track_meta=False)
+        return HEDAdjust(self._alpha, self._beta)(img)

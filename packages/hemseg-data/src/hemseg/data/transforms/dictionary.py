@@ -8,7 +8,7 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform, RandomizableTransform
 from monai.utils import ensure_tuple_rep
 
-from hemseg.data.transforms.array import NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
+from hemseg.data.transforms.array import HEDAdjust, NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
 
 
 class NormalizeRGBd(MapTransform):
@@ -78,6 +78,22 @@ class ScaleToCellSized(MapTransform):
         source_px = d.get(self.source_key)
         for key, mode in self.key_iterator(d, self.mode):
             d[key] = self.scaler(d[key], source_px, mode=mode)
+        return d
+
+
+class HEDAdjustd(MapTransform):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.HEDAdjust`."""
+
+    def __init__(
+        self, keys: KeysCollection, scale=(1.0, 1.0, 1.0), shift=(0.0, 0.0, 0.0), allow_missing_keys: bool = False
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.adjust = HEDAdjust(scale, shift)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.adjust(d[key])
         return d
 
 

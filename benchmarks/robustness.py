@@ -1,0 +1,125 @@
+"""How the shipped networks hold up when a photo's stain, colour, focus, compression or scale change.
+
+    HEMSEG_DATA=../shared/data python benchmarks/robustness.py [--json benchmarks/results/robustness.json]
+
+Each validation image of the crop and field sets is changed in one way (a fixed change, the same
+for every image; the reference masks and labels stay) and scored exactly as ``hemseg evaluate
+segmentation`` and ``hemseg evaluate classification`` score it: WBC and nucleus Dice, and the
+central cell's class accuracy. "Scale" changes the red-cell diameter the pipeline is told, as a
+wrong scale estimate would. Prints a Markdown table (the one in docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SEGMENTATION_SETS = ("bccd", "jtsc_wbc", "all_idb2")
+CLASSIFICATION_SETS = ("jtsc_wbc", "all_idb2", "bccd")
+
+
+def _jpeg(quality: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    import cv2
+
+    def compress(image: torch.Tensor) -> torch.Tensor:
+        rgb = np.ascontiguousarray((image.numpy().transpose(1, 2, 0) * 255).round().astype(np.uint8))
+        _, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+        return torch.from_numpy(np.ascontiguousarray(decoded.transpose(2, 0, 1))).float() / 255.0
+
+    return compress
+
+
+def _gain(red: float, blue: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    factors = torch.tensor([red, 1.0, blue]).view(3, 1, 1)
+    return lambda image: (image * factors).clamp(0.0, 1.0)
+
+
+def _noise(sigma: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    def add(image: torch.Tensor) -> torch.Tensor:
+        generator = torch.Generator().manual_seed(0)
+        return (image + sigma * torch.randn(image.shape, generator=generator)).clamp(0.0, 1.0)
+
+    return add
+
+
+def changes() -> dict[str, tuple[Callable | None, float]]:
+    """Name -> (image change or None, factor on the red-cell diameter the pipeline is told)."""
+    from monai.transforms import AdjustContrast, GaussianSmooth
+
+    from hemseg.data.transforms import HEDAdjust
+
+    return {
+        "none": (None, 1.0),
+        "haematoxylin x1.4": (HEDAdjust(scale=(1.4, 1.0, 1.0)), 1.0),
+        "haematoxylin x0.7": (HEDAdjust(scale=(0.7, 1.0, 1.0)), 1.0),
+        "eosin x1.4": (HEDAdjust(scale=(1.0, 1.4, 1.0)), 1.0),
+        "eosin x0.6": (HEDAdjust(scale=(1.0, 0.6, 1.0)), 1.0),
+        "warm white balance (R x1.15, B x0.85)": (_gain(1.15, 0.85), 1.0),
+        "cool white balance (R x0.85, B x1.15)": (_gain(0.85, 1.15), 1.0),
+        "gamma 0.6 (brighter)": (AdjustContrast(0.6), 1.0),
+        "gamma 1.6 (darker)": (AdjustContrast(1.6), 1.0),
+        "defocus (Gaussian blur, sigma 2 px)": (GaussianSmooth(sigma=2.0), 1.0),
+        "sensor noise (sigma 0.03)": (_noise(0.03), 1.0),
+        "JPEG quality 20": (_jpeg(20), 1.0),
+        "scale told 20 % small": (None, 0.8),
+        "scale told 25 % large": (None, 1.25),
+    }
+
+
+def main() -> None:
+    """Score every change on the validation splits and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    args = parser.parse_args()
+
+    from hemseg.cli.bundles import bundle_dir, inference_parser
+    from hemseg.cli.evaluation import evaluate_classification, evaluate_segmentation
+
+    torch.set_num_threads(args.threads)
+    root = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
+    scale = {
+        "segmentation": inference_parser(bundle_dir("hemseg_segmentation"))["dataset_rbc_diameter_px"],
+        "classification": inference_parser(bundle_dir("hemseg_classification"))["dataset_rbc_diameter_px"],
+    }
+    results: dict[str, dict] = {}
+    header = (
+        "| change | "
+        + " | ".join(f"`{s}` WBC / nucleus Dice" for s in SEGMENTATION_SETS)
+        + " | "
+        + " | ".join(f"`{s}` class accuracy" for s in CLASSIFICATION_SETS)
+        + " |"
+    )
+    print(header)
+    print("|---" * (1 + len(SEGMENTATION_SETS) + len(CLASSIFICATION_SETS)) + "|")
+    for name, (change, factor) in changes().items():
+        row: dict[str, dict] = {}
+        for dataset in SEGMENTATION_SETS:
+            px = float(scale["segmentation"][dataset]) * factor
+            result = evaluate_segmentation(root / dataset, "val", rbc_diameter_px=px, image_transform=change)
+            row[f"segmentation/{dataset}"] = {k: v["dice"] for k, v in result["structures"].items()}
+        for dataset in CLASSIFICATION_SETS:
+            px = float(scale["classification"][dataset]) * factor
+            result = evaluate_classification(root / dataset, "val", rbc_diameter_px=px, image_transform=change)
+            row[f"classification/{dataset}"] = {"accuracy": result["accuracy"], "images": result["images"]}
+        results[name] = row
+        cells = [
+            f"{row[f'segmentation/{d}']['wbc']:.3f} / {row[f'segmentation/{d}']['nucleus']:.3f}"
+            for d in SEGMENTATION_SETS
+        ]
+        cells += [f"{row[f'classification/{d}']['accuracy']:.3f}" for d in CLASSIFICATION_SETS]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
