@@ -6,7 +6,10 @@ Each validation image of the crop and field sets is changed in one way (a fixed 
 for every image; the reference masks and labels stay) and scored exactly as ``hemseg evaluate
 segmentation`` and ``hemseg evaluate classification`` score it: WBC and nucleus Dice, and the
 central cell's class accuracy. "Scale" changes the red-cell diameter the pipeline is told, as a
-wrong scale estimate would. Prints a Markdown table (the one in docs/benchmarks.md).
+wrong scale estimate would. On the BCCD fields, ``hemseg evaluate diagnosis`` also checks the
+whole ``hemseg diagnose`` analysis, which estimates the scale itself: the share of fields whose
+estimated red-cell diameter is within 15 % of the red-cell boxes, and the white-cell boxes found.
+Prints a Markdown table (the one in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hemseg.cli.bundles import bundle_dir, inference_parser
-    from hemseg.cli.evaluation import evaluate_classification, evaluate_segmentation
+    from hemseg.cli.evaluation import evaluate_classification, evaluate_diagnosis, evaluate_segmentation
 
     torch.set_num_threads(args.threads)
     root = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
@@ -95,10 +98,10 @@ def main() -> None:
         + " | ".join(f"`{s}` WBC / nucleus Dice" for s in SEGMENTATION_SETS)
         + " | "
         + " | ".join(f"`{s}` class accuracy" for s in CLASSIFICATION_SETS)
-        + " |"
+        + " | `bccd` diagnose: scale within 15 % / WBC boxes found |"
     )
     print(header)
-    print("|---" * (1 + len(SEGMENTATION_SETS) + len(CLASSIFICATION_SETS)) + "|")
+    print("|---" * (2 + len(SEGMENTATION_SETS) + len(CLASSIFICATION_SETS)) + "|")
     for name, (change, factor) in changes().items():
         row: dict[str, dict] = {}
         for dataset in SEGMENTATION_SETS:
@@ -109,12 +112,25 @@ def main() -> None:
             px = float(scale["classification"][dataset]) * factor
             result = evaluate_classification(root / dataset, "val", rbc_diameter_px=px, image_transform=change)
             row[f"classification/{dataset}"] = {"accuracy": result["accuracy"], "images": result["images"]}
+        if factor == 1.0:  # diagnose estimates the scale: told-scale rows do not apply
+            result = evaluate_diagnosis(root / "bccd", "val", image_transform=change)
+            row["diagnosis/bccd"] = {
+                "scale_within_15pct": result["scale_vs_boxes"]["within_15pct"],
+                "wbc_boxes_found": result["wbc_boxes"]["found"],
+                "wbc_boxes": result["wbc_boxes"]["boxes"],
+            }
         results[name] = row
         cells = [
             f"{row[f'segmentation/{d}']['wbc']:.3f} / {row[f'segmentation/{d}']['nucleus']:.3f}"
             for d in SEGMENTATION_SETS
         ]
         cells += [f"{row[f'classification/{d}']['accuracy']:.3f}" for d in CLASSIFICATION_SETS]
+        diagnosis = row.get("diagnosis/bccd")
+        cells.append(
+            f"{diagnosis['scale_within_15pct']:.0%} / {diagnosis['wbc_boxes_found']} of {diagnosis['wbc_boxes']}"
+            if diagnosis
+            else "n/a"
+        )
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -65,3 +65,6 @@ def test_instances_coloured_like_the_bare_slide_are_dropped():
     assert kept.max() == 3 and not kept[70, 130]
     assert np.array_equal(kept > 0, (labels > 0) & (labels != labels[70, 130]))
     assert np.array_equal(remove_background_coloured(labels, rgb, np.zeros_like(background), window=60), labels)
+    # a cool white balance (slide turned blue, red cells greyish) keeps the same three cells
+    cool = np.clip(rgb * np.array([0.8, 1.0, 1.2]), 0, 255).astype(np.uint8)
+    assert np.array_equal(remove_background_coloured(labels, cool, background, window=60) > 0, kept > 0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from hemseg.cli.bundles import bundle_dir, inference_parser
 from hemseg.cli.segmentation import mask_metrics, mean_ignoring_nan, postprocess
 
@@ -187,11 +189,23 @@ def _count_scores(predicted: list[int], reference: list[int]) -> dict:
     }
 
 
+def _changed(rgb: np.ndarray, image_transform: Callable | None) -> np.ndarray:
+    """An (H, W, 3) uint8 photo passed through a transform of (3, H, W) images in [0, 1]."""
+    if image_transform is None:
+        return rgb
+    import torch
+
+    image = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float() / 255.0
+    out = torch.as_tensor(image_transform(image)).clamp(0.0, 1.0).numpy()
+    return (out.transpose(1, 2, 0) * 255.0).round().astype(np.uint8)
+
+
 def evaluate_diagnosis(
     dataset_dir: str | Path,
     split: str = "all",
     rbc_diameter_px: float | None = None,
     bundle: Path | None = None,
+    image_transform: Callable | None = None,
 ) -> dict:
     """Run ``hemseg diagnose``'s analysis on every image of a dataset and score what can be checked.
 
@@ -202,6 +216,7 @@ def evaluate_diagnosis(
       is raised exactly for ``all``.
 
     ``rbc_diameter_px`` None estimates the scale per image, as ``hemseg diagnose`` does.
+    ``image_transform`` as in :func:`evaluate_segmentation`, applied to each photo before the analysis.
     """
     import statistics
 
@@ -215,7 +230,7 @@ def evaluate_diagnosis(
     wbc_boxes = wbc_found = extra = 0
     counts: dict[str, tuple[list[int], list[int]]] = {"rbc": ([], []), "platelet": ([], [])}
     for sample in samples:
-        report = analyser.analyse(read_smear(sample.image), rbc_diameter_px)
+        report = analyser.analyse(_changed(read_smear(sample.image), image_transform), rbc_diameter_px)
         times.append(report.ms)
         white = [c for c in report.cells if c.kind == "wbc"]
         per_image.append(

@@ -83,13 +83,15 @@ def remove_background_coloured(
 ) -> np.ndarray:
     """Drop instances that are coloured like the slide around them rather than like a cell.
 
-    Colour strength is the HSV saturation, ``(max - min) / max`` of R, G and B. Each instance's rise
-    is its mean saturation above the local background's (the mean saturation of the ``background``
-    pixels in a ``window``-pixel square around each pixel, so uneven lighting and vignetting cancel
-    out). An instance is kept when its rise is at least ``share`` of the median instance's: a
-    stained cell stands out from the bare slide next to it, an empty patch of slide that a network
-    takes for a cell does not. The kept instances are renumbered 1..N in their original order;
-    where no background pixel lies within the window of an instance, it is kept.
+    Each pixel's colour is first divided, channel by channel, by the mean colour of the
+    ``background`` pixels in a ``window``-pixel square around it (von Kries adaptation: the bare
+    slide becomes neutral grey whatever the white balance, lighting or vignetting). Colour strength
+    is then the HSV saturation, ``(max - min) / max`` of the three channels, and each instance's
+    rise is its mean strength above the local background's. An instance is kept when its rise is
+    at least ``share`` of the median instance's: a stained cell stands out from the bare slide next
+    to it, an empty patch of slide that a network takes for a cell does not. The kept instances are
+    renumbered 1..N in their original order; where no background pixel lies within the window of
+    an instance, it is kept.
 
     Args:
         labels: (H, W) label image of one kind of cell (0 = background).
@@ -101,14 +103,20 @@ def remove_background_coloured(
     labels = np.asarray(labels)
     if not labels.any() or not np.any(background):
         return labels.astype(np.int32)
-    colour = np.asarray(rgb, dtype=np.float32)
-    high = colour.max(axis=2)
-    saturation = (high - colour.min(axis=2)) / np.maximum(high, 1.0)
     weight = np.asarray(background, dtype=np.float32)
     size = (max(3, int(window)), max(3, int(window)))
-    local_sum = cv2.boxFilter(saturation * weight, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
-    local_count = cv2.boxFilter(weight, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
-    rise = saturation - local_sum / np.maximum(local_count, 1.0)
+
+    def local_sum(values: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(values, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+    local_count = local_sum(weight)
+    colour = np.asarray(rgb, dtype=np.float32)
+    slide = np.stack([local_sum(colour[..., c] * weight) for c in range(3)], axis=-1)
+    slide /= np.maximum(local_count, 1.0)[..., None]
+    adapted = colour / np.maximum(slide, 1.0)
+    high = adapted.max(axis=2)
+    saturation = (high - adapted.min(axis=2)) / np.maximum(high, 1e-6)
+    rise = saturation - local_sum(saturation * weight) / np.maximum(local_count, 1.0)
     index = np.arange(1, labels.max() + 1)
     present = np.asarray(ndimage.sum(np.ones_like(labels), labels, index)) > 0
     has_background = np.asarray(ndimage.maximum(local_count, labels, index)) > 0
