@@ -33,6 +33,14 @@ def _split_side(dataset, split: str) -> list:
     return train if split == "train" else val
 
 
+def _loaded(path: str | Path, image_transform: Callable | None):
+    """The image as (3, H, W) RGB in [0, 1], passed through ``image_transform`` when one is given."""
+    from hemseg.data.transforms import load_rgb
+
+    image = load_rgb(path)
+    return image_transform(image) if image_transform else image
+
+
 def evaluate_segmentation(
     dataset_dir: str | Path,
     split: str = "all",
@@ -61,7 +69,6 @@ def evaluate_segmentation(
         ValueError: no red-cell diameter is known for the dataset.
     """
     from hemseg.data import read_dataset, read_mask
-    from hemseg.data.transforms import load_rgb
 
     dataset = read_dataset(dataset_dir)
     parser = inference_parser(bundle_dir("hemseg_segmentation", bundle))
@@ -77,8 +84,7 @@ def evaluate_segmentation(
     central_scores = {s: {m: [] for m in METRICS} for s in central_scored}
     times = []
     for sample in samples:
-        image = load_rgb(sample.image)
-        probabilities = segmenter.probabilities(image_transform(image) if image_transform else image, rbc_diameter_px)
+        probabilities = segmenter.probabilities(_loaded(sample.image, image_transform), rbc_diameter_px)
         times.append(segmenter.last_network_ms)
         masks = postprocess(probabilities, structures, rules, rbc_diameter_px)
         truths = {s: read_mask(sample.masks[s]) for s in scored if s in sample.masks}
@@ -145,7 +151,6 @@ def evaluate_classification(
     """
     from hemseg.cli.classification import classification_scores
     from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset
-    from hemseg.data.transforms import load_rgb
 
     dataset = read_dataset(dataset_dir)
     parser = inference_parser(bundle_dir("hemseg_classification", bundle))
@@ -157,8 +162,7 @@ def evaluate_classification(
     kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
     labels, predicted, confidence, times, not_found = [], [], [], [], 0
     for sample in kept:
-        image = load_rgb(sample.image)
-        patch, found = patcher.central_patch(image_transform(image) if image_transform else image, rbc_diameter_px)
+        patch, found = patcher.central_patch(_loaded(sample.image, image_transform), rbc_diameter_px)
         probabilities = classifier.probabilities(patch[None])[0]
         times.append(patcher.last_ms + classifier.last_network_ms)
         not_found += not found

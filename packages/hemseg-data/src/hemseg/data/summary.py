@@ -42,11 +42,12 @@ def summarize(dataset: Dataset) -> dict:
     }
 
 
-def _component_diameters(mask: np.ndarray, min_area: int, single_round: bool = False) -> list[float]:
-    """Equivalent diameters of the mask's connected components that do not touch the border.
+def _whole_components(mask: np.ndarray, min_area: int) -> tuple[np.ndarray, np.ndarray]:
+    """Equivalent diameters of the mask's whole components, and which look like one round cell.
 
-    With ``single_round`` only components that look like one round cell are kept (solidity > 0.93,
-    eccentricity < 0.6): clumps and overlapping cells, which inflate a median, are left out.
+    Components touching the border or under ``min_area`` pixels are left out. "One round cell":
+    solidity > 0.93 and eccentricity < 0.6 (clumps and overlapping cells, which inflate a median,
+    are not).
     """
     from skimage.measure import label, regionprops_table
 
@@ -60,9 +61,8 @@ def _component_diameters(mask: np.ndarray, min_area: int, single_round: bool = F
         & (table["bbox-2"] < height)
         & (table["bbox-3"] < width)
     )
-    if single_round:
-        keep &= (table["solidity"] > 0.93) & (table["eccentricity"] < 0.6)
-    return [float(d) for d in table["equivalent_diameter_area"][keep]]
+    single_round = (table["solidity"] > 0.93) & (table["eccentricity"] < 0.6)
+    return table["equivalent_diameter_area"][keep], single_round[keep]
 
 
 def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 100) -> dict[str, float]:
@@ -87,10 +87,10 @@ def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 1
         diameters: list[float] = []
         single: list[float] = []
         for sample in samples[::step][:max_images]:
-            mask = read_mask(sample.masks[structure])
-            diameters += _component_diameters(mask, min_area)
+            whole, single_round = _whole_components(read_mask(sample.masks[structure]), min_area)
+            diameters += [float(d) for d in whole]
             if structure == "rbc":
-                single += _component_diameters(mask, min_area, single_round=True)
+                single += [float(d) for d in whole[single_round]]
         if diameters:
             sizes[structure] = round(median(diameters), 1)
         if single:

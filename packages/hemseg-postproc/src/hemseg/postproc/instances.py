@@ -72,8 +72,12 @@ def remove_thin_instances(labels: np.ndarray, min_radius: float) -> np.ndarray:
     distance = ndimage.distance_transform_edt(~find_boundaries(labels, mode="thick"))
     index = np.arange(1, labels.max() + 1)
     radius = ndimage.maximum(distance, labels, index)
+    return _keep_instances(labels, index[np.asarray(radius) >= min_radius])
+
+
+def _keep_instances(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The label image with only the ``kept`` instance numbers, renumbered 1..N in their order."""
     keep = np.zeros(labels.max() + 1, np.int32)
-    kept = index[np.asarray(radius) >= min_radius]
     keep[kept] = np.arange(1, len(kept) + 1)
     return keep[labels]
 
@@ -122,7 +126,4 @@ def remove_background_coloured(
     has_background = np.asarray(ndimage.maximum(local_count, labels, index)) > 0
     mean_rise = np.asarray(ndimage.mean(rise, labels, index))
     typical = float(np.median(mean_rise[present & has_background])) if np.any(present & has_background) else 0.0
-    kept = index[present & (~has_background | (mean_rise >= share * typical))]
-    keep = np.zeros(labels.max() + 1, np.int32)
-    keep[kept] = np.arange(1, len(kept) + 1)
-    return keep[labels]
+    return _keep_instances(labels, index[present & (~has_background | (mean_rise >= share * typical))])
