@@ -11,7 +11,7 @@ import pytest
 import torch
 from monai.bundle import ConfigWorkflow, verify_net_in_out
 
-from hemseg.models import file_sha256
+from hemseg.models import WeightsError, file_sha256
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "hemseg_segmentation"
 
@@ -22,9 +22,10 @@ def _copy_bundle(tmp_path: Path) -> Path:
     return root
 
 
-def _workflow(root: Path, config: str, workflow_type: str, **overrides) -> ConfigWorkflow:
+def _workflow(root: Path, config: str | list[str], workflow_type: str, **overrides) -> ConfigWorkflow:
+    configs = [config] if isinstance(config, str) else config
     workflow = ConfigWorkflow(
-        config_file=str(root / "configs" / config),
+        config_file=[str(root / "configs" / c) for c in configs],
         meta_file=str(root / "configs" / "metadata.json"),
         workflow_type=workflow_type,
         bundle_root=str(root),
@@ -59,12 +60,14 @@ def test_shipped_weights_match_their_recorded_sha256():
     assert sum(v.numel() for v in kept.values()) < 1000
 
 
-def _smoke_train(root: Path, data_root: Path, datasets: list[str], images: tuple[int, int], **overrides) -> None:
+def _smoke_train(
+    root: Path, data_root: Path, datasets: list[str], images: tuple[int, int], configs=("train.yaml",), **overrides
+) -> None:
     """Train the bundle copy at ``root`` on the first (train, val) ``images`` of ``datasets``."""
     records = "$hemseg_data.split_segmentation_records(@data_root, @datasets, @rbc_diameter_px, '{}', 0.2, 0)[:{}]"
     workflow = _workflow(
         root,
-        "train.yaml",
+        list(configs),
         "train",
         data_root=str(data_root),
         datasets=datasets,
@@ -102,6 +105,23 @@ def test_baseline_architectures_train_from_the_same_config(data_root, tmp_path, 
         metrics = {k for (k,) in db.execute("select distinct key from metrics")}
     assert params["backbone"] == backbone and "val_mean_dice" in metrics
     assert (root / "runs" / "checkpoints" / "model.pt").is_file()
+
+
+def test_finetuning_starts_from_the_named_weights_only(data_root, tmp_path):
+    root = _copy_bundle(tmp_path)
+    configs = ("train.yaml", "finetune.yaml")
+    start = root / "start.pt"
+    shutil.copy(BUNDLE / "models" / "model.pt", start)
+    if file_sha256(start) != "e99a1cde1245667a8f683547dcb357aa9935db16794a790c0ab24c3573404b33":
+        pytest.skip("the shipped segmentation file is no longer finetune.yaml's starting point")
+    _smoke_train(root, data_root, ["jtsc_wbc"], (4, 2), configs, max_epochs=1, init_checkpoint=str(start))
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        params = dict(db.execute("select key, value from params"))
+    assert params["colour_strength"] == "2.0" and params["learning_rate"] == "0.0005"
+    start.write_bytes(start.read_bytes()[:-1] + b"x")  # any other file is refused before training
+    with pytest.raises(RuntimeError) as refused:
+        _smoke_train(root, data_root, ["jtsc_wbc"], (4, 2), configs, max_epochs=1, init_checkpoint=str(start))
+    assert isinstance(refused.value.__cause__, WeightsError) and "SHA-256" in str(refused.value.__cause__)
 
 
 def _shipped() -> bool:

@@ -50,3 +50,22 @@ def test_dihedral_averaging_makes_the_probabilities_orientation_free():
     e = np.exp(10.0)
     expected = (2 * np.array([e + 1, e + 1, 2]) / (e + 2) + 4 / 3) / 8
     assert np.allclose(averaged, expected, atol=1e-6)
+
+
+def test_a_class_with_a_least_probability_is_called_only_when_it_reaches_it():
+    probabilities = np.array(
+        [
+            [0.45, 0.35, 0.20],  # "a" most probable but below 0.5: the next class is called
+            [0.50, 0.30, 0.20],  # exactly 0.5: called
+            [0.30, 0.60, 0.10],  # another class is more probable anyway
+            [0.40, 0.20, 0.40],  # "a" ties "c": argmax takes "a", the guard "c"
+        ],
+        np.float32,
+    )
+    plain = Classifier(_Fixed(), classes=("a", "b", "c"))
+    assert plain.decide(probabilities).tolist() == [0, 0, 1, 0]
+    guarded = Classifier(_Fixed(), classes=("a", "b", "c"), least_probability={"a": 0.5})
+    assert guarded.decide(probabilities).tolist() == [1, 0, 1, 2]
+    assert guarded.decide(probabilities[0]).tolist() == [1]
+    with pytest.raises(ValueError, match="blast"):
+        Classifier(_Fixed(), classes=("a", "b", "c"), least_probability={"blast": 0.5})

@@ -48,7 +48,7 @@ def classify_folder(
                 continue
             patch, found = patcher.central_patch(image, rbc_diameter_px)
             probabilities = classifier.probabilities(patch[None])[0]
-            best = int(probabilities.argmax())
+            best = int(classifier.decide(probabilities)[0])
             review = (not found) or probabilities[best] < review_below
             writer.writerow(
                 [path.name, classes[best], f"{probabilities[best]:.4f}", int(review), int(found)]

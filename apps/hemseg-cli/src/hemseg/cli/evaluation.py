@@ -167,8 +167,9 @@ def evaluate_classification(
         times.append(patcher.last_ms + classifier.last_network_ms)
         not_found += not found
         labels.append(sample.labels[0])
-        predicted.append(classifier.classes[int(probabilities.argmax())])
-        confidence.append(float(probabilities.max()))
+        best = int(classifier.decide(probabilities)[0])
+        predicted.append(classifier.classes[best])
+        confidence.append(float(probabilities[best]))
     return {
         "dataset": dataset.name,
         "images": len(kept),

@@ -121,6 +121,7 @@ class SmearAnalyser:
         wbc_table = instance_table(wbc)
         scores = self.classifier.probabilities(self._patches(rgb, wbc, wbc_table, rbc_px))
         names = self.classifier.classes
+        chosen = self.classifier.decide(scores) if len(scores) else []
         cells: list[Cell] = []
         for kind, labels, table in (
             ("wbc", wbc, wbc_table),
@@ -129,7 +130,7 @@ class SmearAnalyser:
         ):
             for row, cell in enumerate(_cells(labels, table, rgb.shape[:2], kind, first_id=len(cells) + 1)):
                 if kind == "wbc":
-                    best = int(scores[row].argmax())
+                    best = int(chosen[row])
                     probability = float(scores[row][best])
                     cell = replace(
                         cell, cls=names[best], probability=probability, review=probability < self.review_below

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
@@ -21,6 +21,9 @@ class Classifier:
         device: where the network runs.
         dihedral: average the probabilities over the 8 rotations and flips of each patch (test-time
             augmentation; a cell has no orientation, and training rotates and flips the patches).
+        least_probability: classes that :meth:`decide` calls only when their probability reaches
+            the given value (e.g. ``{"blast": 0.5}``: a cell is called a blast only when the network
+            finds that more likely than not; otherwise it gets its most probable other class).
     """
 
     def __init__(
@@ -31,6 +34,7 @@ class Classifier:
         channels_last: bool = False,
         device: str | torch.device = "cpu",
         dihedral: bool = False,
+        least_probability: Mapping[str, float] | None = None,
     ) -> None:
         self.network = network
         self.classes = tuple(classes)
@@ -38,6 +42,10 @@ class Classifier:
         self.channels_last = channels_last
         self.device = torch.device(device)
         self.dihedral = dihedral
+        least_probability = dict(least_probability or {})
+        if unknown := sorted(set(least_probability) - set(self.classes)):
+            raise ValueError(f"least_probability names classes the network does not have: {unknown}")
+        self.least_probability = {self.classes.index(k): float(v) for k, v in least_probability.items()}
         self.last_network_ms = 0.0
 
     @torch.inference_mode()
@@ -58,6 +66,17 @@ class Classifier:
         if not out:
             return np.zeros((0, len(self.classes)), np.float32)
         return torch.cat(out).numpy()
+
+    def decide(self, probabilities: np.ndarray) -> np.ndarray:
+        """(N,) class indices for (N, K) probabilities: the most probable class each row may be called.
+
+        A class of ``least_probability`` below its minimum is passed over for the next most probable.
+        """
+        probabilities = np.atleast_2d(np.asarray(probabilities, dtype=np.float32))
+        eligible = probabilities.copy()
+        for index, least in self.least_probability.items():
+            eligible[eligible[:, index] < least, index] = -1.0
+        return eligible.argmax(axis=1)
 
     def _softmax(self, batch: torch.Tensor) -> torch.Tensor:
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format

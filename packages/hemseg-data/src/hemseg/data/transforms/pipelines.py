@@ -100,9 +100,12 @@ def segmentation_train_transforms(
     denoise: Denoise = "none",
     sigma: float = 1.0,
     radius: int = 1,
+    colour_strength: float = 1.0,
 ) -> Compose:
     """Training pipeline: one augmented ``patch_size`` square per record, half of them centred on cells.
 
+    ``colour_strength`` scales the colour augmentation: 1 draws per-channel gains within ±10 %, 2
+    within ±20 %, with stain jitter, offsets and contrast scaled alike.
     Output keys: ``image`` (3, P, P) in [0, 1], ``label`` (C, P, P) in {0, 1}, ``label_known`` (C,).
     """
     keys = ["image", "label"]
@@ -112,7 +115,7 @@ def segmentation_train_transforms(
             SpatialPadd(keys, spatial_size=(patch_size, patch_size), mode=PAD_MODE),
             RandCropByPosNegLabeld(keys, label_key="label", spatial_size=(patch_size, patch_size), pos=1, neg=1),
             *_spatial_augment(keys, ("area", "nearest")),
-            *_colour_augment(),
+            *_colour_augment(colour_strength),
             EnsureTyped([*keys, "label_known"], dtype=torch.float32, track_meta=False),
         ]
     )
