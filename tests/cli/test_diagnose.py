@@ -47,7 +47,12 @@ def test_sample_counts_exact_classes_and_scale(run):
 def test_every_output_file_written(run):
     _, out = run
     cells = list(csv.DictReader((out / "sample" / "cells.csv").open()))
-    assert sum(c["kind"] == "wbc" for c in cells) == 2
+    white = [c for c in cells if c["kind"] == "wbc"]
+    assert len(white) == 2
+    for cell in white:  # the next most probable class, beside the called one
+        assert cell["alternative"] not in ("", cell["class"])
+        assert float(cell["probability"]) + float(cell["alternative_probability"]) <= 1.0 + 1e-3
+    assert all(c["alternative"] == "" for c in cells if c["kind"] != "wbc")
     geo = json.loads((out / "sample" / "cells.geojson").read_text())
     assert len(geo["features"]) == len(cells)
     overlay = np.asarray(Image.open(out / "sample" / "overlay.png"))

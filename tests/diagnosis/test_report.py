@@ -25,7 +25,7 @@ def report() -> SmearReport:
     square = [(0, 0), (10, 0), (10, 10), (0, 10)]
     cells = [
         Cell(1, "wbc", "blast", 0.9, False, (0, 0, 11, 11), (5.0, 5.0), 121, True, square),
-        Cell(2, "wbc", "lymphocyte", 0.5, True, (20, 20, 31, 31), (25.0, 25.0), 121, False, square),
+        Cell(2, "wbc", "lymphocyte", 0.4, True, (20, 20, 31, 31), (25.0, 25.0), 121, False, square, "blast", 0.45),
         Cell(3, "rbc", "rbc", None, False, (40, 40, 51, 51), (45.0, 45.0), 100, False, square),
         Cell(4, "platelet", "platelet", None, False, (60, 60, 63, 63), (61.0, 61.0), 9, False, []),
     ]
@@ -53,6 +53,8 @@ def test_cells_csv_one_row_per_cell():
     assert [r["class"] for r in rows] == ["blast", "lymphocyte", "rbc", "platelet"]
     assert rows[1]["review"] == "1" and rows[0]["on_border"] == "1" and rows[2]["probability"] == ""
     assert (rows[0]["x_min"], rows[0]["y_max"], rows[0]["area"]) == ("0", "11", "121")
+    assert (rows[1]["alternative"], rows[1]["alternative_probability"]) == ("blast", "0.4500")
+    assert (rows[2]["alternative"], rows[2]["alternative_probability"]) == ("", "")
 
 
 def test_geojson_closed_polygons_with_classification():

@@ -132,8 +132,16 @@ class SmearAnalyser:
                 if kind == "wbc":
                     best = int(chosen[row])
                     probability = float(scores[row][best])
+                    others = scores[row].copy()
+                    others[best] = -1.0
+                    alternative = int(others.argmax())
                     cell = replace(
-                        cell, cls=names[best], probability=probability, review=probability < self.review_below
+                        cell,
+                        cls=names[best],
+                        probability=probability,
+                        review=probability < self.review_below,
+                        alternative=names[alternative],
+                        alternative_probability=float(scores[row][alternative]),
                     )
                 cells.append(cell)
         white = [c for c in cells if c.kind == "wbc"]

@@ -52,6 +52,9 @@ class Cell:
         area: pixels.
         on_border: the cell touches the image edge (it may be cut).
         outline: outline polygon, (x, y) vertices.
+        alternative: for white cells, the most probable class other than ``cls`` (a blast passed
+            over below the classifier's blast threshold shows here), else None.
+        alternative_probability: its probability (None for red cells and platelets).
     """
 
     id: int
@@ -64,6 +67,8 @@ class Cell:
     area: int
     on_border: bool
     outline: list[tuple[int, int]] = field(repr=False)
+    alternative: str | None = None
+    alternative_probability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -139,20 +144,30 @@ def _cell_dict(cell: Cell) -> dict:
         "id": cell.id,
         "kind": cell.kind,
         "class": cell.cls,
-        "probability": None if cell.probability is None else round(cell.probability, 4),
+        "probability": _rounded(cell.probability),
         "review": cell.review,
         "bbox": list(cell.bbox),
         "centroid": [round(cell.centroid[0], 1), round(cell.centroid[1], 1)],
         "area": cell.area,
         "on_border": cell.on_border,
+        "alternative": cell.alternative,
+        "alternative_probability": _rounded(cell.alternative_probability),
     }
+
+
+def _rounded(probability: float | None) -> float | None:
+    return None if probability is None else round(probability, 4)
 
 
 #: Columns of ``cells.csv``.
 CELL_COLUMNS: tuple[str, ...] = (
     "id", "kind", "class", "probability", "review", "x_min", "y_min", "x_max", "y_max",
-    "centroid_x", "centroid_y", "area", "on_border",
+    "centroid_x", "centroid_y", "area", "on_border", "alternative", "alternative_probability",
 )  # fmt: skip
+
+
+def _formatted(probability: float | None) -> str:
+    return "" if probability is None else f"{probability:.4f}"
 
 
 def cells_csv(cells: Sequence[Cell]) -> str:
@@ -162,8 +177,9 @@ def cells_csv(cells: Sequence[Cell]) -> str:
     writer.writerow(CELL_COLUMNS)
     for c in cells:
         writer.writerow(
-            [c.id, c.kind, c.cls, "" if c.probability is None else f"{c.probability:.4f}", int(c.review),
-             *c.bbox, f"{c.centroid[0]:.1f}", f"{c.centroid[1]:.1f}", c.area, int(c.on_border)]
+            [c.id, c.kind, c.cls, _formatted(c.probability), int(c.review),
+             *c.bbox, f"{c.centroid[0]:.1f}", f"{c.centroid[1]:.1f}", c.area, int(c.on_border),
+             c.alternative or "", _formatted(c.alternative_probability)]
         )  # fmt: skip
     return out.getvalue()
 
