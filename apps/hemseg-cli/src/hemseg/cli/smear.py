@@ -121,7 +121,8 @@ class SmearAnalyser:
         wbc_table = instance_table(wbc)
         scores = self.classifier.probabilities(self._patches(rgb, wbc, wbc_table, rbc_px))
         names = self.classifier.classes
-        chosen = self.classifier.decide(scores) if len(scores) else []
+        chosen = self.classifier.decide(scores)
+        alternatives = self.classifier.alternatives(scores, chosen)
         cells: list[Cell] = []
         for kind, labels, table in (
             ("wbc", wbc, wbc_table),
@@ -130,11 +131,8 @@ class SmearAnalyser:
         ):
             for row, cell in enumerate(_cells(labels, table, rgb.shape[:2], kind, first_id=len(cells) + 1)):
                 if kind == "wbc":
-                    best = int(chosen[row])
+                    best, alternative = int(chosen[row]), int(alternatives[row])
                     probability = float(scores[row][best])
-                    others = scores[row].copy()
-                    others[best] = -1.0
-                    alternative = int(others.argmax())
                     cell = replace(
                         cell,
                         cls=names[best],

@@ -72,11 +72,17 @@ class Classifier:
 
         A class of ``least_probability`` below its minimum is passed over for the next most probable.
         """
-        probabilities = np.atleast_2d(np.asarray(probabilities, dtype=np.float32))
-        eligible = probabilities.copy()
+        eligible = np.array(probabilities, dtype=np.float32, ndmin=2)
         for index, least in self.least_probability.items():
             eligible[eligible[:, index] < least, index] = -1.0
         return eligible.argmax(axis=1)
+
+    @staticmethod
+    def alternatives(probabilities: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """(N,) indices of the most probable class other than each row's ``chosen`` one."""
+        others = np.array(probabilities, dtype=np.float32, ndmin=2)
+        others[np.arange(len(others)), chosen] = -1.0
+        return others.argmax(axis=1)
 
     def _softmax(self, batch: torch.Tensor) -> torch.Tensor:
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
