@@ -9,7 +9,8 @@ central cell's class accuracy. "Scale" changes the red-cell diameter the pipelin
 wrong scale estimate would. On the BCCD fields, ``hemseg evaluate diagnosis`` also checks the
 whole ``hemseg diagnose`` analysis, which estimates the scale itself: the share of fields whose
 estimated red-cell diameter is within 15 % of the red-cell boxes, and the white-cell boxes found.
-Prints a Markdown table (the one in docs/benchmarks.md).
+Prints a Markdown table (the one in docs/benchmarks.md). ``--parts classification`` scores only
+the classifier's columns (the others print "-"), for a new classifier behind the same segmentation.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch
 
 SEGMENTATION_SETS = ("bccd", "jtsc_wbc", "all_idb2")
 CLASSIFICATION_SETS = ("jtsc_wbc", "all_idb2", "bccd")
+PARTS = ("segmentation", "classification", "diagnosis")
 
 
 def _jpeg(quality: int) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -81,7 +83,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to score")
     args = parser.parse_args()
+    segmentation_sets = SEGMENTATION_SETS if "segmentation" in args.parts else ()
+    classification_sets = CLASSIFICATION_SETS if "classification" in args.parts else ()
 
     from hemseg.cli.bundles import bundle_dir, inference_parser
     from hemseg.cli.evaluation import evaluate_classification, evaluate_diagnosis, evaluate_segmentation
@@ -104,15 +109,15 @@ def main() -> None:
     print("|---" * (2 + len(SEGMENTATION_SETS) + len(CLASSIFICATION_SETS)) + "|")
     for name, (change, factor) in changes().items():
         row: dict[str, dict] = {}
-        for dataset in SEGMENTATION_SETS:
+        for dataset in segmentation_sets:
             px = float(scale["segmentation"][dataset]) * factor
             result = evaluate_segmentation(root / dataset, "val", rbc_diameter_px=px, image_transform=change)
             row[f"segmentation/{dataset}"] = {k: v["dice"] for k, v in result["structures"].items()}
-        for dataset in CLASSIFICATION_SETS:
+        for dataset in classification_sets:
             px = float(scale["classification"][dataset]) * factor
             result = evaluate_classification(root / dataset, "val", rbc_diameter_px=px, image_transform=change)
             row[f"classification/{dataset}"] = {"accuracy": result["accuracy"], "images": result["images"]}
-        if factor == 1.0:  # diagnose estimates the scale: told-scale rows do not apply
+        if factor == 1.0 and "diagnosis" in args.parts:  # diagnose estimates the scale: told-scale rows do not apply
             result = evaluate_diagnosis(root / "bccd", "val", image_transform=change)
             row["diagnosis/bccd"] = {
                 "scale_within_15pct": result["scale_vs_boxes"]["within_15pct"],
@@ -122,14 +127,19 @@ def main() -> None:
         results[name] = row
         cells = [
             f"{row[f'segmentation/{d}']['wbc']:.3f} / {row[f'segmentation/{d}']['nucleus']:.3f}"
+            if d in segmentation_sets
+            else "-"
             for d in SEGMENTATION_SETS
         ]
-        cells += [f"{row[f'classification/{d}']['accuracy']:.3f}" for d in CLASSIFICATION_SETS]
+        cells += [
+            f"{row[f'classification/{d}']['accuracy']:.3f}" if d in classification_sets else "-"
+            for d in CLASSIFICATION_SETS
+        ]
         diagnosis = row.get("diagnosis/bccd")
         cells.append(
             f"{diagnosis['scale_within_15pct']:.0%} / {diagnosis['wbc_boxes_found']} of {diagnosis['wbc_boxes']}"
             if diagnosis
-            else "n/a"
+            else ("n/a" if factor != 1.0 else "-")
         )
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     if args.json:

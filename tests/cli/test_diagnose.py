@@ -135,3 +135,28 @@ def test_clumped_red_cells_do_not_inflate_the_scale(data_root, tmp_path):
         assert report["rbc_diameter_px"] / whole < 1.3, (name, report["rbc_diameter_px"], whole)
     white = [c for c in json.loads((out / fields[0] / "report.json").read_text())["cells"] if c["kind"] == "wbc"]
     assert [c["class"] for c in white] == ["neutrophil"]
+
+
+def test_a_blue_cast_outside_the_training_colours_keeps_the_scale(data_root, tmp_path):
+    """BCCD validation fields with red x 0.85 and blue x 1.15 (benchmarks/robustness.py, "cool").
+
+    Segmented as they are, their red cells shrank and the scale came out 0.58-0.87x the red-cell
+    boxes; the segmentation bundle's slide colour range now brings the cast back first.
+    """
+    from statistics import median
+
+    from hemseg.data import read_boxes
+
+    cast = np.array([0.85, 1.0, 1.15])
+    fields = ("BloodImage_00008", "BloodImage_00013", "BloodImage_00017", "BloodImage_00040")
+    for name in fields:
+        rgb = np.asarray(Image.open(data_root / "bccd" / "images" / f"{name}.jpg").convert("RGB"), dtype=float)
+        Image.fromarray(np.clip(rgb * cast, 0, 255).round().astype(np.uint8)).save(tmp_path / f"{name}.png")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["diagnose", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in fields:
+        boxes = read_boxes(data_root / "bccd" / "boxes" / f"{name}.xml")
+        whole = median(b.diameter for b in boxes if b.name.lower().startswith("rbc") and not b.truncated)
+        ratio = json.loads((out / name / "report.json").read_text())["rbc_diameter_px"] / whole
+        assert abs(ratio - 1) <= 0.15, (name, ratio)

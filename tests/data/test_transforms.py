@@ -8,6 +8,8 @@ from PIL import Image
 
 from hemseg.data import class_balanced_weights, classification_records, segmentation_records
 from hemseg.data.transforms import (
+    ClampSlideColour,
+    ClampSlideColourd,
     HEDAdjust,
     HEDAdjustd,
     NormalizeRGB,
@@ -18,6 +20,7 @@ from hemseg.data.transforms import (
     classification_val_transforms,
     segmentation_train_transforms,
     segmentation_val_transforms,
+    slide_colour,
 )
 
 # Red-cell diameters (px) used to bring the sets to one scale in these tests.
@@ -74,6 +77,33 @@ def test_hed_adjust_scales_the_stain_amounts_it_is_given():
     assert np.allclose(after[..., 0], 1.3 * before[..., 0], atol=2e-3)
     assert np.allclose(after[..., 1], 0.7 * before[..., 1], atol=2e-3)
     assert torch.allclose(HEDAdjustd("image")({"image": image})["image"], image, atol=1e-4)
+
+
+def _smear(slide: tuple[float, float, float]) -> torch.Tensor:
+    """A 40 x 50 image: slide of the given colour on the top 30 rows, dark purple cells below."""
+    image = torch.empty(3, 40, 50)
+    image[:, :30] = torch.tensor(slide).view(3, 1, 1)
+    image[:, 30:] = torch.tensor([0.4, 0.2, 0.5]).view(3, 1, 1)
+    return image
+
+
+def test_slide_colour_is_the_mean_of_the_brightest_pixels():
+    assert np.allclose(slide_colour(_smear((0.7, 0.8, 0.9))), [0.7, 0.8, 0.9])
+    assert np.allclose(slide_colour(_smear((0.7, 0.8, 0.9)), bright_fraction=0.9), [0.65, 0.7, 1.5 / 1.8])
+
+
+def test_a_cast_outside_the_range_is_brought_to_its_edge_and_a_photo_inside_is_untouched():
+    clamp = ClampSlideColour(red_green=(0.95, 1.2), blue_green=(0.5, 1.0))
+    cool = _smear((0.7, 0.8, 0.9))  # red/green 0.875, blue/green 1.125
+    assert np.allclose(clamp.gains(cool), [0.95 / 0.875, 1.0, 1.0 / 1.125])
+    out = clamp(cool)
+    assert np.allclose(slide_colour(out), [0.76, 0.8, 0.8], atol=1e-6)
+    assert torch.allclose(out[:, 35, 5], torch.tensor([0.4 * 0.95 / 0.875, 0.2, 0.5 / 1.125]))
+    inside = _smear((0.85, 0.8, 0.6))  # red/green 1.06, blue/green 0.75
+    assert clamp(inside) is inside
+    yellow = _smear((1.0, 0.9, 0.4))  # red/green 1.11: in range; blue/green 0.44: too low
+    assert torch.allclose(clamp(yellow)[:, 0, 0], torch.tensor([1.0, 0.9, 0.45]))
+    assert torch.equal(ClampSlideColourd("image", (0.95, 1.2), (0.5, 1.0))({"image": cool})["image"], out)
 
 
 def _records(datasets, names, per_set=2):

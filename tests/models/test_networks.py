@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 
-from hemseg.models import classification_network, segmentation_network
+from hemseg.models import ColourStandardised, classification_network, segmentation_network
 
 
 def test_b0_unet_gives_one_logit_map_per_structure_at_input_size():
@@ -24,3 +24,28 @@ def test_classifier_gives_one_logit_per_class_and_ships_small():
         assert net(torch.rand(3, 4, 96, 96)).shape == (3, 9)
     assert all(m.momentum == 0.1 for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
     assert sum(p.numel() for p in net.parameters()) * 2 < 25e6
+
+
+def test_colour_standardisation_removes_a_per_channel_gain_and_offset_and_keeps_the_mask():
+    torch.manual_seed(0)
+    standardise = ColourStandardised(torch.nn.Identity()).eval()
+    patch = torch.rand(2, 4, 96, 96)
+    patch[:, 3] = (patch[:, 3] > 0.5).float()
+    cast = patch.clone()
+    cast[:, 0] = cast[:, 0] * 1.15 + 0.03  # warmer red, brighter
+    cast[:, 2] = cast[:, 2] * 0.8 - 0.02
+    with torch.no_grad():
+        seen = standardise(patch)
+        assert torch.allclose(standardise(cast), seen, atol=1e-2)
+    assert torch.allclose(seen[:, :3].mean(dim=(2, 3)), torch.zeros(2, 3), atol=1e-5)
+    assert torch.allclose(seen[:, :3].std(dim=(2, 3)), torch.ones(2, 3), atol=2e-2)
+    assert torch.equal(seen[:, 3], patch[:, 3])
+
+
+def test_the_colour_standardised_classifier_holds_the_plain_one_under_network():
+    net = classification_network(num_classes=9, in_channels=4, standardise_colour=True).eval()
+    plain = classification_network(num_classes=9, in_channels=4)
+    assert isinstance(net, ColourStandardised)
+    assert set(net.state_dict()) == {f"network.{key}" for key in plain.state_dict()}
+    with torch.no_grad():
+        assert net(torch.rand(3, 4, 96, 96)).shape == (3, 9)

@@ -28,3 +28,17 @@ def test_small_crops_are_padded_to_the_window():
     probabilities = Segmenter(_dark_pixels, target_rbc_px=48, roi_size=64).probabilities(image, None)
     assert probabilities.shape == (1, 40, 30)
     assert (probabilities > 0.99).all()
+
+
+def test_the_preprocess_step_sees_the_image_before_the_network():
+    image = np.full((3, 40, 30), 0.8, np.float32)  # bright: no "cell" for the stand-in network
+    seen = []
+
+    def darken(tensor: torch.Tensor) -> torch.Tensor:
+        seen.append(tuple(tensor.shape))
+        return tensor * 0.5
+
+    segmenter = Segmenter(_dark_pixels, target_rbc_px=48, roi_size=64, preprocess=darken)
+    assert (segmenter.probabilities(image, None) > 0.99).all()
+    assert seen == [(3, 40, 30)]
+    assert (Segmenter(_dark_pixels, target_rbc_px=48, roi_size=64).probabilities(image, None) < 0.01).all()

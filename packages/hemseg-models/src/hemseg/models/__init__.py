@@ -9,7 +9,7 @@ from hemseg.models.engines import (
 )
 from hemseg.models.export import OnnxNetwork, export_onnx
 from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, mark_unknown
-from hemseg.models.networks import ARCHITECTURES, classification_network, segmentation_network
+from hemseg.models.networks import ARCHITECTURES, ColourStandardised, classification_network, segmentation_network
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
@@ -17,6 +17,7 @@ __all__ = [
     "ARCHITECTURES",
     "UNKNOWN",
     "Classifier",
+    "ColourStandardised",
     "MaskedDiceCELoss",
     "OnnxNetwork",
     "PartialLabelCELoss",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from monai.networks.nets import BasicUNet, EfficientNetBN, FlexibleUNet
 from torch import nn
 
@@ -61,11 +62,15 @@ def classification_network(
     in_channels: int = 4,
     model_name: str = "efficientnet-b0",
     bn_momentum: float = 0.1,
-) -> EfficientNetBN:
+    standardise_colour: bool = False,
+) -> nn.Module:
     """Build the cell classifier: MONAI ``EfficientNetBN``, randomly initialised, one logit per class.
 
     The input is a cell patch: RGB plus the cell's mask (see :func:`hemseg.postproc.cell_patch`),
-    values in [0, 1]. ``bn_momentum`` as in :func:`segmentation_network`.
+    values in [0, 1]. ``bn_momentum`` as in :func:`segmentation_network`. With
+    ``standardise_colour`` the network first standardises each patch's colour channels
+    (:class:`ColourStandardised`), so that a per-channel gain or offset of the photo (white balance,
+    exposure) no longer reaches it.
     """
     network = EfficientNetBN(
         model_name,
@@ -75,7 +80,33 @@ def classification_network(
         num_classes=num_classes,
         norm=("batch", {"eps": 1e-3, "momentum": bn_momentum}),
     )
-    return _set_bn_momentum(network, bn_momentum)
+    network = _set_bn_momentum(network, bn_momentum)
+    return ColourStandardised(network) if standardise_colour else network
+
+
+class ColourStandardised(nn.Module):
+    """A network whose input's colour channels are first standardised per image and channel.
+
+    Each of the first ``colour_channels`` channels of each image is shifted and scaled to mean 0 and
+    standard deviation 1 (``torch.nn.InstanceNorm2d`` without parameters); further channels (the
+    cell mask) pass unchanged. A per-channel linear colour change of the photo therefore gives the
+    same input to ``network``.
+
+    Args:
+        network: the network that gets the standardised input.
+        colour_channels: how many leading channels hold colour.
+    """
+
+    def __init__(self, network: nn.Module, colour_channels: int = 3) -> None:
+        super().__init__()
+        self.colour_channels = colour_channels
+        self.standardise = nn.InstanceNorm2d(colour_channels, eps=1e-3)
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Standardise the colour channels of ``x`` (B, C, H, W), then run the network."""
+        colour = self.standardise(x[:, : self.colour_channels])
+        return self.network(torch.cat([colour, x[:, self.colour_channels :]], dim=1))
 
 
 def _set_bn_momentum(network: nn.Module, momentum: float) -> nn.Module:

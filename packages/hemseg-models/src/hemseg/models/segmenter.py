@@ -27,6 +27,8 @@ class Segmenter:
         sw_batch_size: windows per network call.
         channels_last: feed windows in channels-last memory format (faster convolutions on CPU).
         device: where the network runs (windows are moved there, results come back to the CPU).
+        preprocess: applied to each (3, H, W) image before it is zoomed and segmented, e.g.
+            :class:`hemseg.data.transforms.ClampSlideColour` (None: the image as given).
     """
 
     def __init__(
@@ -38,8 +40,10 @@ class Segmenter:
         sw_batch_size: int = 4,
         channels_last: bool = False,
         device: str | torch.device = "cpu",
+        preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.network = network
+        self.preprocess = preprocess
         self.device = torch.device(device)
         self.target_rbc_px = float(target_rbc_px)
         self.channels_last = channels_last
@@ -69,6 +73,8 @@ class Segmenter:
         tensor = torch.as_tensor(np.asarray(image, dtype=np.float32))
         if tensor.ndim != 3 or tensor.shape[0] != 3:
             raise ValueError(f"expected a (3, H, W) image, got shape {tuple(tensor.shape)}")
+        if self.preprocess is not None:
+            tensor = torch.as_tensor(self.preprocess(tensor))
         height, width = tensor.shape[1:]
         zoom = 1.0 if rbc_diameter_px is None else self.target_rbc_px / float(rbc_diameter_px)
         start = time.perf_counter()

@@ -1,7 +1,16 @@
 """MONAI transforms for blood-smear images (array and dictionary pairs) and ready-made pipelines."""
 
-from hemseg.data.transforms.array import HEDAdjust, NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
+from hemseg.data.transforms.array import (
+    ClampSlideColour,
+    HEDAdjust,
+    NormalizeRGB,
+    RandHEDJitter,
+    ScaleToCellSize,
+    StructureMasks,
+    slide_colour,
+)
 from hemseg.data.transforms.dictionary import (
+    ClampSlideColourd,
     HEDAdjustd,
     NormalizeRGBd,
     RandHEDJitterd,
@@ -17,6 +26,8 @@ from hemseg.data.transforms.pipelines import (
 )
 
 __all__ = [
+    "ClampSlideColour",
+    "ClampSlideColourd",
     "HEDAdjust",
     "HEDAdjustd",
     "NormalizeRGB",
@@ -34,4 +45,5 @@ __all__ = [
     "readable_mode",
     "segmentation_train_transforms",
     "segmentation_val_transforms",
+    "slide_colour",
 ]

@@ -166,3 +166,54 @@ class RandHEDJitter(RandomizableTransform):
         if not self._do_transform:
             return img
         return HEDAdjust(self._alpha, self._beta)(img)
+
+
+def slide_colour(img: NdarrayOrTensor, bright_fraction: float = 0.2, max_pixels: int = 250_000) -> np.ndarray:
+    """The bare slide's RGB colour in an RGB image (3, H, W): the mean of its brightest pixels.
+
+    Pixels are ranked by the sum of their channels; the brightest ``bright_fraction`` of them (at
+    least one) are averaged. On a blood smear they are the slide between the cells. Images of more
+    than ``max_pixels`` pixels are measured on every n-th pixel.
+    """
+    rgb = convert_to_numpy(img).reshape(3, -1)
+    rgb = rgb[:, :: max(1, rgb.shape[1] // max_pixels)].astype(np.float64)
+    brightness = rgb.sum(axis=0)
+    count = max(1, round(brightness.size * bright_fraction))
+    brightest = np.argpartition(brightness, brightness.size - count)[brightness.size - count :]
+    return rgb[:, brightest].mean(axis=1)
+
+
+class ClampSlideColour(Transform):
+    """Bring a photo's white balance into a given range by per-channel gains on red and blue.
+
+    The bare slide's colour (:func:`slide_colour`) gives the ratios red/green and blue/green; each
+    ratio outside its range is moved to the nearest bound by scaling that channel (values clipped to
+    [0, 1]). A photo whose ratios are inside both ranges comes back unchanged, so choosing the ranges
+    that the training photos span corrects only casts that training never showed.
+
+    Args:
+        red_green: (low, high) allowed slide red/green ratio.
+        blue_green: (low, high) allowed slide blue/green ratio.
+        bright_fraction: share of the brightest pixels taken as slide.
+    """
+
+    def __init__(self, red_green=(0.0, np.inf), blue_green=(0.0, np.inf), bright_fraction: float = 0.2) -> None:
+        self.red_green = (float(red_green[0]), float(red_green[1]))
+        self.blue_green = (float(blue_green[0]), float(blue_green[1]))
+        self.bright_fraction = bright_fraction
+
+    def gains(self, img: NdarrayOrTensor) -> np.ndarray:
+        """The red, green and blue factors this transform applies to ``img`` (3, H, W)."""
+        red, green, blue = np.maximum(slide_colour(img, self.bright_fraction), 1e-6)
+        gains = np.ones(3)
+        for channel, value, (low, high) in ((0, red, self.red_green), (2, blue, self.blue_green)):
+            ratio = value / green
+            gains[channel] = min(max(ratio, low), high) / ratio
+        return gains
+
+    def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
+        gains = self.gains(img)
+        if np.all(gains == 1.0):
+            return img
+        out = convert_to_tensor(img, track_meta=False).float()
+        return (out * torch.as_tensor(gains, dtype=out.dtype).view(3, 1, 1)).clamp(0.0, 1.0)

@@ -8,7 +8,14 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform, RandomizableTransform
 from monai.utils import ensure_tuple_rep
 
-from hemseg.data.transforms.array import HEDAdjust, NormalizeRGB, RandHEDJitter, ScaleToCellSize, StructureMasks
+from hemseg.data.transforms.array import (
+    ClampSlideColour,
+    HEDAdjust,
+    NormalizeRGB,
+    RandHEDJitter,
+    ScaleToCellSize,
+    StructureMasks,
+)
 
 
 class NormalizeRGBd(MapTransform):
@@ -94,6 +101,27 @@ class HEDAdjustd(MapTransform):
         d = dict(data)
         for key in self.key_iterator(d):
             d[key] = self.adjust(d[key])
+        return d
+
+
+class ClampSlideColourd(MapTransform):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.ClampSlideColour`."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        red_green=(0.0, float("inf")),
+        blue_green=(0.0, float("inf")),
+        bright_fraction: float = 0.2,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.clamp = ClampSlideColour(red_green, blue_green, bright_fraction)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.clamp(d[key])
         return d
 
 
