@@ -159,6 +159,18 @@ def test_classification_batch_of_patches_with_partial_labels(datasets):
     assert float(item["image"][3].sum()) == 36 * 36
 
 
+def test_classification_blur_augmentation_defocuses_patches():
+    checkers = (np.indices((96, 96)).sum(axis=0) // 2 % 2 * 255).astype(np.uint8)
+    record = {"image": np.stack([checkers] * 3), "mask": np.zeros((1, 96, 96), np.uint8), "target": np.ones(9)}
+
+    def edge_strength(blur_prob: float) -> float:  # mean step between neighbouring pixels, over draws
+        pipeline = classification_train_transforms(colour_strength=0.0, blur_sigma=2.0, blur_prob=blur_prob)
+        pipeline.set_random_state(seed=0)
+        return float(np.mean([pipeline(dict(record))["image"][:3].diff(dim=-1).abs().mean() for _ in range(8)]))
+
+    assert edge_strength(1.0) < 0.5 * edge_strength(0.0)
+
+
 def test_class_balanced_weights_give_each_set_its_share_split_by_label():
     records = [
         {"dataset": "a", "label": "x"},

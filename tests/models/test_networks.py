@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from hemseg.models import ColourStandardised, classification_network, segmentation_network
@@ -49,3 +50,5 @@ def test_the_colour_standardised_classifier_holds_the_plain_one_under_network():
     assert set(net.state_dict()) == {f"network.{key}" for key in plain.state_dict()}
     with torch.no_grad():
         assert net(torch.rand(3, 4, 96, 96)).shape == (3, 9)
+    with pytest.raises(TypeError, match="'false'"):  # a command-line override written in lower case
+        classification_network(standardise_colour="false")

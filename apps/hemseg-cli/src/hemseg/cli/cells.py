@@ -32,7 +32,9 @@ class CellPatcher:
         mask_rules: the segmentation bundle's ``mask_rules``.
         target_rbc_px: red-cell diameter in the patches.
         patch_size: side of the patches.
-        segmentation_sha256: SHA-256 of the segmentation weights (names cached patches).
+        segmentation_sha256: SHA-256 of the segmentation weights.
+        segmentation_settings: the segmentation inference config the patches come from, as text
+            (with the weights' SHA-256 it names cached patches, so changed settings cut them anew).
     """
 
     segmenter: object
@@ -41,6 +43,7 @@ class CellPatcher:
     target_rbc_px: float
     patch_size: int
     segmentation_sha256: str = ""
+    segmentation_settings: str = ""
     last_ms: float = field(default=0.0, init=False)
 
     def white_cells(self, image: np.ndarray, rbc_px: float) -> np.ndarray:
@@ -96,6 +99,7 @@ def patcher_from_bundle(
     sha256 = str(parser.get_parsed_content("model_sha256"))
     if roi_size is not None:
         parser["roi_size"] = int(roi_size)
+    settings = json.dumps({k: v for k, v in parser.get().items() if k not in ("_meta_", "bundle_root")}, sort_keys=True)
     if onnx_dir is not None:
         parser["network"] = onnx_network(parser, "segmentation", Path(onnx_dir), int(parser["roi_size"]))
         parser["channels_last"] = False
@@ -106,6 +110,7 @@ def patcher_from_bundle(
         target_rbc_px=float(target_rbc_px),
         patch_size=int(patch_size),
         segmentation_sha256=sha256,
+        segmentation_settings=settings,
     )
 
 
@@ -125,7 +130,8 @@ def patch_records(
     Records hold ``image`` (3, P, P) and ``mask`` (1, P, P) uint8, ``target`` (allowed classes),
     ``label``, ``id``, ``dataset`` and ``found`` (a white cell was segmented). Patches of a dataset
     and side are computed once and kept in ``cache_dir`` under a name that changes with the
-    segmentation weights, the patch scale and size, the split and ``limit`` (first images per dataset).
+    segmentation weights and inference settings, the patch scale and size, the split and ``limit``
+    (first images per dataset).
 
     Raises:
         LayoutError: a dataset is missing or malformed.
@@ -141,7 +147,7 @@ def patch_records(
         key = json.dumps(
             [
                 patcher.segmentation_sha256,
-                patcher.segmenter.inferer.roi_size,
+                patcher.segmentation_settings,
                 patcher.target_rbc_px,
                 patcher.patch_size,
                 rbc_diameter_px[name],

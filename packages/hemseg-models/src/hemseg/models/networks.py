@@ -71,7 +71,13 @@ def classification_network(
     ``standardise_colour`` the network first standardises each patch's colour channels
     (:class:`ColourStandardised`), so that a per-channel gain or offset of the photo (white balance,
     exposure) no longer reaches it.
+
+    Raises:
+        TypeError: ``standardise_colour`` is not a bool (a bundle override written ``true`` on the
+            command line arrives as the string ``'true'``; write ``True``).
     """
+    if not isinstance(standardise_colour, bool):
+        raise TypeError(f"standardise_colour must be True or False, got {standardise_colour!r}")
     network = EfficientNetBN(
         model_name,
         pretrained=False,

@@ -70,13 +70,13 @@ def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]
     ]
 
 
-def _colour_augment(strength: float = 1.0) -> list[Transform]:
+def _colour_augment(strength: float = 1.0, blur_sigma: float = 1.0, blur_prob: float = 0.2) -> list[Transform]:
     return [
         RandHEDJitterd("image", scale=0.05 * strength, shift=0.03 * strength, prob=0.5),
         RandScaleIntensityd("image", factors=0.1 * strength, channel_wise=True, prob=0.5),
         RandShiftIntensityd("image", offsets=0.05 * strength, channel_wise=True, prob=0.5),
         RandAdjustContrastd("image", gamma=(0.75**strength, 1.35**strength), prob=0.3),
-        RandGaussianSmoothd("image", sigma_x=(0.25, 1.0), sigma_y=(0.25, 1.0), prob=0.2),
+        RandGaussianSmoothd("image", sigma_x=(0.25, blur_sigma), sigma_y=(0.25, blur_sigma), prob=blur_prob),
         ScaleIntensityRanged("image", a_min=0.0, a_max=1.0, b_min=0.0, b_max=1.0, clip=True),
     ]
 
@@ -144,20 +144,23 @@ def _patch_start() -> list[Transform]:
     ]
 
 
-def classification_train_transforms(colour_strength: float = 2.0) -> Compose:
+def classification_train_transforms(
+    colour_strength: float = 2.0, blur_sigma: float = 1.0, blur_prob: float = 0.2
+) -> Compose:
     """Training pipeline for cell patches (records of :mod:`hemseg.cli`'s patch cache).
 
     Input: ``image`` (3, P, P) and ``mask`` (1, P, P) uint8 (from :func:`hemseg.postproc.cell_patch`),
     ``target`` (classes,). Output: ``image`` (4, P, P) in [0, 1] (RGB + cell mask) and ``target``,
     after rotation, flips, zoom and colour augmentation ``colour_strength`` times the segmentation one
-    (the classifier's training sets differ more in colour than in shape).
+    (the classifier's training sets differ more in colour than in shape), and with probability
+    ``blur_prob`` a Gaussian blur of sigma drawn in [0.25, ``blur_sigma``] pixels (defocus).
     """
     keys = ["image", "mask"]
     return Compose(
         [
             *_patch_start(),
             *_spatial_augment(keys, ("area", "nearest")),
-            *_colour_augment(colour_strength),
+            *_colour_augment(colour_strength, blur_sigma, blur_prob),
             ConcatItemsd(keys, "image"),
             EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
         ]
