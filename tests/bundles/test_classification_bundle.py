@@ -81,12 +81,13 @@ def test_training_smoke_run_caches_patches_logs_to_mlflow_and_saves_a_checkpoint
     workflow.finalize()
     assert len(list((root / "runs" / "patches").glob("*.npz"))) == 4  # two sets x train/val
     state = torch.load(root / "runs" / "checkpoints" / "model.pt", weights_only=True)
-    assert "_fc.weight" in state and state["_fc.weight"].shape[0] == 9
+    assert state["network._fc.weight"].shape[0] == 9  # the EfficientNet behind the slide reference
     with sqlite3.connect(root / "runs" / "mlflow.db") as db:
         metrics = {k for (k,) in db.execute("select distinct key from metrics")}
         params = dict(db.execute("select key, value from params"))
     assert {"train_loss", "val_accuracy"} <= metrics
     assert params["target_rbc_px"] == "36.0" and len(params["segmentation_sha256"]) == 64
+    assert params["colour_norm"] == "slide"
     assert [p.name for p in (root / "runs" / "mlruns").rglob("model.pt")] == ["model.pt"]
 
 

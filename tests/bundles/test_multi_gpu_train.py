@@ -46,5 +46,6 @@ def test_two_process_ddp_training_writes_one_checkpoint(data_root, tmp_path, bun
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     state = torch.load(root / "runs" / "checkpoints" / "model.pt", weights_only=True)
-    key = {"hemseg_segmentation": "encoder._conv_stem.weight", "hemseg_classification": "_conv_stem.weight"}[bundle]
+    stems = {"hemseg_segmentation": "encoder._conv_stem.weight", "hemseg_classification": "network._conv_stem.weight"}
+    key = stems[bundle]
     assert key in state  # the DDP wrapper is taken off when the checkpoint is saved

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from hemseg.models import OnnxNetwork, Segmenter, export_onnx, segmentation_network
+from hemseg.models import (
+    COLOUR_NORMS,
+    OnnxNetwork,
+    Segmenter,
+    classification_network,
+    export_onnx,
+    segmentation_network,
+)
 
 
 def test_onnx_runtime_matches_torch(tmp_path):
@@ -19,6 +27,16 @@ def test_onnx_runtime_matches_torch(tmp_path):
         by_torch = Segmenter(net, target_rbc_px=48, roi_size=64).probabilities(image, 60)
     by_onnx = Segmenter(onnx_net, target_rbc_px=48, roi_size=64).probabilities(image, 60)
     assert np.abs(by_torch - by_onnx).max() < 1e-4
+
+
+@pytest.mark.parametrize("colour_norm", COLOUR_NORMS)
+def test_onnx_runtime_matches_the_torch_classifier_with_each_colour_norm(tmp_path, colour_norm):
+    torch.manual_seed(0)
+    net = classification_network(num_classes=9, in_channels=4, colour_norm=colour_norm).eval()
+    onnx_net = OnnxNetwork(export_onnx(net, tmp_path / "cls.onnx", roi_size=96, in_channels=4), threads=1)
+    patches = torch.rand(3, 4, 96, 96)
+    with torch.no_grad():
+        assert torch.allclose(onnx_net(patches), net(patches), atol=1e-4)
 
 
 def test_onnx_runtime_threads_do_not_spin_unless_asked(tmp_path):

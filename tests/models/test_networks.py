@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hemseg.models import ColourStandardised, classification_network, segmentation_network
+from hemseg.models import ColourStandardised, SlideReferenced, classification_network, segmentation_network
 
 
 def test_b0_unet_gives_one_logit_map_per_structure_at_input_size():
@@ -43,12 +43,34 @@ def test_colour_standardisation_removes_a_per_channel_gain_and_offset_and_keeps_
     assert torch.equal(seen[:, 3], patch[:, 3])
 
 
-def test_the_colour_standardised_classifier_holds_the_plain_one_under_network():
-    net = classification_network(num_classes=9, in_channels=4, standardise_colour=True).eval()
+def test_slide_reference_removes_a_per_channel_gain_and_keeps_contrast_and_the_mask():
+    torch.manual_seed(0)
+    reference = SlideReferenced(torch.nn.Identity()).eval()
+    patch = torch.full((2, 4, 96, 96), 0.9)
+    patch[:, :3, 30:70, 30:70] = torch.rand(2, 3, 40, 40) * 0.5  # a dark cell on a bright slide
+    patch[:, 3] = 0.0
+    patch[:, 3, 30:70, 30:70] = 1.0
+    cast = patch.clone()
+    cast[:, 0] *= 1.1  # warmer red
+    cast[:, 2] *= 0.8
+    blurred = patch.clone()
+    blurred[:, :3] = torch.nn.functional.avg_pool2d(patch[:, :3], 5, stride=1, padding=2, count_include_pad=False)
+    with torch.no_grad():
+        seen = reference(patch)
+        assert torch.allclose(reference(cast), seen, atol=1e-5)
+        assert torch.allclose(seen[:, :3, :10, :10], torch.ones(2, 3, 10, 10))  # the slide is 1
+        assert torch.allclose(seen[:, :3], patch[:, :3] / 0.9)  # contrast kept, not stretched
+        assert torch.allclose(reference(blurred)[:, :3, :10, :10], torch.ones(2, 3, 10, 10))
+    assert torch.equal(seen[:, 3], patch[:, 3])
+
+
+@pytest.mark.parametrize("colour_norm, wrapper", [("instance", ColourStandardised), ("slide", SlideReferenced)])
+def test_a_colour_normalised_classifier_holds_the_plain_one_under_network(colour_norm, wrapper):
+    net = classification_network(num_classes=9, in_channels=4, colour_norm=colour_norm).eval()
     plain = classification_network(num_classes=9, in_channels=4)
-    assert isinstance(net, ColourStandardised)
+    assert isinstance(net, wrapper)
     assert set(net.state_dict()) == {f"network.{key}" for key in plain.state_dict()}
     with torch.no_grad():
         assert net(torch.rand(3, 4, 96, 96)).shape == (3, 9)
-    with pytest.raises(TypeError, match="'false'"):  # a command-line override written in lower case
-        classification_network(standardise_colour="false")
+    with pytest.raises(ValueError, match="'True'"):
+        classification_network(colour_norm="True")

@@ -9,19 +9,30 @@ from hemseg.models.engines import (
 )
 from hemseg.models.export import OnnxNetwork, export_onnx
 from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, mark_unknown
-from hemseg.models.networks import ARCHITECTURES, ColourStandardised, classification_network, segmentation_network
+from hemseg.models.networks import (
+    ARCHITECTURES,
+    COLOUR_NORMS,
+    ColourNormalised,
+    ColourStandardised,
+    SlideReferenced,
+    classification_network,
+    segmentation_network,
+)
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
 __all__ = [
     "ARCHITECTURES",
+    "COLOUR_NORMS",
     "UNKNOWN",
     "Classifier",
+    "ColourNormalised",
     "ColourStandardised",
     "MaskedDiceCELoss",
     "OnnxNetwork",
     "PartialLabelCELoss",
     "Segmenter",
+    "SlideReferenced",
     "WeightsError",
     "classification_network",
     "export_onnx",

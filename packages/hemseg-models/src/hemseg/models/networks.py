@@ -57,27 +57,33 @@ def segmentation_network(
     return _set_bn_momentum(network, bn_momentum)
 
 
+#: How :func:`classification_network` may normalise each patch's colour before the EfficientNet:
+#: not at all, per channel to mean 0 and standard deviation 1 (:class:`ColourStandardised`), or
+#: per channel by the patch's brightest pixels, the slide (:class:`SlideReferenced`).
+COLOUR_NORMS = ("none", "instance", "slide")
+
+
 def classification_network(
     num_classes: int = 9,
     in_channels: int = 4,
     model_name: str = "efficientnet-b0",
     bn_momentum: float = 0.1,
-    standardise_colour: bool = False,
+    colour_norm: str = "none",
 ) -> nn.Module:
     """Build the cell classifier: MONAI ``EfficientNetBN``, randomly initialised, one logit per class.
 
     The input is a cell patch: RGB plus the cell's mask (see :func:`hemseg.postproc.cell_patch`),
-    values in [0, 1]. ``bn_momentum`` as in :func:`segmentation_network`. With
-    ``standardise_colour`` the network first standardises each patch's colour channels
-    (:class:`ColourStandardised`), so that a per-channel gain or offset of the photo (white balance,
-    exposure) no longer reaches it.
+    values in [0, 1]. ``bn_momentum`` as in :func:`segmentation_network`. ``colour_norm`` (one of
+    :data:`COLOUR_NORMS`) puts a parameter-free colour normalisation in front of the network, so
+    that a per-channel gain of the photo (white balance, exposure) no longer reaches it:
+    ``"instance"`` (:class:`ColourStandardised`) also removes offsets but stretches a blurred
+    patch's contrast; ``"slide"`` (:class:`SlideReferenced`) divides by the slide's colour only.
 
     Raises:
-        TypeError: ``standardise_colour`` is not a bool (a bundle override written ``true`` on the
-            command line arrives as the string ``'true'``; write ``True``).
+        ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS`.
     """
-    if not isinstance(standardise_colour, bool):
-        raise TypeError(f"standardise_colour must be True or False, got {standardise_colour!r}")
+    if colour_norm not in COLOUR_NORMS:
+        raise ValueError(f"colour_norm must be one of {', '.join(COLOUR_NORMS)}; got {colour_norm!r}")
     network = EfficientNetBN(
         model_name,
         pretrained=False,
@@ -87,32 +93,79 @@ def classification_network(
         norm=("batch", {"eps": 1e-3, "momentum": bn_momentum}),
     )
     network = _set_bn_momentum(network, bn_momentum)
-    return ColourStandardised(network) if standardise_colour else network
+    if colour_norm == "instance":
+        return ColourStandardised(network)
+    if colour_norm == "slide":
+        return SlideReferenced(network)
+    return network
 
 
-class ColourStandardised(nn.Module):
-    """A network whose input's colour channels are first standardised per image and channel.
+class ColourNormalised(nn.Module):
+    """A network whose input's leading colour channels are first normalised per image and channel.
 
-    Each of the first ``colour_channels`` channels of each image is shifted and scaled to mean 0 and
-    standard deviation 1 (``torch.nn.InstanceNorm2d`` without parameters); further channels (the
-    cell mask) pass unchanged. A per-channel linear colour change of the photo therefore gives the
-    same input to ``network``.
+    Further channels (the cell mask) pass unchanged. Subclasses define :meth:`normalise`.
 
     Args:
-        network: the network that gets the standardised input.
+        network: the network that gets the normalised input.
         colour_channels: how many leading channels hold colour.
     """
 
     def __init__(self, network: nn.Module, colour_channels: int = 3) -> None:
         super().__init__()
         self.colour_channels = colour_channels
-        self.standardise = nn.InstanceNorm2d(colour_channels, eps=1e-3)
         self.network = network
 
+    def normalise(self, colour: torch.Tensor) -> torch.Tensor:
+        """The normalised colour channels (B, colour_channels, H, W)."""
+        raise NotImplementedError
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Standardise the colour channels of ``x`` (B, C, H, W), then run the network."""
-        colour = self.standardise(x[:, : self.colour_channels])
+        """Normalise the colour channels of ``x`` (B, C, H, W), then run the network."""
+        colour = self.normalise(x[:, : self.colour_channels])
         return self.network(torch.cat([colour, x[:, self.colour_channels :]], dim=1))
+
+
+class ColourStandardised(ColourNormalised):
+    """Colour channels shifted and scaled to mean 0 and standard deviation 1 per image and channel.
+
+    ``torch.nn.InstanceNorm2d`` without parameters: a per-channel linear colour change of the photo
+    gives the same input to the network. A blurred patch's lost contrast is stretched back as well.
+    """
+
+    def __init__(self, network: nn.Module, colour_channels: int = 3) -> None:
+        super().__init__(network, colour_channels)
+        self.standardise = nn.InstanceNorm2d(colour_channels, eps=1e-3)
+
+    def normalise(self, colour: torch.Tensor) -> torch.Tensor:
+        """Mean 0, standard deviation 1 per image and channel."""
+        return self.standardise(colour)
+
+
+class SlideReferenced(ColourNormalised):
+    """Colour channels divided by the slide's colour, the mean of each channel's brightest pixels.
+
+    A per-channel gain of the photo (white balance, exposure) gives the same input to the network;
+    contrast is kept, so a blurred patch stays a blurred patch, and a blur leaves the bright
+    background, the reference, nearly unchanged.
+
+    Args:
+        network: the network that gets the normalised input.
+        colour_channels: how many leading channels hold colour.
+        bright_fraction: the share of each channel's pixels, the brightest, whose mean is the reference.
+    """
+
+    def __init__(self, network: nn.Module, colour_channels: int = 3, bright_fraction: float = 0.1) -> None:
+        super().__init__(network, colour_channels)
+        self.bright_fraction = bright_fraction
+
+    def normalise(self, colour: torch.Tensor) -> torch.Tensor:
+        """Each channel over the mean of its brightest ``bright_fraction`` of pixels."""
+        pixels = colour.flatten(2)
+        # int(), not round(): under ONNX export the pixel count is a tensor, and the count is fixed by
+        # the exported patch size
+        brightest = max(1, int(self.bright_fraction * pixels.shape[2] + 0.5))
+        reference = pixels.topk(brightest, dim=2).values.mean(dim=2).clamp_min(1e-3)
+        return colour / reference[..., None, None]
 
 
 def _set_bn_momentum(network: nn.Module, momentum: float) -> nn.Module:
