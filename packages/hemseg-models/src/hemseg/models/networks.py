@@ -57,12 +57,6 @@ def segmentation_network(
     return _set_bn_momentum(network, bn_momentum)
 
 
-#: How :func:`classification_network` may normalise each patch's colour before the EfficientNet:
-#: not at all, per channel to mean 0 and standard deviation 1 (:class:`ColourStandardised`), or
-#: per channel by the patch's brightest pixels, the slide (:class:`SlideReferenced`).
-COLOUR_NORMS = ("none", "instance", "slide")
-
-
 def classification_network(
     num_classes: int = 9,
     in_channels: int = 4,
@@ -93,11 +87,8 @@ def classification_network(
         norm=("batch", {"eps": 1e-3, "momentum": bn_momentum}),
     )
     network = _set_bn_momentum(network, bn_momentum)
-    if colour_norm == "instance":
-        return ColourStandardised(network)
-    if colour_norm == "slide":
-        return SlideReferenced(network)
-    return network
+    wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
+    return wrapper(network) if wrapper is not None else network
 
 
 class ColourNormalised(nn.Module):
@@ -166,6 +157,18 @@ class SlideReferenced(ColourNormalised):
         brightest = max(1, int(self.bright_fraction * pixels.shape[2] + 0.5))
         reference = pixels.topk(brightest, dim=2).values.mean(dim=2).clamp_min(1e-3)
         return colour / reference[..., None, None]
+
+
+#: The wrapper of each ``colour_norm`` option of :func:`classification_network` (None: no wrapper).
+_COLOUR_NORM_WRAPPERS: dict[str, type[ColourNormalised] | None] = {
+    "none": None,
+    "instance": ColourStandardised,
+    "slide": SlideReferenced,
+}
+#: How :func:`classification_network` may normalise each patch's colour before the EfficientNet:
+#: not at all, per channel to mean 0 and standard deviation 1 (:class:`ColourStandardised`), or
+#: per channel by the patch's brightest pixels, the slide (:class:`SlideReferenced`).
+COLOUR_NORMS = tuple(_COLOUR_NORM_WRAPPERS)
 
 
 def _set_bn_momentum(network: nn.Module, momentum: float) -> nn.Module:
