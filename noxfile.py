@@ -17,7 +17,7 @@ DISTRIBUTIONS = [
     "packages/hemseg-models",
     "packages/hemseg-postproc",
     "packages/hemseg-diagnosis",
-    "apps/hemseg-cli",
+    "apps/hemseg-cli[train]",
 ]
 
 

@@ -22,8 +22,8 @@ import numpy as np
 
 def fields() -> dict[str, np.ndarray]:
     """The two benchmark photos, by name."""
-    from hemseg.cli.sample import synthetic_smear
     from hemseg.data import read_smear
+    from hemseg.diagnosis import synthetic_smear
 
     root = os.environ.get("HEMSEG_DATA")
     if root:
@@ -51,13 +51,13 @@ def main() -> None:
 
     import torch
 
-    from hemseg.cli.smear import analyser_from_bundles
+    from hemseg.models import load_analyser
 
     torch.set_num_threads(args.threads)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {args.threads} threads")
     photos = fields()
     for backend, onnx in (("onnxruntime", True), ("torch", False)):
-        analyser = analyser_from_bundles(onnx=onnx)
+        analyser = load_analyser(onnx=onnx)
         for name, image in photos.items():
             analyser.analyse(image)  # warm-up
             times = []

@@ -88,15 +88,18 @@ def main() -> None:
     segmentation_sets = SEGMENTATION_SETS if "segmentation" in args.parts else ()
     classification_sets = CLASSIFICATION_SETS if "classification" in args.parts else ()
 
-    from hemseg.cli.bundles import bundle_dir, inference_parser
-    from hemseg.cli.evaluation import evaluate_classification, evaluate_diagnosis, evaluate_segmentation
+    from hemseg.data import RBC_DIAMETER_PX
+    from hemseg.diagnosis import evaluate_diagnosis
+    from hemseg.models import Bundle, bundle_dir, evaluate_classification, evaluate_segmentation, load_analyser
 
     torch.set_num_threads(args.threads)
     root = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
-    scale = {
-        "segmentation": inference_parser(bundle_dir("hemseg_segmentation"))["dataset_rbc_diameter_px"],
-        "classification": inference_parser(bundle_dir("hemseg_classification"))["dataset_rbc_diameter_px"],
-    }
+    segmentation = Bundle(bundle_dir("hemseg_segmentation"))
+    segmenter, structures = segmentation.item("segmenter"), segmentation.item("structures")
+    mask_rules, split_distance = segmentation.item("mask_rules"), segmentation.item("split_distance")
+    classification = Bundle(bundle_dir("hemseg_classification"))
+    patcher, classifier = classification.item("patcher"), classification.item("classifier")
+    analyser = load_analyser() if "diagnosis" in args.parts else None
     results: dict[str, dict] = {}
     header = (
         "| change | "
@@ -110,15 +113,18 @@ def main() -> None:
     for name, (change, factor) in changes().items():
         row: dict[str, dict] = {}
         for dataset in segmentation_sets:
-            px = float(scale["segmentation"][dataset]) * factor
-            result = evaluate_segmentation(root / dataset, "val", rbc_diameter_px=px, image_transform=change)
+            px = RBC_DIAMETER_PX[dataset] * factor
+            result = evaluate_segmentation(
+                root / dataset, segmenter, structures, mask_rules, split_distance, "val", px, image_transform=change
+            )
             row[f"segmentation/{dataset}"] = {k: v["dice"] for k, v in result["structures"].items()}
         for dataset in classification_sets:
-            px = float(scale["classification"][dataset]) * factor
-            result = evaluate_classification(root / dataset, "val", rbc_diameter_px=px, image_transform=change)
+            px = RBC_DIAMETER_PX[dataset] * factor
+            result = evaluate_classification(root / dataset, patcher, classifier, "val", px, image_transform=change)
             row[f"classification/{dataset}"] = {"accuracy": result["accuracy"], "images": result["images"]}
         if factor == 1.0 and "diagnosis" in args.parts:  # diagnose estimates the scale: told-scale rows do not apply
-            result = evaluate_diagnosis(root / "bccd", "val", image_transform=change)
+            on_tensor = None if change is None else (lambda image, change=change: change(torch.from_numpy(image)))
+            result = evaluate_diagnosis(root / "bccd", analyser, "val", image_transform=on_tensor)
             row["diagnosis/bccd"] = {
                 "scale_within_15pct": result["scale_vs_boxes"]["within_15pct"],
                 "wbc_boxes_found": result["wbc_boxes"]["found"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from hemseg.cli.main import app
-from hemseg.cli.sample import synthetic_smear
+from hemseg.diagnosis import synthetic_smear
+
+BUNDLES = ("hemseg_segmentation", "hemseg_classification")
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 
@@ -77,17 +80,58 @@ def test_bad_inputs_one_line_each_error_rows_exit_1(run):
 
 
 def test_scale_options_exclusive_and_positive(tmp_path):
-    for args in (["--rbc-diameter-px", "50", "--um-per-px", "0.1"], ["--rbc-diameter-px", "0"]):
+    cases = {
+        (
+            "--rbc-diameter-px",
+            "50",
+            "--um-per-px",
+            "0.1",
+        ): "hemseg: error: give --rbc-diameter-px or --um-per-px, not both",
+        ("--rbc-diameter-px", "0"): "hemseg: error: --rbc-diameter-px must be positive, not 0.0",
+        ("--um-per-px", "-1"): "hemseg: error: --um-per-px must be positive, not -1.0",
+    }
+    for args, message in cases.items():
         result = CliRunner().invoke(app, ["diagnose", "x.png", "--out", str(tmp_path), *args])
         assert result.exit_code == 2
+        assert result.stderr.strip().splitlines() == [message]
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_reports_carry_versions_weights_scale_and_date(run):
+    from hemseg.models import Bundle, bundle_dir
+
+    _, out = run
+    sha = {name: Bundle(bundle_dir(name)).meta["hemseg"]["model_sha256"] for name in BUNDLES}
+    provenance = json.loads((out / "sample" / "report.json").read_text())["provenance"]
+    assert provenance["hemseg_version"] == version("hemseg-diagnosis")
+    assert {name: entry["sha256"] for name, entry in provenance["bundles"].items() if name in sha} == sha
+    assert provenance["date"][:2] == "20" and provenance["date"].endswith("+00:00")
+    row = next(r for r in csv.DictReader((out / "summary.csv").open()) if r["image"].endswith("sample.png"))
+    assert row["scale_source"] == "estimated" and float(row["rbc_diameter_px"]) > 0
+    assert all(f"{name} " in row["models"] and sha[name][:12] in row["models"] for name in sha)
+    page = (out / "report.html").read_text()
+    assert all(sha[name] in page for name in sha) and version("hemseg-diagnosis") in page
+
+
+def test_version_names_every_distribution():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"hemseg {version('hemseg-cli')}"
+    assert [line.split()[0] for line in lines[1:]] == [
+        "hemseg-data",
+        "hemseg-models",
+        "hemseg-postproc",
+        "hemseg-diagnosis",
+    ]
 
 
 def test_onnx_runtime_gives_the_torch_results():
-    from hemseg.cli.smear import analyser_from_bundles
+    from hemseg.models import load_analyser
 
     image = synthetic_smear()[0]
-    by_onnx = analyser_from_bundles(onnx=True).analyse(image)
-    by_torch = analyser_from_bundles(onnx=False).analyse(image)
+    by_onnx = load_analyser(onnx=True).analyse(image)
+    by_torch = load_analyser(onnx=False).analyse(image)
     assert by_onnx.rbc_diameter_px == pytest.approx(by_torch.rbc_diameter_px, rel=0.01)
     assert by_onnx.differential.counts == by_torch.differential.counts
     assert abs(by_onnx.rbc - by_torch.rbc) <= 1

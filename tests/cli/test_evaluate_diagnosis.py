@@ -41,16 +41,13 @@ def test_leukaemia_flags_follow_the_image_labels(data_root, tmp_path):
 def test_image_transform_reaches_the_photo_as_unit_range_channels_first():
     """``evaluate_diagnosis(image_transform=...)``: photos go to the transform as (3, H, W) in [0, 1]."""
     import numpy as np
-    import torch
 
-    from hemseg.cli.evaluation import _changed
+    from hemseg.diagnosis.evaluation import changed_photo as _changed
 
     rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
     assert np.array_equal(_changed(rgb, lambda image: image), rgb)
     seen = []
-    darker = _changed(
-        rgb, lambda image: seen.append(image.shape) or image * torch.tensor([0.5, 1.0, 1.0]).view(3, 1, 1)
-    )
+    darker = _changed(rgb, lambda image: seen.append(image.shape) or image * np.array([0.5, 1.0, 1.0]).reshape(3, 1, 1))
     assert seen == [(3, 5, 7)]
     assert np.array_equal(darker[..., 1:], rgb[..., 1:])
     assert np.abs(darker[..., 0].astype(float) - rgb[..., 0] / 2.0).max() <= 0.5  # halved, rounded to uint8

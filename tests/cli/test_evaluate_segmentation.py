@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from hemseg.cli.main import app
-
-BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "hemseg_segmentation"
-SHIPPED = json.loads((BUNDLE / "configs" / "metadata.json").read_text())["hemseg"]["model_sha256"] is not None
+from hemseg.data import RBC_DIAMETER_PX
 
 # Figures of the shipped weights on the validation split (bundles/hemseg_segmentation/docs/README.md);
 # the test allows 0.005 below them.
 DOCUMENTED = {"all_idb2": {"wbc": 0.943, "nucleus": 0.929}, "jtsc_wbc": {"wbc": 0.973, "nucleus": 0.957}}
 
 
-@pytest.mark.skipif(not SHIPPED, reason="no trained weights shipped yet")
 @pytest.mark.parametrize("dataset", ["all_idb2", "jtsc_wbc"])
 def test_shipped_weights_reproduce_documented_dice(data_root, tmp_path, dataset):
     out = tmp_path / "result.json"
@@ -29,6 +25,7 @@ def test_shipped_weights_reproduce_documented_dice(data_root, tmp_path, dataset)
     report = json.loads(out.read_text())
     assert report["dataset"] == dataset and report["images"] > 30
     assert set(report["structures"]) == {"wbc", "nucleus"}
+    assert (report["rbc_diameter_px"], report["scale_source"]) == (RBC_DIAMETER_PX[dataset], "table")
     for structure, dice in DOCUMENTED[dataset].items():
         assert report["structures"][structure]["dice"] >= dice - 0.005, (structure, report["structures"][structure])
     assert report["ms_per_image"] > 0
@@ -45,7 +42,11 @@ def test_bad_folder_is_a_one_line_error(tmp_path):
 def test_central_cell_masks_keep_only_the_cell_nearest_the_centre():
     from skimage.draw import disk
 
-    from hemseg.cli.evaluation import _central_cell_masks
+    from hemseg.postproc import central_cell, split_cells
+
+    def _central_cell_masks(masks, rbc_diameter_px):  # as evaluate_segmentation(central_cell=True) does
+        cell = central_cell(split_cells(masks["wbc"], rbc_diameter_px, 0.6))
+        return {"wbc": cell, "nucleus": masks["nucleus"] & cell} if "nucleus" in masks else {"wbc": cell}
 
     wbc = np.zeros((100, 100), bool)
     nucleus = np.zeros((100, 100), bool)
@@ -61,12 +62,14 @@ def test_central_cell_masks_keep_only_the_cell_nearest_the_centre():
     assert set(empty) == {"wbc"} and not empty["wbc"].any()
 
 
-@pytest.mark.skipif(not SHIPPED, reason="no trained weights shipped yet")
 def test_image_transform_changes_what_is_segmented_not_the_reference(data_root, tmp_path):
     """``image_transform`` (benchmarks/robustness.py) is applied to the photo before segmentation."""
     import torch
 
-    from hemseg.cli.evaluation import evaluate_segmentation
+    from hemseg.models import Bundle, bundle_dir, evaluate_segmentation
+
+    bundle = Bundle(bundle_dir("hemseg_segmentation"))
+    network = [bundle.item(k) for k in ("segmenter", "structures", "mask_rules", "split_distance")]
 
     source, mini = data_root / "jtsc_wbc", tmp_path / "jtsc_wbc"
     ids = ["001", "002", "003"]
@@ -75,7 +78,7 @@ def test_image_transform_changes_what_is_segmented_not_the_reference(data_root, 
         for i in ids:
             (mini / folder / f"{i}.png").symlink_to((source / folder / f"{i}.png").resolve())
     (mini / "dataset.json").write_text((source / "dataset.json").read_text())
-    plain = evaluate_segmentation(mini)["structures"]["wbc"]
-    blank = evaluate_segmentation(mini, image_transform=torch.ones_like)["structures"]["wbc"]
+    plain = evaluate_segmentation(mini, *network)["structures"]["wbc"]
+    blank = evaluate_segmentation(mini, *network, image_transform=torch.ones_like)["structures"]["wbc"]
     assert plain["images"] == blank["images"] == 3
     assert plain["dice"] > 0.9 and blank["dice"] == 0.0 and blank["recall"] == 0.0

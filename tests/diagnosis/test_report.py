@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+from flag_rules import RULES
+
 from hemseg.diagnosis import (
     NOTICE,
     SUMMARY_COLUMNS,
@@ -30,7 +32,7 @@ def report() -> SmearReport:
         Cell(4, "platelet", "platelet", None, False, (60, 60, 63, 63), (61.0, 61.0), 9, False, []),
     ]
     result = differential(["blast", "lymphocyte"])
-    return SmearReport(640, 480, 48.0, "estimated", cells, result, review_flags(result, 1), 12.3)
+    return SmearReport(640, 480, 48.0, "estimated", cells, result, review_flags(result, 1, RULES), 12.3)
 
 
 def test_summary_row_counts_and_flags():
@@ -41,6 +43,24 @@ def test_summary_row_counts_and_flags():
     )  # fmt: skip
     assert row["blast_fraction"] == 0.5
     assert row["flags"] == "blasts_present;blast_fraction;uncertain_cells"
+    assert (row["rbc_diameter_px"], row["scale_source"], row["hemseg_version"], row["models"]) == (
+        48.0,
+        "estimated",
+        None,
+        None,
+    )
+    provenance = {
+        "hemseg_version": "0.2.0",
+        "bundles": {"seg": {"version": "0.1.2", "sha256": "ab" * 32}, "pipeline": {"version": "0.1.0", "sha256": None}},
+        "date": "2026-12-01T08:00:00+00:00",
+    }
+    stamped = summary_row("a.png", report(), provenance=provenance)
+    assert (stamped["hemseg_version"], stamped["models"], stamped["date"]) == (
+        "0.2.0", "seg 0.1.2 abababababab; pipeline 0.1.0", "2026-12-01T08:00:00+00:00",
+    )  # fmt: skip
+    assert report().to_dict("a.png", provenance)["provenance"] == provenance
+    page = html_page([(stamped, report(), None)], provenance)
+    assert "hemseg 0.2.0, 2026-12-01T08:00:00+00:00" in page and f"<code>{'ab' * 32}</code>" in page
     failed = summary_row("b.png", error="not an image")
     assert failed["status"] == "error" and failed["wbc"] is None
     rows = list(csv.DictReader(io.StringIO(summary_csv([row, failed]))))

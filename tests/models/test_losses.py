@@ -28,11 +28,13 @@ def test_unknown_channels_do_not_change_the_loss_or_get_gradients():
     assert logits.grad[0, 1].abs().sum() > 0
 
 
-def test_nothing_known_gives_zero_loss():
+def test_nothing_known_gives_zero_loss_and_zero_gradient():
     logits = torch.randn(1, 2, 4, 4, requires_grad=True)
     loss = MaskedDiceCELoss()(logits, torch.full((1, 2, 4, 4), UNKNOWN))
     assert loss.item() == 0.0
-    loss.backward()
+    loss.backward()  # still part of the graph: a batch of unannotated samples steps nothing
+    assert logits.grad is not None and logits.grad.shape == logits.shape
+    assert torch.count_nonzero(logits.grad) == 0
 
 
 def test_metric_output_empties_unknown_channels():

@@ -61,10 +61,12 @@ def test_instances_coloured_like_the_bare_slide_are_dropped():
     for centre, colour in [((30, 30), (205, 120, 120)), ((30, 80), (200, 130, 125)), ((70, 30), (215, 140, 135))]:
         rgb[disk(centre, 12)] = colour  # three red cells; the fourth instance is bare slide
     background = labels == 0
-    kept = remove_background_coloured(labels, rgb, background, window=60)
+    kept = remove_background_coloured(labels, rgb, background, window=60, share=0.1)
     assert kept.max() == 3 and not kept[70, 130]
     assert np.array_equal(kept > 0, (labels > 0) & (labels != labels[70, 130]))
-    assert np.array_equal(remove_background_coloured(labels, rgb, np.zeros_like(background), window=60), labels)
+    assert np.array_equal(
+        remove_background_coloured(labels, rgb, np.zeros_like(background), window=60, share=0.1), labels
+    )
     # a cool white balance (slide turned blue, red cells greyish) keeps the same three cells
     cool = np.clip(rgb * np.array([0.8, 1.0, 1.2]), 0, 255).astype(np.uint8)
-    assert np.array_equal(remove_background_coloured(labels, cool, background, window=60) > 0, kept > 0)
+    assert np.array_equal(remove_background_coloured(labels, cool, background, window=60, share=0.1) > 0, kept > 0)

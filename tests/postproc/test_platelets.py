@@ -24,7 +24,7 @@ def smear() -> tuple[np.ndarray, np.ndarray]:
 
 def test_platelets_counted_exactly_nucleus_and_big_blob_left_out():
     image, wbc = smear()
-    labels = platelet_instances(image, wbc, rbc_px=48)
+    labels = platelet_instances(image, wbc, 48, min_contrast=40.0, min_area=0.015, max_area=0.25)
     assert labels.max() == 3
     for x, y in [(150, 200), (250, 150), (350, 40)]:
         assert labels[y, x] > 0
@@ -33,4 +33,4 @@ def test_platelets_counted_exactly_nucleus_and_big_blob_left_out():
 
 def test_plain_background_has_no_platelets():
     image = np.full((100, 100, 3), 230, np.uint8)
-    assert platelet_instances(image, np.zeros((100, 100), bool), rbc_px=48).max() == 0
+    assert platelet_instances(image, np.zeros((100, 100), bool), 48, 40.0, 0.015, 0.25).max() == 0

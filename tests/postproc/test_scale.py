@@ -21,7 +21,7 @@ def test_separate_and_touching_disks_give_their_diameter(diameter):
     step = diameter + 4
     centres = [(r, c) for r in range(step, 400 - step, step) for c in range(step, 400 - step, step)]
     touching = [(r, c + diameter // 2) for r, c in centres[:2]]  # two overlapping pairs
-    estimate, cells = rbc_diameter(disks(centres + touching, diameter / 2), assumed_px=60)
+    estimate, cells = rbc_diameter(disks(centres + touching, diameter / 2), assumed_px=60, percentile=75, min_cells=5)
     assert cells >= len(centres)
     assert estimate == pytest.approx(diameter, rel=0.08)
 
@@ -29,10 +29,10 @@ def test_separate_and_touching_disks_give_their_diameter(diameter):
 def test_pallor_holes_are_filled():
     mask = disks([(100, 100), (100, 200), (200, 100), (200, 200), (300, 300)], 24)
     mask &= ~disks([(100, 100), (100, 200), (200, 100), (200, 200), (300, 300)], 8)
-    assert rbc_diameter(mask, assumed_px=48)[0] == pytest.approx(48, rel=0.08)
+    assert rbc_diameter(mask, assumed_px=48, percentile=75, min_cells=5)[0] == pytest.approx(48, rel=0.08)
 
 
 def test_too_few_cells_give_no_estimate():
-    assert rbc_diameter(disks([(100, 100), (200, 200)], 24), assumed_px=48) == (None, 2)
+    assert rbc_diameter(disks([(100, 100), (200, 200)], 24), assumed_px=48, percentile=75, min_cells=5) == (None, 2)
     with pytest.raises(ValueError):
-        rbc_diameter(np.zeros((10, 10), bool), assumed_px=0)
+        rbc_diameter(np.zeros((10, 10), bool), assumed_px=0, percentile=75, min_cells=5)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hemseg.cli.files import write_text_atomic
+from hemseg.data.files import write_text_atomic
 
 data_app = typer.Typer(help="Inspect datasets in the hemseg layout.", no_args_is_help=True)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hemseg.cli.files import write_text_atomic
+from hemseg.data.files import write_text_atomic
 
 evaluate_app = typer.Typer(help="Score the shipped models on a dataset in the hemseg layout.", no_args_is_help=True)
 
@@ -18,18 +17,34 @@ DatasetDir = Annotated[Path, typer.Argument(help="A dataset folder in the hemseg
 JsonPath = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here ('-': stdout).")]
 Split = Annotated[str, typer.Option(help="Images to score: all, or one side of the 80/20 split.")]
 RbcDiameter = Annotated[
-    float | None, typer.Option(help="Red-cell diameter in the images (px); default: the bundle's table.")
+    str | None,
+    typer.Option(
+        help="Red-cell diameter in the images (px), or 'auto' to estimate it per image; "
+        "default: the dataset's entry in hemseg.data.RBC_DIAMETER_PX, else auto."
+    ),
 ]
 
 
-def _evaluate(
-    evaluate: Callable[..., dict], dataset_dir: Path, split: str, rbc_diameter_px: float | None, bundle: Path | None
-) -> dict:
+def _scale(value: str | None) -> float | str | None:
+    """``--rbc-diameter-px``: None, ``auto`` or a positive number."""
+    if value is None or value == "auto":
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0:
+        typer.echo(f"hemseg: error: --rbc-diameter-px must be a positive number or 'auto', not {value!r}", err=True)
+        raise typer.Exit(2)
+    return number
+
+
+def _evaluate(evaluate: Callable[[], dict], split: str) -> dict:
     if split not in ("all", "train", "val"):
         typer.echo(f"hemseg: error: --split must be all, train or val, not {split!r}", err=True)
         raise typer.Exit(2)
     try:
-        return evaluate(dataset_dir, split=split, rbc_diameter_px=rbc_diameter_px, bundle=bundle)
+        return evaluate()
     except (OSError, ValueError, KeyError, RuntimeError) as err:
         typer.echo(f"hemseg: error: {err}", err=True)
         raise typer.Exit(1) from None
@@ -43,6 +58,18 @@ def _report(result: dict, lines: list[str], json_path: Path | None) -> None:
     typer.echo("\n".join(lines))
     if json_path is not None:
         write_text_atomic(json_path, document + "\n")
+
+
+def _scale_line(result: dict) -> str:
+    value = result["rbc_diameter_px"]
+    median = f", median {result['rbc_diameter_px_median']:.1f} px" if "rbc_diameter_px_median" in result else ""
+    return f"  red-cell diameter: {value} ({result['scale_source']}{median})"
+
+
+def _scale_rules():
+    from hemseg.models import Bundle, bundle_dir
+
+    return Bundle(bundle_dir("hemseg_diagnose")).item("scale")
 
 
 @evaluate_app.command("segmentation")
@@ -61,11 +88,29 @@ def segmentation(
     ] = False,
 ) -> None:
     """Dice, IoU, precision, recall and pixel accuracy of the predicted masks, per annotated structure."""
-    from hemseg.cli.evaluation import evaluate_segmentation
+    from hemseg.models import Bundle, bundle_dir, evaluate_segmentation
 
-    evaluate = functools.partial(evaluate_segmentation, central_cell=central_cell)
-    result = _evaluate(evaluate, dataset_dir, split, rbc_diameter_px, bundle)
-    lines = [f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.1f} ms/image"]
+    scale = _scale(rbc_diameter_px)
+
+    def run() -> dict:
+        network = Bundle(bundle_dir("hemseg_segmentation", bundle))
+        return evaluate_segmentation(
+            dataset_dir,
+            network.item("segmenter"),
+            network.item("structures"),
+            network.item("mask_rules"),
+            network.item("split_distance"),
+            split=split,
+            rbc_diameter_px=scale,
+            central_cell=central_cell,
+            scale=_scale_rules(),
+        )
+
+    result = _evaluate(run, split)
+    lines = [
+        f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.1f} ms/image",
+        _scale_line(result),
+    ]
     for scope, title in (("structures", ""), ("central_cell", " (central cell)")):
         for structure, scores in result.get(scope, {}).items():
             cells = "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in scores.items() if k != "images")
@@ -84,12 +129,26 @@ def classification(
     ] = None,
 ) -> None:
     """Accuracy, per-class precision/recall/F1, confusion and calibration of the central cell's class."""
-    from hemseg.cli.evaluation import evaluate_classification
+    from hemseg.models import Bundle, bundle_dir, evaluate_classification
 
-    result = _evaluate(evaluate_classification, dataset_dir, split, rbc_diameter_px, bundle)
+    scale = _scale(rbc_diameter_px)
+
+    def run() -> dict:
+        network = Bundle(bundle_dir("hemseg_classification", bundle))
+        return evaluate_classification(
+            dataset_dir,
+            network.item("patcher"),
+            network.item("classifier"),
+            split=split,
+            rbc_diameter_px=scale,
+            scale=_scale_rules(),
+        )
+
+    result = _evaluate(run, split)
     lines = [
         f"{result['dataset']}: {result['images']} images ({split}), {result['skipped']} skipped, "
         f"{result['ms_per_image']:.1f} ms/image",
+        _scale_line(result),
         f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}",
     ]
     for label, scores in result["per_class"].items():
@@ -109,13 +168,17 @@ def diagnosis(
         float | None, typer.Option(help="Red-cell diameter in the images (px); default: estimated per image.")
     ] = None,
     bundle: Annotated[
-        Path | None, typer.Option(help="Classification bundle folder (default: the shipped one).")
+        Path | None, typer.Option(help="hemseg_diagnose bundle folder (default: the shipped one).")
     ] = None,
 ) -> None:
     """Check hemseg diagnose on a dataset: white-cell boxes found, counts vs boxes, flags vs image labels."""
-    from hemseg.cli.evaluation import evaluate_diagnosis
+    from hemseg.diagnosis import evaluate_diagnosis
+    from hemseg.models import load_analyser
 
-    result = _evaluate(evaluate_diagnosis, dataset_dir, split, rbc_diameter_px, bundle)
+    result = _evaluate(
+        lambda: evaluate_diagnosis(dataset_dir, load_analyser(bundle), split=split, rbc_diameter_px=rbc_diameter_px),
+        split,
+    )
     lines = [f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.0f} ms/image"]
     for key in ("wbc_boxes", "rbc_count", "platelet_count", "scale_vs_boxes", "flags"):  # per_image: JSON only
         if key in result:

@@ -13,14 +13,16 @@ from hemseg.data.records import (
     split_datasets,
     split_segmentation_records,
 )
+from hemseg.data.scales import RBC_DIAMETER_PX
 from hemseg.data.smear_image import SmearImageError, read_smear
-from hemseg.data.splits import group_score, is_validation, split_samples
+from hemseg.data.splits import group_score, is_validation, samples_of_split, split_samples
 from hemseg.data.summary import measure_cell_sizes, summarize
 from hemseg.data.voc import Box, read_boxes
 
 __all__ = [
     "CELL_CLASSES",
     "PARTIAL_LABELS",
+    "RBC_DIAMETER_PX",
     "STRUCTURES",
     "WHITE_CELL_CLASSES",
     "Box",
@@ -41,6 +43,7 @@ __all__ = [
     "read_dataset",
     "read_mask",
     "read_smear",
+    "samples_of_split",
     "segmentation_records",
     "split_datasets",
     "split_samples",

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import TypeVar
 
-from hemseg.data.layout import Sample
+from hemseg.data.layout import Dataset, Sample
 
 S = TypeVar("S", bound=Sample)
 
@@ -44,3 +44,17 @@ def split_samples(samples: Iterable[S], val_fraction: float = 0.2, seed: int = 0
     for sample in samples:
         (val if is_validation(sample.group, val_fraction, seed) else train).append(sample)
     return train, val
+
+
+def samples_of_split(dataset: Dataset, split: str, val_fraction: float = 0.2, seed: int = 0) -> list[Sample]:
+    """A dataset's samples: ``all``, or the ``train`` or ``val`` side of :func:`split_samples`.
+
+    Raises:
+        ValueError: ``split`` is none of the three.
+    """
+    if split not in ("all", "train", "val"):
+        raise ValueError(f"split must be all, train or val, not {split!r}")
+    if split == "all":
+        return list(dataset.samples)
+    train, val = split_samples(dataset.samples, val_fraction, seed)
+    return train if split == "train" else val

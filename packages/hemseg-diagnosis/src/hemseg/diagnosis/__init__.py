@@ -1,10 +1,14 @@
-"""hemseg.diagnosis: counts, white-cell differential, blast fraction, flags for review and reports (no torch).
+"""hemseg.diagnosis: the per-photo pipeline, counts, differential, flags for review and reports (no torch).
 
 Decision support for review by a qualified person, not a diagnosis.
 """
 
-from hemseg.diagnosis.differential import WHITE_CELL_CLASSES, Differential, differential
-from hemseg.diagnosis.flags import REFERENCE_PERCENT, Flag, FlagRules, review_flags
+from hemseg.diagnosis.batch import diagnose_images, hemseg_version, write_image_outputs
+from hemseg.diagnosis.differential import Differential, differential
+from hemseg.diagnosis.evaluation import evaluate_diagnosis
+from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
+from hemseg.diagnosis.pipeline import PlateletRules, RedCellRules, ScaleRules, SmearAnalyser
+from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import (
     COLOURS,
     COUNT_CLASSES,
@@ -18,24 +22,34 @@ from hemseg.diagnosis.report import (
     summary_csv,
     summary_row,
 )
+from hemseg.diagnosis.sample import synthetic_smear, write_sample
 
 __all__ = [
     "COLOURS",
     "COUNT_CLASSES",
     "NOTICE",
-    "REFERENCE_PERCENT",
     "SUMMARY_COLUMNS",
-    "WHITE_CELL_CLASSES",
     "Cell",
+    "ClassifierLike",
     "Differential",
     "Flag",
     "FlagRules",
+    "PlateletRules",
+    "RedCellRules",
+    "ScaleRules",
+    "SmearAnalyser",
     "SmearReport",
     "cells_csv",
     "cells_geojson",
+    "diagnose_images",
     "differential",
+    "evaluate_diagnosis",
+    "hemseg_version",
     "html_page",
     "review_flags",
     "summary_csv",
     "summary_row",
+    "synthetic_smear",
+    "write_image_outputs",
+    "write_sample",
 ]

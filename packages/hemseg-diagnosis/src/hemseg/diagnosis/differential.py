@@ -5,16 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-#: Classes counted as white blood cells in the differential.
-WHITE_CELL_CLASSES: tuple[str, ...] = (
-    "neutrophil",
-    "eosinophil",
-    "basophil",
-    "lymphocyte",
-    "monocyte",
-    "immature_granulocyte",
-    "blast",
-)
+from hemseg.data.classes import WHITE_CELL_CLASSES
 
 
 @dataclass(frozen=True)
@@ -23,7 +14,7 @@ class Differential:
 
     Attributes:
         counts: cells per class, every class seen (white or not).
-        wbc: number of white cells (classes in :data:`WHITE_CELL_CLASSES`).
+        wbc: number of white cells (classes in :data:`hemseg.data.WHITE_CELL_CLASSES`).
         percent: share of each white-cell class among white cells, in %, 0 when ``wbc`` is 0.
         blast_fraction: blasts / white cells (0 when there are no white cells).
 

@@ -6,20 +6,9 @@ Decision support: a flag asks a qualified person to look at the smear; it is not
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hemseg.diagnosis.differential import Differential
-
-#: Adult reference intervals of the white-cell differential, in % of white cells (typical textbook
-#: values; a lab should put its own in :class:`FlagRules`).
-REFERENCE_PERCENT: dict[str, tuple[float, float]] = {
-    "neutrophil": (40.0, 75.0),
-    "lymphocyte": (20.0, 45.0),
-    "monocyte": (2.0, 10.0),
-    "eosinophil": (0.0, 6.0),
-    "basophil": (0.0, 2.0),
-    "immature_granulocyte": (0.0, 2.0),
-}
 
 
 @dataclass(frozen=True)
@@ -37,27 +26,26 @@ class Flag:
 
 @dataclass(frozen=True)
 class FlagRules:
-    """Thresholds of the flags.
+    """Thresholds of the flags (the ``flag_rules`` of the ``hemseg_diagnose`` bundle's config).
 
     Attributes:
         min_blasts: blasts at or above this count raise ``blasts_present``.
         blast_fraction: a blast fraction at or above this raises ``blast_fraction`` (WHO: 20 %).
         min_wbc_for_differential: fewer white cells than this give no ``abnormal_differential``
             flag (a differential of a handful of cells says little).
-        reference_percent: reference interval (%) per white-cell class.
+        reference_percent: reference interval (%) per white-cell class (a lab should use its own).
         max_review_share: a share of low-confidence cells above this raises ``uncertain_cells``.
     """
 
-    min_blasts: int = 1
-    blast_fraction: float = 0.20
-    min_wbc_for_differential: int = 50
-    reference_percent: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(REFERENCE_PERCENT))
-    max_review_share: float = 0.3
+    min_blasts: int
+    blast_fraction: float
+    min_wbc_for_differential: int
+    reference_percent: Mapping[str, tuple[float, float]]
+    max_review_share: float
 
 
-def review_flags(result: Differential, review_cells: int = 0, rules: FlagRules | None = None) -> list[Flag]:
+def review_flags(result: Differential, review_cells: int, rules: FlagRules) -> list[Flag]:
     """Flags for review of one differential (``review_cells``: white cells marked low-confidence)."""
-    rules = rules or FlagRules()
     flags = []
     blasts = result.counts.get("blast", 0)
     if blasts >= rules.min_blasts:

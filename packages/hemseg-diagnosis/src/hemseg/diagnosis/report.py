@@ -9,10 +9,11 @@ import csv
 import html
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hemseg.diagnosis.differential import WHITE_CELL_CLASSES, Differential
+from hemseg.data.classes import WHITE_CELL_CLASSES
+from hemseg.diagnosis.differential import Differential
 from hemseg.diagnosis.flags import Flag
 
 #: The notice every report carries.
@@ -120,11 +121,12 @@ class SmearReport:
             **{name: int(counts.get(name, 0)) for name in COUNT_CLASSES},
         }
 
-    def to_dict(self, image: str) -> dict:
-        """Everything as JSON-ready data (``report.json``)."""
+    def to_dict(self, image: str, provenance: Mapping | None = None) -> dict:
+        """Everything as JSON-ready data (``report.json``), with the run's ``provenance`` when given."""
         return {
             "image": image,
             "notice": NOTICE,
+            **({"provenance": dict(provenance)} if provenance else {}),
             "width": self.width,
             "height": self.height,
             "rbc_diameter_px": round(self.rbc_diameter_px, 2),
@@ -212,14 +214,29 @@ def cells_geojson(cells: Sequence[Cell]) -> str:
     return json.dumps({"type": "FeatureCollection", "features": features})
 
 
-#: Columns of ``summary.csv`` (one row per input).
+#: Columns of ``summary.csv`` (one row per input): results, then the scale and what made them.
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "image", "status", "error", "wbc", "rbc", "platelet", *COUNT_CLASSES, "blast_fraction", "flags", "ms",
+    "rbc_diameter_px", "scale_source", "hemseg_version", "models", "date",
 )  # fmt: skip
 
 
-def summary_row(image: str, report: SmearReport | None = None, error: str = "") -> dict:
-    """One ``summary.csv`` row: the report's counts and flags, or an error with empty (None) counts."""
+def models_text(provenance: Mapping) -> str:
+    """A provenance record's bundles in one line: each name, version and 12 hex digits of its SHA-256."""
+    return "; ".join(
+        " ".join(str(part) for part in (name, entry["version"], (entry.get("sha256") or "")[:12]) if part)
+        for name, entry in provenance.get("bundles", {}).items()
+    )
+
+
+def summary_row(
+    image: str, report: SmearReport | None = None, error: str = "", provenance: Mapping | None = None
+) -> dict:
+    """One ``summary.csv`` row: the report's counts and flags, or an error with empty (None) counts.
+
+    ``provenance`` (``hemseg_version``, ``bundles``, ``date``: see :mod:`hemseg.diagnosis.batch`)
+    fills the last columns.
+    """
     row: dict = dict.fromkeys(SUMMARY_COLUMNS)
     row.update(image=image, status="error" if report is None else "ok", error=error)
     if report is not None:
@@ -227,6 +244,12 @@ def summary_row(image: str, report: SmearReport | None = None, error: str = "") 
         row["blast_fraction"] = round(report.differential.blast_fraction, 4)
         row["flags"] = ";".join(f.name for f in report.flags)
         row["ms"] = round(report.ms)
+        row["rbc_diameter_px"] = round(report.rbc_diameter_px, 2)
+        row["scale_source"] = report.scale_source
+    if provenance:
+        row.update(
+            hemseg_version=provenance.get("hemseg_version"), models=models_text(provenance), date=provenance.get("date")
+        )
     return row
 
 
@@ -239,11 +262,13 @@ def summary_csv(rows: Sequence[dict]) -> str:
     return out.getvalue()
 
 
-def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]]) -> str:
+def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]], provenance: Mapping | None = None) -> str:
     """``report.html``: per image its overlay, differential table and flags, under the notice.
 
     Args:
         entries: (summary row, report or None when the image failed, overlay path relative to the page).
+        provenance: what made the report (hemseg version, bundles with their versions and weights'
+            SHA-256, date), shown under the notice.
     """
     e = html.escape
     parts = [
@@ -255,6 +280,17 @@ def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]]) ->
         "<h1>hemseg: blood-smear report</h1>",
         f"<p class='notice'><strong>{e(NOTICE)}</strong></p>",
     ]
+    if provenance:
+        bundles = "".join(
+            f"<li>{e(name)} {e(str(entry['version']))}"
+            + (f", weights SHA-256 <code>{e(entry['sha256'])}</code>" if entry.get("sha256") else "")
+            + "</li>"
+            for name, entry in provenance.get("bundles", {}).items()
+        )
+        parts.append(
+            f"<p class='provenance'>hemseg {e(str(provenance.get('hemseg_version')))}, "
+            f"{e(str(provenance.get('date')))}</p><ul>{bundles}</ul>"
+        )
     for row, report, overlay in entries:
         parts.append(f"<h2>{e(row['image'])}</h2>")
         if report is None:

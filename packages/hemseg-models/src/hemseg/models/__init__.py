@@ -1,5 +1,16 @@
 """hemseg.models: networks, losses, engine glue and weight files for smear segmentation and cell classification."""
 
+from hemseg.models.bundles import (
+    BUNDLES_ENV,
+    Bundle,
+    bundle_dir,
+    cache_dir,
+    check_patches,
+    has_onnxruntime,
+    load_analyser,
+    patcher_from_bundle,
+    shipped_bundles,
+)
 from hemseg.models.classifier import Classifier
 from hemseg.models.engines import (
     known_structures_output,
@@ -7,8 +18,11 @@ from hemseg.models.engines import (
     prepare_classification_batch,
     prepare_segmentation_batch,
 )
+from hemseg.models.evaluation import evaluate_classification, evaluate_segmentation
 from hemseg.models.export import OnnxNetwork, export_onnx
+from hemseg.models.inference import classify_folder, segment_folder
 from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, mark_unknown
+from hemseg.models.metrics import classification_scores, mask_metrics
 from hemseg.models.networks import (
     ARCHITECTURES,
     COLOUR_NORMS,
@@ -18,13 +32,16 @@ from hemseg.models.networks import (
     classification_network,
     segmentation_network,
 )
+from hemseg.models.patch_cache import patch_records
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
 __all__ = [
     "ARCHITECTURES",
+    "BUNDLES_ENV",
     "COLOUR_NORMS",
     "UNKNOWN",
+    "Bundle",
     "Classifier",
     "ColourNormalised",
     "ColourStandardised",
@@ -34,16 +51,30 @@ __all__ = [
     "Segmenter",
     "SlideReferenced",
     "WeightsError",
+    "bundle_dir",
+    "cache_dir",
+    "check_patches",
     "classification_network",
+    "classification_scores",
+    "classify_folder",
+    "evaluate_classification",
+    "evaluate_segmentation",
     "export_onnx",
     "file_sha256",
+    "has_onnxruntime",
     "known_structures_output",
+    "load_analyser",
     "load_weights",
     "mark_unknown",
+    "mask_metrics",
     "partial_label_output",
+    "patch_records",
+    "patcher_from_bundle",
     "prepare_classification_batch",
     "prepare_segmentation_batch",
     "publish_weights",
     "save_weights",
+    "segment_folder",
     "segmentation_network",
+    "shipped_bundles",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hemseg.models.files import replacing
+from hemseg.data.files import replacing
 
 
 def export_onnx(

@@ -47,6 +47,7 @@ class Segmenter:
         self.device = torch.device(device)
         self.target_rbc_px = float(target_rbc_px)
         self.channels_last = channels_last
+        self.roi_size = int(roi_size)
         self.inferer = SlidingWindowInferer(
             roi_size=(roi_size, roi_size),
             sw_batch_size=sw_batch_size,

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from hemseg.models.files import replacing
+from hemseg.data.files import replacing
 
 
 class WeightsError(RuntimeError):

@@ -6,24 +6,38 @@ from hemseg.postproc.instances import (
     label_instances,
     remove_background_coloured,
     remove_thin_instances,
+    split_cells,
     split_touching,
 )
 from hemseg.postproc.morphology import clean_mask
-from hemseg.postproc.patches import cell_patch, central_instance
+from hemseg.postproc.patcher import CellPatcher
+from hemseg.postproc.patches import cell_patch, cell_patches, central_cell, central_instance, full_size_mask
 from hemseg.postproc.platelets import platelet_instances
-from hemseg.postproc.scale import rbc_diameter
+from hemseg.postproc.protocols import SegmenterLike
+from hemseg.postproc.rules import MaskRules, postprocess
+from hemseg.postproc.scale import chw_float, estimate_rbc_diameter, rbc_diameter
 
 __all__ = [
+    "CellPatcher",
+    "MaskRules",
+    "SegmenterLike",
     "cell_patch",
+    "cell_patches",
+    "central_cell",
     "central_instance",
+    "chw_float",
     "clean_mask",
     "draw_outlines",
+    "estimate_rbc_diameter",
+    "full_size_mask",
     "instance_polygons",
     "instance_table",
     "label_instances",
     "platelet_instances",
+    "postprocess",
     "rbc_diameter",
     "remove_background_coloured",
     "remove_thin_instances",
+    "split_cells",
     "split_touching",
 ]

@@ -82,3 +82,42 @@ def cell_patch(
     rgb = cv2.warpAffine(source, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
     mask = cv2.warpAffine(mask_source, matrix, (size, size), flags=cv2.INTER_NEAREST, borderValue=0)
     return np.concatenate([rgb, (mask >= 128).astype(np.uint8)[..., None] * 255], axis=2)
+
+
+def central_cell(labels: np.ndarray) -> np.ndarray:
+    """(H, W) bool mask of the labelled cell nearest the image centre (empty when there is none)."""
+    index = central_instance(labels)
+    return labels == index if index else np.zeros(np.shape(labels), bool)
+
+
+def full_size_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A boolean mask resized (nearest neighbour) to ``shape``, working on its bounding box only."""
+    if mask.shape == shape:
+        return mask
+    scale_y, scale_x = shape[0] / mask.shape[0], shape[1] / mask.shape[1]
+    rows, cols = np.nonzero(mask)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    y0, y1 = round(top * scale_y), min(shape[0], round(bottom * scale_y))
+    x0, x1 = round(left * scale_x), min(shape[1], round(right * scale_x))
+    full = np.zeros(shape, bool)
+    piece = mask[top:bottom, left:right].astype(np.uint8)
+    full[y0:y1, x0:x1] = cv2.resize(piece, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST) > 0
+    return full
+
+
+def cell_patches(
+    image: np.ndarray, labels: np.ndarray, table: dict, rbc_px: float, target_rbc_px: float, size: int
+) -> np.ndarray:
+    """(N, size, size, 4) uint8 patches (:func:`cell_patch`) of the cells of ``table``, one per row.
+
+    ``labels`` may be smaller than the (H, W, 3) ``image`` (cells found on a shrunk copy): each mask
+    is brought to the image's size and the patch cut from the full-resolution image, whose red-cell
+    diameter is ``rbc_px``. ``table`` is ``labels``' :func:`hemseg.postproc.instance_table`.
+    """
+    patches = np.zeros((len(table["label"]), size, size, 4), np.uint8)
+    sy, sx = image.shape[0] / labels.shape[0], image.shape[1] / labels.shape[1]
+    for row, index in enumerate(table["label"]):
+        mask = full_size_mask(labels == index, image.shape[:2])
+        centre = ((table["centroid-0"][row] + 0.5) * sy - 0.5, (table["centroid-1"][row] + 0.5) * sx - 0.5)
+        patches[row] = cell_patch(image, mask, rbc_px, target_rbc_px, size, centre=centre)
+    return patches

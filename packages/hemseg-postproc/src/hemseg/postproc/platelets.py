@@ -16,9 +16,9 @@ def platelet_instances(
     image: np.ndarray,
     wbc_mask: np.ndarray,
     rbc_px: float,
-    min_contrast: float = 40.0,
-    min_area: float = 0.015,
-    max_area: float = 0.25,
+    min_contrast: float,
+    min_area: float,
+    max_area: float,
 ) -> np.ndarray:
     """Label platelets in an (H, W, 3) uint8 RGB smear photo.
 

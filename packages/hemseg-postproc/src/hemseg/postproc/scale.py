@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 from scipy import ndimage
 from skimage.feature import peak_local_max
 
+from hemseg.postproc.protocols import SegmenterLike
+from hemseg.postproc.rules import postprocess
+
 
 def rbc_diameter(
-    rbc_mask: np.ndarray, assumed_px: float, percentile: float = 75.0, min_cells: int = 5
+    rbc_mask: np.ndarray, assumed_px: float, percentile: float, min_cells: int
 ) -> tuple[float | None, int]:
     """Estimate the red-cell diameter (px) from a red-cell mask.
 
@@ -41,3 +46,40 @@ def rbc_diameter(
     if len(peaks) < min_cells:
         return None, len(peaks)
     return float(2.0 * np.percentile(distance[tuple(peaks.T)], percentile)), len(peaks)
+
+
+def estimate_rbc_diameter(
+    rgb: np.ndarray,
+    segmenter: SegmenterLike,
+    structures: Sequence[str],
+    mask_rules: Mapping[str, Mapping[str, object]],
+    assumed_px: float,
+    percentile: float,
+    min_cells: int,
+) -> tuple[float, str]:
+    """Red-cell diameter of an (H, W, 3) uint8 photo from its red cells, and how it was found.
+
+    One network window's worth of the photo's centre is segmented as if red cells measured
+    ``assumed_px`` (all of the photo when that finds fewer than ``min_cells`` red cells) and the red
+    cells measured with :func:`rbc_diameter`.
+
+    Returns:
+        (diameter in px, ``"estimated"``), or (``assumed_px``, ``"assumed"``) when too few red cells
+        were found anywhere.
+    """
+    side = round(segmenter.roi_size * assumed_px / segmenter.target_rbc_px)
+    top, left = max(0, (rgb.shape[0] - side) // 2), max(0, (rgb.shape[1] - side) // 2)
+    for region in (rgb[top : top + side, left : left + side], rgb):
+        probabilities = segmenter.probabilities(chw_float(region), assumed_px)
+        rbc = postprocess(probabilities, structures, mask_rules, assumed_px, ["rbc"])["rbc"]
+        estimate, _ = rbc_diameter(rbc, assumed_px, percentile, min_cells)
+        if estimate is not None:
+            return estimate, "estimated"
+        if region.shape == rgb.shape:
+            break
+    return assumed_px, "assumed"
+
+
+def chw_float(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (3, H, W) float32 in [0, 1], a segmenter's input."""
+    return np.moveaxis(rgb, -1, 0).astype(np.float32) / 255.0

@@ -147,7 +147,7 @@ def _patch_start() -> list[Transform]:
 def classification_train_transforms(
     colour_strength: float = 2.0, blur_sigma: float = 1.0, blur_prob: float = 0.2
 ) -> Compose:
-    """Training pipeline for cell patches (records of :mod:`hemseg.cli`'s patch cache).
+    """Training pipeline for cell patches (records of :func:`hemseg.models.patch_records`).
 
     Input: ``image`` (3, P, P) and ``mask`` (1, P, P) uint8 (from :func:`hemseg.postproc.cell_patch`),
     ``target`` (classes,). Output: ``image`` (4, P, P) in [0, 1] (RGB + cell mask) and ``target``,

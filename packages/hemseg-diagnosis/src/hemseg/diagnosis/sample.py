@@ -1,4 +1,4 @@
-"""A synthetic blood-smear photo drawn from scratch, to try ``hemseg diagnose`` without any data."""
+"""A synthetic blood-smear photo drawn from scratch, to try the pipeline without any data."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def write_sample(path: str | Path, seed: int = 0) -> Path:
     """Write :func:`synthetic_smear` as a PNG (to a temporary name, then renamed)."""
     from PIL import Image
 
-    from hemseg.models.files import replacing
+    from hemseg.data.files import replacing
 
     with replacing(path) as tmp:
         Image.fromarray(synthetic_smear(seed=seed)[0]).save(tmp, format="PNG")

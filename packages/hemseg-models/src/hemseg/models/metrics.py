@@ -1,62 +1,35 @@
-"""Classifying single-cell crops with the classification bundle and scoring the classes."""
+"""Scores of predicted masks and classes (MONAI metrics), as ``hemseg evaluate`` reports them."""
 
 from __future__ import annotations
 
-import csv
+import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
+import torch
 
-from hemseg.cli.cells import CellPatcher
 
+def mask_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Dice, IoU, precision, recall and pixel accuracy of one binary mask (MONAI metrics).
 
-def classify_folder(
-    patcher: CellPatcher,
-    classifier,
-    input_dir: str | Path,
-    output_file: str | Path,
-    rbc_diameter_px: float,
-    review_below: float,
-) -> int:
-    """Write one CSV row per image of ``input_dir``: the class of the white cell nearest its centre.
-
-    Columns: ``image``, ``class``, ``probability``, ``review`` (top probability below
-    ``review_below``, or no white cell found), ``found``, then one probability column per class.
-    An unreadable image gets a one-line error on stderr and no row; the others are still classified,
-    then :class:`RuntimeError` reports how many failed. The CSV is written to a temporary name
-    and renamed.
-
-    Returns:
-        The number of images classified.
+    Scores with no defined value (e.g. Dice when both masks are empty) are NaN.
     """
-    from hemseg.cli.files import list_images, read_image_or_report
-    from hemseg.models.files import replacing
+    from monai.metrics import ConfusionMatrixMetric, DiceMetric, MeanIoU
 
-    images = list_images(input_dir)
-    output_file = Path(output_file)
-    output_file.parent.mkdir(parents=True, exist_ok=True)
-    classes = list(classifier.classes)
-    failed = 0
-    with replacing(output_file) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["image", "class", "probability", "review", "found", *classes])
-        for path in images:
-            image = read_image_or_report(path)
-            if image is None:
-                failed += 1
-                continue
-            patch, found = patcher.central_patch(image, rbc_diameter_px)
-            probabilities = classifier.probabilities(patch[None])[0]
-            best = int(classifier.decide(probabilities)[0])
-            review = (not found) or probabilities[best] < review_below
-            writer.writerow(
-                [path.name, classes[best], f"{probabilities[best]:.4f}", int(review), int(found)]
-                + [f"{p:.4f}" for p in probabilities]
-            )
-    if failed:
-        raise RuntimeError(f"{input_dir}: {failed} of {len(images)} images could not be read")
-    return len(images)
+    y_pred = torch.as_tensor(pred, dtype=torch.float32)[None, None]
+    y = torch.as_tensor(truth, dtype=torch.float32)[None, None]
+    dice = DiceMetric(include_background=True, ignore_empty=True)(y_pred, y)
+    iou = MeanIoU(include_background=True, ignore_empty=True)(y_pred, y)
+    confusion = ConfusionMatrixMetric(include_background=True, metric_name=("precision", "recall", "accuracy"))
+    confusion(y_pred, y)
+    precision, recall, accuracy = (float(t) for t in confusion.aggregate(reduction="none"))
+    return {"dice": float(dice), "iou": float(iou), "precision": precision, "recall": recall, "accuracy": accuracy}
+
+
+def mean_ignoring_nan(values: Sequence[float]) -> float | None:
+    """Mean of the values that are not NaN (None when there are none)."""
+    kept = [v for v in values if not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else None
 
 
 def classification_scores(
@@ -72,7 +45,6 @@ def classification_scores(
     of the top-class probability (MONAI ``CalibrationErrorMetric``, ``num_bins`` equal bins).
     Confusion rows are the labels present, columns every predicted class seen or allowed.
     """
-    import torch
     from monai.metrics import CalibrationErrorMetric
 
     from hemseg.data import CELL_CLASSES, candidate_classes

@@ -23,3 +23,9 @@ def replacing(path: str | Path) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to a temporary file beside ``path``, then rename it over ``path``."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

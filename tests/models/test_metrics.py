@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hemseg.cli.classification import classification_scores
+from hemseg.models import classification_scores
 
 
 def test_scores_count_any_non_blast_class_right_for_non_blast():

@@ -1,0 +1,257 @@
+"""One smear photo -> its cells (white cells classified, red cells, platelets), counts and flags.
+
+:class:`SmearAnalyser` runs the whole per-photo pipeline on networks it is given (any objects with
+the small protocols :class:`hemseg.postproc.SegmenterLike` and
+:class:`hemseg.diagnosis.protocols.ClassifierLike`), so it imports no torch. The ``hemseg_diagnose``
+bundle builds it from the two network bundles, with every setting below in its config.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from hemseg.diagnosis.differential import differential
+from hemseg.diagnosis.flags import FlagRules, review_flags
+from hemseg.diagnosis.protocols import ClassifierLike
+from hemseg.diagnosis.report import Cell, SmearReport
+from hemseg.postproc import SegmenterLike
+
+
+@dataclass(frozen=True)
+class ScaleRules:
+    """How the red-cell diameter of a photo is estimated from its red cells.
+
+    Attributes:
+        assumed_px: diameter assumed for the first segmentation (and reported when too few red cells).
+        percentile: percentile of the red cells' inscribed radii taken as typical
+            (:func:`hemseg.postproc.rbc_diameter`).
+        min_cells: fewer red cells than this give no estimate.
+        max_rise: the whole photo's red cells may raise the centre's estimate by at most this factor
+            (where red cells pile into clumps, the whole photo's mask merges them).
+    """
+
+    assumed_px: float
+    percentile: float
+    min_cells: int
+    max_rise: float
+
+
+@dataclass(frozen=True)
+class RedCellRules:
+    """Which segmented red-cell pieces are counted, in red-cell diameters ``d``.
+
+    Attributes:
+        min_radius: pieces whose largest inscribed circle is smaller than this (in ``d``) are
+            dropped (strips along the edge, fragments).
+        background_share: pieces must stand out in colour from the bare slide by this share of the
+            median piece (:func:`hemseg.postproc.remove_background_coloured`).
+        background_window: side of the window over which the slide colour is averaged, in ``d``.
+    """
+
+    min_radius: float
+    background_share: float
+    background_window: float
+
+
+@dataclass(frozen=True)
+class PlateletRules:
+    """Platelets by colour (:func:`hemseg.postproc.platelet_instances`).
+
+    Attributes:
+        min_contrast: smallest blue - green contrast of a platelet pixel.
+        min_area: smallest platelet, in red-cell areas.
+        max_area: largest platelet, in red-cell areas.
+    """
+
+    min_contrast: float
+    min_area: float
+    max_area: float
+
+
+class SmearAnalyser:
+    """Analyse smear photos with networks loaded once.
+
+    Args:
+        segmenter: white cells, nuclei and red cells as probability maps (:class:`hemseg.postproc.SegmenterLike`).
+        classifier: classes of white-cell patches (:class:`hemseg.diagnosis.protocols.ClassifierLike`).
+        structures: the segmenter's output channels, in order (must hold ``wbc`` and ``rbc``).
+        mask_rules: post-processing per structure (:func:`hemseg.postproc.postprocess`).
+        split_distance: touching cells are split where their centres lie this many red-cell diameters apart.
+        patch_rbc_px: red-cell diameter in the classifier's patches.
+        patch_size: side of the classifier's patches.
+        review_below: white cells whose top probability is below this are marked for review.
+        scale: :class:`ScaleRules`.
+        red_cells: :class:`RedCellRules`.
+        platelets: :class:`PlateletRules`.
+        flag_rules: :class:`hemseg.diagnosis.FlagRules`.
+        rbc_diameter_um: typical red-cell diameter in micrometres (turns a pixel size into a scale).
+        provenance: what the analysis is made of (bundle versions and weights' SHA-256), written
+            into every report.
+    """
+
+    def __init__(
+        self,
+        segmenter: SegmenterLike,
+        classifier: ClassifierLike,
+        structures: Sequence[str],
+        mask_rules: Mapping[str, Mapping[str, object]],
+        split_distance: float,
+        patch_rbc_px: float,
+        patch_size: int,
+        review_below: float,
+        scale: ScaleRules,
+        red_cells: RedCellRules,
+        platelets: PlateletRules,
+        flag_rules: FlagRules,
+        rbc_diameter_um: float,
+        provenance: Mapping | None = None,
+    ) -> None:
+        self.segmenter = segmenter
+        self.classifier = classifier
+        self.structures = list(structures)
+        self.mask_rules = mask_rules
+        self.split_distance = split_distance
+        self.patch_rbc_px = float(patch_rbc_px)
+        self.patch_size = int(patch_size)
+        self.review_below = review_below
+        self.scale = scale
+        self.red_cells = red_cells
+        self.platelets = platelets
+        self.flag_rules = flag_rules
+        self.rbc_diameter_um = rbc_diameter_um
+        self.provenance = dict(provenance or {})
+
+    def estimate_scale(self, rgb: np.ndarray) -> tuple[float, str]:
+        """Red-cell diameter (px) of an (H, W, 3) photo from its red cells, and ``estimated`` or ``assumed``."""
+        from hemseg.postproc import estimate_rbc_diameter
+
+        rules = self.scale
+        return estimate_rbc_diameter(
+            rgb, self.segmenter, self.structures, self.mask_rules, rules.assumed_px, rules.percentile, rules.min_cells
+        )
+
+    def analyse(self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None) -> SmearReport:
+        """Analyse an (H, W, 3) uint8 RGB photo; ``rbc_px`` None estimates the scale from the red cells.
+
+        Masks, cells and platelets are worked out on the photo shrunk to the network's scale (when
+        its red cells are larger than that), where the segmentation is computed anyway; positions,
+        areas and outlines are reported in the photo's pixels, and each white cell's patch is cut
+        from the full-resolution photo. ``scale_source`` names where a given ``rbc_px`` came from.
+        """
+        import cv2
+
+        from hemseg.postproc import (
+            cell_patches,
+            chw_float,
+            instance_table,
+            platelet_instances,
+            postprocess,
+            rbc_diameter,
+            remove_background_coloured,
+            remove_thin_instances,
+            split_cells,
+        )
+
+        start = time.perf_counter()
+        source = "given"
+        if rbc_px is None:
+            rbc_px, source = self.estimate_scale(rgb)
+        factor = min(1.0, self.segmenter.target_rbc_px / rbc_px)
+        work = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else rgb
+        work_px = rbc_px * work.shape[1] / rgb.shape[1]
+        probabilities = self.segmenter.probabilities(chw_float(work), work_px)
+        masks = postprocess(probabilities, self.structures, self.mask_rules, work_px, ["wbc", "rbc"])
+        if source == "estimated":  # the whole image's red cells measure the scale better than the centre's
+            refined = rbc_diameter(masks["rbc"], work_px, self.scale.percentile, self.scale.min_cells)[0]
+            if refined is not None:
+                refined = min(refined, self.scale.max_rise * work_px)
+                work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
+        wbc = split_cells(masks["wbc"], work_px, self.split_distance)
+        # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only
+        # pieces that stand out in colour from the bare slide
+        rbc = remove_thin_instances(
+            split_cells(masks["rbc"] & (wbc == 0), work_px, self.split_distance), self.red_cells.min_radius * work_px
+        )
+        rbc = remove_background_coloured(
+            rbc,
+            work,
+            ~(masks["rbc"] | masks["wbc"]),
+            round(self.red_cells.background_window * work_px),
+            self.red_cells.background_share,
+        )
+        platelets = platelet_instances(
+            work, wbc > 0, work_px, self.platelets.min_contrast, self.platelets.min_area, self.platelets.max_area
+        )
+        platelets[rbc > 0] = 0
+
+        wbc_table = instance_table(wbc)
+        patches = cell_patches(rgb, wbc, wbc_table, rbc_px, self.patch_rbc_px, self.patch_size)
+        scores = self.classifier.probabilities(patches)
+        names = self.classifier.classes
+        chosen = self.classifier.decide(scores)
+        alternatives = self.classifier.alternatives(scores, chosen)
+        cells: list[Cell] = []
+        for kind, labels, table in (
+            ("wbc", wbc, wbc_table),
+            ("rbc", rbc, instance_table(rbc)),
+            ("platelet", platelets, instance_table(platelets)),
+        ):
+            for row, cell in enumerate(_cells(labels, table, rgb.shape[:2], kind, first_id=len(cells) + 1)):
+                if kind == "wbc":
+                    best, alternative = int(chosen[row]), int(alternatives[row])
+                    probability = float(scores[row][best])
+                    cell = replace(
+                        cell,
+                        cls=names[best],
+                        probability=probability,
+                        review=probability < self.review_below,
+                        alternative=names[alternative],
+                        alternative_probability=float(scores[row][alternative]),
+                    )
+                cells.append(cell)
+        white = [c for c in cells if c.kind == "wbc"]
+        result = differential([c.cls for c in white if c.cls != "platelet"])
+        return SmearReport(
+            width=rgb.shape[1],
+            height=rgb.shape[0],
+            rbc_diameter_px=float(rbc_px),
+            scale_source=scale_source or source,
+            cells=cells,
+            differential=result,
+            flags=review_flags(result, sum(c.review for c in white), self.flag_rules),
+            ms=(time.perf_counter() - start) * 1000.0,
+        )
+
+
+def _cells(labels: np.ndarray, table: dict, shape: tuple[int, int], kind: str, first_id: int) -> list[Cell]:
+    """One :class:`Cell` per row of ``table`` (``labels``' instance table), scaled to an image of ``shape``."""
+    from hemseg.postproc import instance_polygons
+
+    outlines = instance_polygons(labels)
+    sy, sx = shape[0] / labels.shape[0], shape[1] / labels.shape[1]
+    cells = []
+    for row, index in enumerate(table["label"]):
+        cells.append(
+            Cell(
+                id=first_id + row,
+                kind=kind,
+                cls=kind,
+                probability=None,
+                review=False,
+                bbox=(
+                    round(table["bbox-1"][row] * sx),
+                    round(table["bbox-0"][row] * sy),
+                    round(table["bbox-3"][row] * sx),
+                    round(table["bbox-2"][row] * sy),
+                ),
+                centroid=((table["centroid-1"][row] + 0.5) * sx - 0.5, (table["centroid-0"][row] + 0.5) * sy - 0.5),
+                area=round(table["area"][row] * sx * sy),
+                on_border=bool(table["on_border"][row]),
+                outline=[(round((x + 0.5) * sx - 0.5), round((y + 0.5) * sy - 0.5)) for x, y in outlines[int(index)]],
+            )
+        )
+    return cells

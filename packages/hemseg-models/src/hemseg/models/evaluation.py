@@ -1,0 +1,227 @@
+"""Scoring a segmenter and a classifier on any dataset in the hemseg layout (``hemseg evaluate``).
+
+The networks are given (built from a bundle, e.g. :class:`hemseg.models.Bundle`), so a team can score
+its own. A dataset's red-cell diameter comes from :data:`hemseg.data.RBC_DIAMETER_PX`, a given value,
+or ``"auto"``: the pipeline's own estimate per image (:func:`hemseg.postproc.estimate_rbc_diameter`).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from hemseg.models.metrics import classification_scores, mask_metrics, mean_ignoring_nan
+
+METRICS = ("dice", "iou", "precision", "recall", "accuracy")
+#: ``rbc_diameter_px`` value that asks for the pipeline's own estimate per image.
+AUTO = "auto"
+
+
+class ScaleChoice:
+    """Where each image's red-cell diameter comes from: given, the dataset table, or estimated per image.
+
+    Args:
+        dataset: the dataset's name (looked up in :data:`hemseg.data.RBC_DIAMETER_PX`).
+        rbc_diameter_px: a diameter, :data:`AUTO`, or None (the table; :data:`AUTO` for a dataset not in it).
+        segmenter: the segmenter that estimates the scale (``auto``).
+        structures, mask_rules: its output channels and post-processing.
+        scale: the ``hemseg_diagnose`` bundle's ``scale`` rules (``assumed_px``, ``percentile``, ``min_cells``).
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        rbc_diameter_px: float | str | None,
+        segmenter,
+        structures: Sequence[str],
+        mask_rules: Mapping,
+        scale,
+    ) -> None:
+        from hemseg.data import RBC_DIAMETER_PX
+
+        if rbc_diameter_px is None:
+            rbc_diameter_px = RBC_DIAMETER_PX.get(dataset, AUTO)
+            self.source = "table" if rbc_diameter_px != AUTO else "estimated per image (not in the table)"
+        else:
+            self.source = "estimated per image" if rbc_diameter_px == AUTO else "given"
+        if rbc_diameter_px != AUTO and not float(rbc_diameter_px) > 0:
+            raise ValueError(f"the red-cell diameter must be positive or 'auto', not {rbc_diameter_px!r}")
+        if rbc_diameter_px == AUTO and scale is None:
+            raise ValueError("estimating the scale needs the hemseg_diagnose bundle's scale rules")
+        self.fixed = None if rbc_diameter_px == AUTO else float(rbc_diameter_px)
+        self.segmenter, self.structures, self.mask_rules, self.scale = segmenter, structures, mask_rules, scale
+        self.estimates: list[float] = []
+
+    def __call__(self, image: np.ndarray) -> float:
+        """The red-cell diameter (px) of one (3, H, W) image in [0, 1]."""
+        if self.fixed is not None:
+            return self.fixed
+        from hemseg.postproc import estimate_rbc_diameter
+
+        rgb = (np.moveaxis(np.asarray(image), 0, -1) * 255.0).round().clip(0, 255).astype(np.uint8)
+        rules = self.scale
+        estimate, _ = estimate_rbc_diameter(
+            rgb, self.segmenter, self.structures, self.mask_rules, rules.assumed_px, rules.percentile, rules.min_cells
+        )
+        self.estimates.append(estimate)
+        return estimate
+
+    def summary(self) -> dict:
+        """``rbc_diameter_px`` (a number, or ``auto``), ``scale_source`` and, when estimated, the median estimate."""
+        result: dict = {"rbc_diameter_px": self.fixed if self.fixed is not None else AUTO, "scale_source": self.source}
+        if self.estimates:
+            result["rbc_diameter_px_median"] = statistics.median(self.estimates)
+        return result
+
+
+def _loaded(path: str | Path, image_transform: Callable | None):
+    """The image as (3, H, W) RGB in [0, 1], passed through ``image_transform`` when one is given."""
+    from hemseg.data.transforms import load_rgb
+
+    image = load_rgb(path)
+    return image_transform(image) if image_transform else image
+
+
+def evaluate_segmentation(
+    dataset_dir: str | Path,
+    segmenter,
+    structures: Sequence[str],
+    mask_rules: Mapping,
+    split_distance: float,
+    split: str = "all",
+    rbc_diameter_px: float | str | None = None,
+    central_cell: bool = False,
+    image_transform: Callable | None = None,
+    scale=None,
+) -> dict:
+    """Segment every image of a dataset (or one side of its split) and score each annotated structure.
+
+    Masks are thresholded and post-processed exactly as in inference (``mask_rules``) and compared
+    with the reference masks at the image's own resolution; per-image scores are averaged over the
+    images that have that structure's mask (NaN scores, e.g. Dice of two empty masks, are left out).
+    ``ms_per_image`` is the mean time in zooming and the network.
+
+    With ``central_cell`` (for crops whose references annotate only the cell in the middle, as in
+    ALL-IDB2), the result also holds ``central_cell``: the same scores of the white cell nearest
+    the centre alone (touching cells split, ``split_distance``) and of the nucleus inside it, so that
+    neighbouring cells at the crop's edge, found but not annotated, do not count as errors.
+
+    ``image_transform``, when given, changes each loaded (3, H, W) image in [0, 1] before it is
+    segmented (robustness checks: ``benchmarks/robustness.py``); the reference masks stay as they are.
+    ``rbc_diameter_px`` and ``scale`` as in :class:`ScaleChoice`.
+
+    Raises:
+        LayoutError: the folder is not a dataset.
+        ValueError: the scale cannot be had.
+    """
+    from hemseg.data import read_dataset, read_mask, samples_of_split
+    from hemseg.postproc import central_cell as central
+    from hemseg.postproc import postprocess, split_cells
+
+    dataset = read_dataset(dataset_dir)
+    structures = list(structures)
+    choice = ScaleChoice(dataset.name, rbc_diameter_px, segmenter, structures, mask_rules, scale)
+    scored = [s for s in dataset.structures if s in structures]
+    samples = [s for s in samples_of_split(dataset, split) if any(k in s.masks for k in scored)]
+    scores = {s: {m: [] for m in METRICS} for s in scored}
+    central_scored = [s for s in scored if s in ("wbc", "nucleus")] if central_cell else []
+    central_scores = {s: {m: [] for m in METRICS} for s in central_scored}
+    times = []
+    for sample in samples:
+        image = _loaded(sample.image, image_transform)
+        rbc_px = choice(image)
+        probabilities = segmenter.probabilities(image, rbc_px)
+        times.append(segmenter.last_network_ms)
+        masks = postprocess(probabilities, structures, mask_rules, rbc_px)
+        truths = {s: read_mask(sample.masks[s]) for s in scored if s in sample.masks}
+        _add_scores(scores, masks, truths)
+        if central_scored:
+            cell = central(split_cells(masks["wbc"], rbc_px, split_distance))
+            cells = {"wbc": cell, "nucleus": masks["nucleus"] & cell} if "nucleus" in masks else {"wbc": cell}
+            _add_scores(central_scores, cells, truths)
+    result = {
+        "dataset": dataset.name,
+        "images": len(samples),
+        "split": split,
+        **choice.summary(),
+        "structures": _mean_scores(scores),
+        "ms_per_image": sum(times) / len(times) if times else 0.0,
+    }
+    if central_cell:
+        result["central_cell"] = _mean_scores(central_scores)
+    return result
+
+
+def _add_scores(scores: dict, masks: dict, truths: dict) -> None:
+    """Append one image's metrics to ``scores`` for each scored structure it has a reference mask of."""
+    for structure, lists in scores.items():
+        if structure in truths:
+            for name, value in mask_metrics(masks[structure], truths[structure]).items():
+                lists[name].append(value)
+
+
+def _mean_scores(scores: dict) -> dict:
+    """Per structure: each metric's mean over images (NaN left out) and the number of images."""
+    return {
+        s: {**{m: mean_ignoring_nan(v) for m, v in lists.items()}, "images": len(lists["dice"])}
+        for s, lists in scores.items()
+    }
+
+
+def evaluate_classification(
+    dataset_dir: str | Path,
+    patcher,
+    classifier,
+    split: str = "all",
+    rbc_diameter_px: float | str | None = None,
+    image_transform: Callable | None = None,
+    scale=None,
+) -> dict:
+    """Classify the central cell of every single-label crop of a dataset (or one side of its split).
+
+    Each image goes through the steps ``hemseg diagnose`` uses: segmentation, the white cell
+    nearest the centre, its patch (``patcher``, a :class:`hemseg.postproc.CellPatcher`), the
+    ``classifier``. Images with several labels (or none) are skipped and counted; labels that are
+    not cell classes (ALL-IDB1's image-level ``all``) too. Scores are those of
+    :func:`hemseg.models.metrics.classification_scores`; ``ms_per_image`` is the mean time of
+    segmentation plus classification networks, ``not_found`` the images where no white cell was
+    segmented (classified on a centred patch). ``image_transform``, ``rbc_diameter_px`` and ``scale``
+    as in :func:`evaluate_segmentation`.
+
+    Raises:
+        LayoutError: the folder is not a dataset.
+        ValueError: the scale cannot be had.
+    """
+    from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset, samples_of_split
+
+    dataset = read_dataset(dataset_dir)
+    choice = ScaleChoice(
+        dataset.name, rbc_diameter_px, patcher.segmenter, patcher.structures, patcher.mask_rules, scale
+    )
+    samples = samples_of_split(dataset, split)
+    known = set(CELL_CLASSES) | set(PARTIAL_LABELS)
+    kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
+    labels, predicted, confidence, times, not_found = [], [], [], [], 0
+    for sample in kept:
+        image = _loaded(sample.image, image_transform)
+        patch, found = patcher.central_patch(image, choice(image))
+        probabilities = classifier.probabilities(patch[None])[0]
+        times.append(patcher.last_ms + classifier.last_network_ms)
+        not_found += not found
+        labels.append(sample.labels[0])
+        best = int(classifier.decide(probabilities)[0])
+        predicted.append(classifier.classes[best])
+        confidence.append(float(probabilities[best]))
+    return {
+        "dataset": dataset.name,
+        "images": len(kept),
+        "skipped": len(samples) - len(kept),
+        "split": split,
+        **choice.summary(),
+        **classification_scores(labels, predicted, confidence),
+        "not_found": not_found,
+        "ms_per_image": sum(times) / len(times) if times else 0.0,
+    }
