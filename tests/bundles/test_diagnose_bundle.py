@@ -59,7 +59,17 @@ def test_bundle_run_writes_what_hemseg_diagnose_writes(photos, tmp_path):
     assert all(int(r["wbc"]) >= 1 for r in rows[:3])  # every BCCD field shows its white cell
     for name in FIELDS:
         assert (by_bundle / name / "cells.csv").read_text() == (by_cli / name / "cells.csv").read_text()
-    assert {p.name for p in by_bundle.iterdir()} == {*FIELDS, "summary.csv", "report.html"}
+    assert {p.name for p in by_bundle.iterdir()} == {
+        *FIELDS,
+        "summary.csv",
+        "report.html",
+        "specimens.csv",
+        "specimens",
+    }
+    # one flat folder: one specimen, its photos pooled alike by both
+    assert (by_bundle / "specimens.csv").read_text() == (by_cli / "specimens.csv").read_text()
+    (specimen,) = csv.DictReader((by_bundle / "specimens.csv").open())
+    assert specimen["fields"] == "3" and int(specimen["wbc"]) == sum(int(r["wbc"]) for r in rows[:3])
 
 
 def test_pipeline_settings_are_bundle_keys(photos, tmp_path):

@@ -62,6 +62,8 @@ def test_every_output_file_written(run):
     assert overlay.shape == (480, 640, 3)
     page = (out / "report.html").read_text()
     assert "not a diagnosis" in page and "sample/overlay.png" in page
+    (specimen,) = csv.DictReader((out / "specimens.csv").open())  # the input folder: one specimen
+    assert (specimen["fields"], specimen["wbc"], specimen["note"]) == ("1", "2", "not enough cells for a differential")
     assert not list(out.rglob("*.tmp"))
 
 
@@ -95,6 +97,27 @@ def test_scale_options_exclusive_and_positive(tmp_path):
         assert result.exit_code == 2
         assert result.stderr.strip().splitlines() == [message]
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_specimens_table_errors_stop_before_any_analysis(tmp_path):
+    photo = tmp_path / "field.png"
+    Image.fromarray(synthetic_smear()[0]).save(photo)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,slide\nfield.png,A\n")
+    partial = tmp_path / "partial.csv"
+    partial.write_text("image,specimen\nother.png,A\n")
+    for table, message in (
+        (
+            bad,
+            f"hemseg: error: cannot read the specimens: {bad}: header must be 'image,specimen', got ['file', 'slide']",
+        ),
+        (partial, f"hemseg: error: {photo}: no specimen in the specimens table ({partial})"),
+    ):
+        out = tmp_path / "out"
+        result = CliRunner().invoke(app, ["diagnose", str(photo), "--out", str(out), "--specimens", str(table)])
+        assert result.exit_code == 2
+        assert result.stderr.strip().splitlines() == [message]
+        assert not out.exists()
 
 
 def test_reports_carry_versions_weights_scale_and_date(run):

@@ -19,6 +19,10 @@ def diagnose(
     um_per_px: Annotated[
         float | None, typer.Option(help="Pixel size (µm); the red-cell diameter is the bundle's (7.5 µm).")
     ] = None,
+    specimens: Annotated[
+        Path | None,
+        typer.Option(help="CSV 'image,specimen' naming each photo's specimen; default: the photo's folder."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary rows as JSON on stdout.")] = False,
     bundle: Annotated[
         Path | None, typer.Option(help="hemseg_diagnose bundle folder (default: the shipped one).")
@@ -27,12 +31,14 @@ def diagnose(
 ) -> None:
     """Count, classify and flag the cells of blood-smear photos; write reports for review.
 
-    Writes OUT/summary.csv (one row per input), OUT/report.html, and per image OUT/<stem>/ with
-    report.json, cells.csv, cells.geojson and overlay.png. Decision support, not a diagnosis.
+    Writes OUT/summary.csv (one row per input), OUT/report.html, per image OUT/<stem>/ with
+    report.json, cells.csv, cells.geojson and overlay.png, and per specimen (the photos of one slide,
+    pooled) OUT/specimens.csv and OUT/specimens/<name>.json. Decision support, not a diagnosis.
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
-    from hemseg.diagnosis import diagnose_images
+    from hemseg.diagnosis import diagnose_images, read_specimens
     from hemseg.diagnosis.batch import image_inputs
+    from hemseg.diagnosis.specimen import specimen_of
     from hemseg.models import load_analyser
 
     if rbc_diameter_px is not None and um_per_px is not None:
@@ -42,6 +48,23 @@ def diagnose(
         if value is not None and not value > 0:
             typer.echo(f"hemseg: error: {name} must be positive, not {value}", err=True)
             raise typer.Exit(2)
+    table = None
+    if specimens is not None:
+        try:
+            table = read_specimens(specimens)
+        except (OSError, ValueError) as err:
+            typer.echo(f"hemseg: error: cannot read the specimens: {err}", err=True)
+            raise typer.Exit(2) from None
+    paths = [path for path, _ in image_inputs(inputs)]
+    try:
+        groups = sorted(set(specimen_of(paths, table)))
+    except KeyError as err:
+        typer.echo(f"hemseg: error: {err.args[0]} ({specimens})", err=True)
+        raise typer.Exit(2) from None
+    how = f"from {specimens}" if table is not None else "one per folder"
+    typer.echo(
+        f"hemseg: {len(groups)} specimen(s), {how}: {', '.join(groups[:5])}{' ...' * (len(groups) > 5)}", err=True
+    )
     try:
         analyser = load_analyser(bundle, onnx=onnx)
     except (OSError, ValueError, RuntimeError) as err:
@@ -55,11 +78,8 @@ def diagnose(
         newline = "\n" if len(paths) > 1 and sys.stderr.isatty() else ""  # past the progress bar
         typer.echo(f"{newline}hemseg: error: {path}: {error}", err=True)
 
-    paths = [path for path, _ in image_inputs(inputs)]
     with typer.progressbar(length=len(paths), label="diagnose", file=sys.stderr, hidden=len(paths) < 2) as bar:
-        rows = diagnose_images(
-            analyser, paths, out, scale, source, on_error=report_error, on_done=lambda _: bar.update(1)
-        )
+        rows = diagnose_images(analyser, paths, out, scale, source, report_error, lambda _: bar.update(1), table)
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
     failed = sum(row["status"] == "error" for row in rows)

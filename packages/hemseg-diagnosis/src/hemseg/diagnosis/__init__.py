@@ -23,12 +23,24 @@ from hemseg.diagnosis.report import (
     summary_row,
 )
 from hemseg.diagnosis.sample import synthetic_smear, write_sample
+from hemseg.diagnosis.specimen import (
+    SPECIMEN_COLUMNS,
+    TOO_FEW,
+    Specimen,
+    SpecimenRules,
+    pool_specimens,
+    proportion_interval,
+    read_specimens,
+    specimens_csv,
+)
 
 __all__ = [
     "COLOURS",
     "COUNT_CLASSES",
     "NOTICE",
+    "SPECIMEN_COLUMNS",
     "SUMMARY_COLUMNS",
+    "TOO_FEW",
     "Cell",
     "ClassifierLike",
     "Differential",
@@ -39,6 +51,8 @@ __all__ = [
     "ScaleRules",
     "SmearAnalyser",
     "SmearReport",
+    "Specimen",
+    "SpecimenRules",
     "cells_csv",
     "cells_geojson",
     "diagnose_images",
@@ -46,7 +60,11 @@ __all__ = [
     "evaluate_diagnosis",
     "hemseg_version",
     "html_page",
+    "pool_specimens",
+    "proportion_interval",
+    "read_specimens",
     "review_flags",
+    "specimens_csv",
     "summary_csv",
     "summary_row",
     "synthetic_smear",

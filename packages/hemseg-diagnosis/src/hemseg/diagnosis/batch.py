@@ -92,6 +92,7 @@ def diagnose_images(
     scale_source: str | None = None,
     on_error: Callable[[Path, str], None] = print_error,
     on_done: Callable[[Path], None] | None = None,
+    specimens: Mapping[str, str] | None = None,
 ) -> list[dict]:
     """Analyse photos and folders of photos; write every report under ``out``.
 
@@ -103,24 +104,30 @@ def diagnose_images(
         scale_source: where ``rbc_px`` comes from (``given``, ``um_per_px``).
         on_error: called with each input that failed and the one-line reason.
         on_done: called after each input (progress).
+        specimens: {image: specimen} (keys: path, file name or stem; :func:`hemseg.diagnosis.specimen.read_specimens`);
+            None: every photo's folder is its specimen. With the analyser's ``specimen_rules``, the
+            photos of each specimen are pooled into ``OUT/specimens.csv``, ``OUT/specimens/<name>.json``
+            and the top of ``report.html`` (:mod:`hemseg.diagnosis.specimen`).
 
     Returns:
         The :func:`hemseg.diagnosis.summary_row` rows, one per input, as in ``summary.csv``.
     """
     from hemseg.data import SmearImageError, read_smear
     from hemseg.diagnosis.report import html_page, summary_csv, summary_row
+    from hemseg.diagnosis.specimen import specimen_of
 
     out = Path(out)
     todo = list(image_inputs(inputs))
     names = output_names([path for path, _ in todo])
+    specimen_names = specimen_of([path for path, _ in todo], specimens)
     out.mkdir(parents=True, exist_ok=True)
     provenance = {
         "hemseg_version": hemseg_version(),
         "bundles": analyser.provenance.get("bundles", {}),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    rows, entries = [], []
-    for (path, error), name in zip(todo, names, strict=True):
+    rows, entries, analysed = [], [], []
+    for (path, error), name, specimen in zip(todo, names, specimen_names, strict=True):
         report = None
         if error is None:
             try:
@@ -137,10 +144,29 @@ def diagnose_images(
             for stale in IMAGE_FILES:  # no report of an earlier run beside an error row
                 (out / name / stale).unlink(missing_ok=True)
         row = summary_row(str(path), report, error or "", provenance)
+        if report is not None:
+            analysed.append((specimen, str(path), report))
         rows.append(row)
         entries.append((row, report, f"{name}/overlay.png" if report else None))
         if on_done is not None:
             on_done(path)
+    pooled = write_specimens(out, analysed, analyser) if analyser.specimen_rules is not None else []
     write_text_atomic(out / "summary.csv", summary_csv(rows))
-    write_text_atomic(out / "report.html", html_page(entries, provenance))
+    write_text_atomic(out / "report.html", html_page(entries, provenance, pooled))
     return rows
+
+
+def write_specimens(out: Path, analysed: list[tuple[str, str, SmearReport]], analyser: SmearAnalyser) -> list:
+    """Pool the analysed photos per specimen; write ``specimens.csv`` and ``specimens/<name>.json``."""
+    from hemseg.diagnosis.specimen import pool_specimens, specimen_file_name, specimens_csv
+
+    pooled = pool_specimens(analysed, analyser.flag_rules, analyser.specimen_rules)
+    used: set[str] = set()
+    for specimen in pooled:
+        name = specimen_file_name(specimen.name)
+        while name in used:  # two specimens whose names differ only in characters not kept
+            name = name.removesuffix(".json") + "_.json"
+        used.add(name)
+        write_text_atomic(out / "specimens" / name, json.dumps(specimen.to_dict(), indent=1) + "\n")
+    write_text_atomic(out / "specimens.csv", specimens_csv(pooled))
+    return pooled

@@ -18,6 +18,7 @@ from hemseg.diagnosis.differential import differential
 from hemseg.diagnosis.flags import FlagRules, review_flags
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import Cell, SmearReport
+from hemseg.diagnosis.specimen import SpecimenRules
 from hemseg.postproc import SegmenterLike
 
 
@@ -89,6 +90,8 @@ class SmearAnalyser:
         platelets: :class:`PlateletRules`.
         flag_rules: :class:`hemseg.diagnosis.FlagRules`.
         rbc_diameter_um: typical red-cell diameter in micrometres (turns a pixel size into a scale).
+        specimen_rules: how the photos of one specimen are pooled (:class:`hemseg.diagnosis.SpecimenRules`;
+            None: no specimen reports).
         provenance: what the analysis is made of (bundle versions and weights' SHA-256), written
             into every report.
     """
@@ -108,6 +111,7 @@ class SmearAnalyser:
         platelets: PlateletRules,
         flag_rules: FlagRules,
         rbc_diameter_um: float,
+        specimen_rules: SpecimenRules | None = None,
         provenance: Mapping | None = None,
     ) -> None:
         self.segmenter = segmenter
@@ -123,6 +127,7 @@ class SmearAnalyser:
         self.platelets = platelets
         self.flag_rules = flag_rules
         self.rbc_diameter_um = rbc_diameter_um
+        self.specimen_rules = specimen_rules
         self.provenance = dict(provenance or {})
 
     def estimate_scale(self, rgb: np.ndarray) -> tuple[float, str]:

@@ -262,13 +262,18 @@ def summary_csv(rows: Sequence[dict]) -> str:
     return out.getvalue()
 
 
-def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]], provenance: Mapping | None = None) -> str:
-    """``report.html``: per image its overlay, differential table and flags, under the notice.
+def html_page(
+    entries: Sequence[tuple[dict, SmearReport | None, str | None]],
+    provenance: Mapping | None = None,
+    specimens: Sequence = (),
+) -> str:
+    """``report.html``: the specimens' pooled differentials, then per photo its overlay, differential and flags.
 
     Args:
         entries: (summary row, report or None when the image failed, overlay path relative to the page).
         provenance: what made the report (hemseg version, bundles with their versions and weights'
             SHA-256, date), shown under the notice.
+        specimens: :class:`hemseg.diagnosis.Specimen` records, shown first.
     """
     e = html.escape
     parts = [
@@ -291,8 +296,12 @@ def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]], pr
             f"<p class='provenance'>hemseg {e(str(provenance.get('hemseg_version')))}, "
             f"{e(str(provenance.get('date')))}</p><ul>{bundles}</ul>"
         )
+    if specimens:
+        parts.append("<h2>Specimens</h2>")
+        parts += [_specimen_html(specimen) for specimen in specimens]
+        parts.append("<h2>Photos</h2>")
     for row, report, overlay in entries:
-        parts.append(f"<h2>{e(row['image'])}</h2>")
+        parts.append(f"<h3>{e(row['image'])}</h3>")
         if report is None:
             parts.append(f"<p class='error'>Not analysed: {e(row['error'])}</p>")
             continue
@@ -323,3 +332,39 @@ def html_page(entries: Sequence[tuple[dict, SmearReport | None, str | None]], pr
             parts.append(f"<p><img src='{e(overlay)}' alt='cell outlines of {e(row['image'])}'></p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _specimen_html(specimen) -> str:
+    """One specimen's section of ``report.html``: counts, shares with their intervals, flags, note."""
+    e = html.escape
+    data = specimen.to_dict()
+    rbc, platelets = data["rbc_per_field"], data["platelet_per_field"]
+    lines = [
+        f"<h3>Specimen {e(specimen.name)}</h3>",
+        f"<p>{data['fields']} fields, {data['wbc']} white cells; red cells per field {rbc['mean']} "
+        f"({rbc['min']}-{rbc['max']}), platelets per field {platelets['mean']} "
+        f"({platelets['min']}-{platelets['max']}); {data['review_cells']} white cells marked for review.</p>",
+    ]
+    if specimen.note:
+        lines.append(f"<p class='flag'><strong>{e(specimen.note)}</strong>: {data['wbc']} white cells counted.</p>")
+    if specimen.flags:
+        lines.append(
+            "<ul>"
+            + "".join(f"<li class='flag'><strong>{e(f.name)}</strong>: {e(f.rule)}</li>" for f in specimen.flags)
+            + "</ul>"
+        )
+    else:
+        lines.append("<p>No flags for review.</p>")
+    lines.append("<table><tr><th>class</th><th>count</th><th>% of white cells</th><th>95% CI (%)</th></tr>")
+    for name in COUNT_CLASSES:
+        count = data["counts"][name]
+        if name in data["percent"]:
+            low, high = data["interval_percent"][name]
+            lines.append(
+                f"<tr><td>{e(name)}</td><td>{count}</td><td>{data['percent'][name]:.1f}</td>"
+                f"<td>{low:.1f}-{high:.1f}</td></tr>"
+            )
+        else:
+            lines.append(f"<tr><td>{e(name)}</td><td>{count}</td><td></td><td></td></tr>")
+    lines.append("</table>")
+    return "\n".join(lines)
