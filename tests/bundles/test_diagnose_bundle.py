@@ -62,6 +62,7 @@ def test_bundle_run_writes_what_hemseg_diagnose_writes(photos, tmp_path):
     assert {p.name for p in by_bundle.iterdir()} == {
         *FIELDS,
         "summary.csv",
+        "log.jsonl",
         "report.html",
         "specimens.csv",
         "specimens",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+#: Signals that stop a run after the photos under way (exit code 128 + the signal: 130, 143).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def diagnose(
@@ -23,6 +28,13 @@ def diagnose(
         Path | None,
         typer.Option(help="CSV 'image,specimen' naming each photo's specimen; default: the photo's folder."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes analysing photos at once (each loads the networks once).")
+    ] = 1,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Keep photos of OUT already finished with the same models and settings."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary rows as JSON on stdout.")] = False,
     bundle: Annotated[
         Path | None, typer.Option(help="hemseg_diagnose bundle folder (default: the shipped one).")
@@ -34,6 +46,8 @@ def diagnose(
     Writes OUT/summary.csv (one row per input), OUT/report.html, per image OUT/<stem>/ with
     report.json, cells.csv, cells.geojson and overlay.png, and per specimen (the photos of one slide,
     pooled) OUT/specimens.csv and OUT/specimens/<name>.json. Decision support, not a diagnosis.
+    summary.csv and log.jsonl grow as each photo finishes; SIGINT / SIGTERM stop after the photos
+    under way, with the summary and report.html written (exit 130 / 143); --resume finishes the rest.
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
     from hemseg.diagnosis import diagnose_images, read_specimens
@@ -78,8 +92,34 @@ def diagnose(
         newline = "\n" if len(paths) > 1 and sys.stderr.isatty() else ""  # past the progress bar
         typer.echo(f"{newline}hemseg: error: {path}: {error}", err=True)
 
-    with typer.progressbar(length=len(paths), label="diagnose", file=sys.stderr, hidden=len(paths) < 2) as bar:
-        rows = diagnose_images(analyser, paths, out, scale, source, report_error, lambda _: bar.update(1), table)
+    received: list[int] = []
+    handlers = {number: signal.signal(number, lambda n, _: received.append(n)) for number in STOP_SIGNALS}
+    try:
+        with typer.progressbar(length=len(paths), label="diagnose", file=sys.stderr, hidden=len(paths) < 2) as bar:
+            rows = diagnose_images(
+                analyser,
+                paths,
+                out,
+                scale,
+                source,
+                report_error,
+                lambda _: bar.update(1),
+                table,
+                resume=resume,
+                workers=workers,
+                analyser_factory=functools.partial(load_analyser, bundle, onnx),
+                should_stop=lambda: bool(received),
+            )
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    if received:
+        typer.echo(
+            f"hemseg: stopped ({signal.Signals(received[0]).name}) after {len(rows)} of {len(paths)} images; "
+            f"reports in {out}; --resume finishes the rest",
+            err=True,
+        )
+        raise typer.Exit(128 + received[0])
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
     failed = sum(row["status"] == "error" for row in rows)

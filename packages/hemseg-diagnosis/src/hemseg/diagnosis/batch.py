@@ -62,14 +62,16 @@ def output_names(paths: Iterable[Path]) -> list[str]:
 def write_image_outputs(
     folder: Path, image_name: str, rgb, report: SmearReport, provenance: Mapping | None = None
 ) -> None:
-    """Write ``report.json``, ``cells.csv``, ``cells.geojson`` and ``overlay.png`` of one image."""
+    """Write ``cells.csv``, ``cells.geojson``, ``overlay.png`` and, last, ``report.json`` of one image.
+
+    ``report.json`` is written last, so its presence means the image's files are complete.
+    """
     from PIL import Image
 
     from hemseg.diagnosis.report import COLOURS, cells_csv, cells_geojson
     from hemseg.postproc import draw_outlines
 
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(folder / "report.json", json.dumps(report.to_dict(image_name, provenance), indent=1) + "\n")
     write_text_atomic(folder / "cells.csv", cells_csv(report.cells))
     write_text_atomic(folder / "cells.geojson", cells_geojson(report.cells) + "\n")
     thickness = max(1, round(max(rgb.shape[:2]) / 400))
@@ -77,11 +79,145 @@ def write_image_outputs(
     outlines = [(c.outline, COLOURS.get(c.cls, (128, 128, 128))) for c in order]
     with replacing(folder / "overlay.png") as tmp:
         Image.fromarray(draw_outlines(rgb, outlines, thickness)).save(tmp, format="PNG")
+    write_text_atomic(folder / "report.json", json.dumps(report.to_dict(image_name, provenance), indent=1) + "\n")
 
 
 def print_error(path: Path, error: str) -> None:
     """The default error report: one line on stderr."""
     print(f"hemseg: error: {path}: {error}", file=sys.stderr)
+
+
+#: Files of a whole run, under ``OUT/``.
+RUN_FILES = ("summary.csv", "log.jsonl", "report.html", "specimens.csv")
+
+
+def remove_temporaries(out: Path) -> None:
+    """Delete the temporary files that a killed run left beside its outputs (``.<output name>.<random>``)."""
+    names = (*RUN_FILES, *IMAGE_FILES)
+    for path in out.rglob(".*"):
+        if path.is_file() and any(path.name.startswith(f".{name}.") for name in names):
+            path.unlink(missing_ok=True)
+
+
+def finished_report(folder: Path, settings_sha256: str) -> SmearReport | None:
+    """The report of an image whose files are complete and were made with these settings, else None."""
+    try:
+        data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("provenance", {}).get("settings_sha256") != settings_sha256:
+        return None
+    if not all((folder / name).is_file() for name in IMAGE_FILES):
+        return None
+    return SmearReport.from_dict(data)
+
+
+def analyse_image(
+    analyser: SmearAnalyser,
+    path: Path,
+    folder: Path,
+    rbc_px: float | None,
+    scale_source: str | None,
+    provenance: Mapping,
+) -> tuple[SmearReport | None, str | None]:
+    """Read, analyse and write one photo: (report, None), or (None, the one-line reason it failed)."""
+    from hemseg.data import SmearImageError, read_smear
+
+    try:
+        rgb = read_smear(path)
+        report = analyser.analyse(rgb, rbc_px, scale_source)
+        write_image_outputs(folder, path.name, rgb, report, provenance)
+        return report, None
+    except SmearImageError as err:
+        return None, str(err)
+    except Exception as err:  # one bad image must not stop the others
+        return None, f"analysis failed ({type(err).__name__}: {err})".splitlines()[0]
+
+
+class Batch:
+    """One run over a list of inputs: their output names and specimens, the provenance, the finished rows.
+
+    :func:`diagnose_images` drives it in one process or several; under torchrun, the
+    ``hemseg_diagnose`` bundle's ``multi_gpu_inference`` config drives it on every rank
+    (:func:`hemseg.models.diagnose_sharded`), with ``writes`` only on rank 0. The arguments are
+    those of :func:`diagnose_images`.
+    """
+
+    def __init__(
+        self,
+        analyser: SmearAnalyser,
+        inputs: Iterable[str | Path],
+        out: str | Path,
+        rbc_px: float | None = None,
+        scale_source: str | None = None,
+        on_error: Callable[[Path, str], None] = print_error,
+        on_done: Callable[[Path], None] | None = None,
+        specimens: Mapping[str, str] | None = None,
+        writes: bool = True,
+    ) -> None:
+        from hemseg.diagnosis.specimen import specimen_of
+
+        self.analyser, self.out, self.rbc_px, self.scale_source = analyser, Path(out), rbc_px, scale_source
+        self.on_error, self.on_done = on_error, on_done
+        self.todo = list(image_inputs(inputs))
+        self.names = output_names([path for path, _ in self.todo])
+        self.specimens = specimen_of([path for path, _ in self.todo], specimens)
+        if writes:
+            self.out.mkdir(parents=True, exist_ok=True)
+            remove_temporaries(self.out)
+        self.provenance = {
+            "hemseg_version": hemseg_version(),
+            "bundles": analyser.provenance.get("bundles", {}),
+            "settings_sha256": analyser.settings_sha256(rbc_px, scale_source),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self.done: dict[int, tuple[dict, SmearReport | None]] = {}
+
+    def pending(self, resume: bool = False) -> list[int]:
+        """Finish the inputs that give no image and, with ``resume``, those finished before; the rest's indices."""
+        pending = []
+        for index, (_, error) in enumerate(self.todo):
+            folder = self.out / self.names[index]
+            kept = finished_report(folder, self.provenance["settings_sha256"]) if resume and error is None else None
+            if error is not None or kept is not None:
+                self.finish(index, kept, error)
+            else:
+                pending.append(index)
+        return pending
+
+    def analyse(self, index: int) -> tuple[int, SmearReport | None, str | None]:
+        """Analyse input ``index`` and write its files: (index, report or None, error or None)."""
+        folder = self.out / self.names[index]
+        return index, *analyse_image(
+            self.analyser, self.todo[index][0], folder, self.rbc_px, self.scale_source, self.provenance
+        )
+
+    def finish(self, index: int, report: SmearReport | None, error: str | None) -> None:
+        """Record a finished input and rewrite ``summary.csv`` and ``log.jsonl``."""
+        from hemseg.diagnosis.report import summary_row
+
+        path, name = self.todo[index][0], self.names[index]
+        if error is not None:
+            self.on_error(path, error)
+            for stale in IMAGE_FILES:  # no report of an earlier run beside an error row
+                (self.out / name / stale).unlink(missing_ok=True)
+        self.done[index] = (summary_row(str(path), report, error or "", self.provenance), report)
+        _write_progress(self.out, self.done, self.provenance)
+        if self.on_done is not None:
+            self.on_done(path)
+
+    def close(self) -> list[dict]:
+        """Write ``report.html`` and the specimens; return the finished rows in input order."""
+        from hemseg.diagnosis.report import html_page
+
+        order = sorted(self.done)
+        done, names = self.done, self.names
+        entries = [(done[i][0], done[i][1], f"{names[i]}/overlay.png" if done[i][1] else None) for i in order]
+        analysed = [(self.specimens[i], str(self.todo[i][0]), done[i][1]) for i in order if done[i][1] is not None]
+        rules = self.analyser.specimen_rules
+        pooled = write_specimens(self.out, analysed, self.analyser) if rules is not None else []
+        write_text_atomic(self.out / "report.html", html_page(entries, self.provenance, pooled))
+        return [done[i][0] for i in order]
 
 
 def diagnose_images(
@@ -93,8 +229,16 @@ def diagnose_images(
     on_error: Callable[[Path, str], None] = print_error,
     on_done: Callable[[Path], None] | None = None,
     specimens: Mapping[str, str] | None = None,
+    resume: bool = False,
+    workers: int = 1,
+    analyser_factory: Callable[[], SmearAnalyser] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[dict]:
     """Analyse photos and folders of photos; write every report under ``out``.
+
+    ``OUT/summary.csv`` and ``OUT/log.jsonl`` (one JSON line per finished input) are rewritten,
+    atomically, as each input finishes, so a run killed at any moment leaves a valid summary of every
+    finished image and no half-written file; ``report.html`` and the specimen files follow at the end.
 
     Args:
         analyser: the pipeline (e.g. the ``hemseg_diagnose`` bundle's ``analyser``).
@@ -108,52 +252,88 @@ def diagnose_images(
             None: every photo's folder is its specimen. With the analyser's ``specimen_rules``, the
             photos of each specimen are pooled into ``OUT/specimens.csv``, ``OUT/specimens/<name>.json``
             and the top of ``report.html`` (:mod:`hemseg.diagnosis.specimen`).
+        resume: keep the reports of images already finished under ``out`` with the same settings
+            (:meth:`SmearAnalyser.settings_sha256`, recorded in each ``report.json``); analyse the rest.
+        workers: processes analysing photos at once (each loads the networks once, from
+            ``analyser_factory``, with its share of the CPU threads).
+        analyser_factory: builds the analyser in each worker process (picklable; ``workers`` > 1).
+        should_stop: asked after each finished image; True stops the run after the images under way,
+            with the summary, ``report.html`` and specimens of those finished.
 
     Returns:
-        The :func:`hemseg.diagnosis.summary_row` rows, one per input, as in ``summary.csv``.
+        The :func:`hemseg.diagnosis.summary_row` rows of the finished inputs, in input order, as in
+        ``summary.csv``.
     """
-    from hemseg.data import SmearImageError, read_smear
-    from hemseg.diagnosis.report import html_page, summary_csv, summary_row
-    from hemseg.diagnosis.specimen import specimen_of
+    batch = Batch(analyser, inputs, out, rbc_px, scale_source, on_error, on_done, specimens)
+    pending = batch.pending(resume)
+    stop = should_stop or (lambda: False)
+    if workers <= 1:
+        for index in pending:
+            if stop():
+                break
+            batch.finish(*batch.analyse(index))
+    else:
+        _run_workers(analyser_factory, workers, pending, batch, stop)
+    return batch.close()
 
-    out = Path(out)
-    todo = list(image_inputs(inputs))
-    names = output_names([path for path, _ in todo])
-    specimen_names = specimen_of([path for path, _ in todo], specimens)
-    out.mkdir(parents=True, exist_ok=True)
-    provenance = {
-        "hemseg_version": hemseg_version(),
-        "bundles": analyser.provenance.get("bundles", {}),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    rows, entries, analysed = [], [], []
-    for (path, error), name, specimen in zip(todo, names, specimen_names, strict=True):
-        report = None
-        if error is None:
-            try:
-                rgb = read_smear(path)
-                report = analyser.analyse(rgb, rbc_px, scale_source)
-                write_image_outputs(out / name, path.name, rgb, report, provenance)
-            except SmearImageError as err:
-                error = str(err)
-            except Exception as err:  # one bad image must not stop the others
-                error = f"analysis failed ({type(err).__name__}: {err})".splitlines()[0]
-                report = None
-        if error is not None:
-            on_error(path, error)
-            for stale in IMAGE_FILES:  # no report of an earlier run beside an error row
-                (out / name / stale).unlink(missing_ok=True)
-        row = summary_row(str(path), report, error or "", provenance)
-        if report is not None:
-            analysed.append((specimen, str(path), report))
-        rows.append(row)
-        entries.append((row, report, f"{name}/overlay.png" if report else None))
-        if on_done is not None:
-            on_done(path)
-    pooled = write_specimens(out, analysed, analyser) if analyser.specimen_rules is not None else []
+
+def _write_progress(out: Path, done: Mapping[int, tuple[dict, SmearReport | None]], provenance: Mapping) -> None:
+    """``summary.csv`` and ``log.jsonl`` of the inputs finished so far, in input order, each written whole."""
+    from hemseg.diagnosis.report import summary_csv
+
+    rows = [done[i][0] for i in sorted(done)]
     write_text_atomic(out / "summary.csv", summary_csv(rows))
-    write_text_atomic(out / "report.html", html_page(entries, provenance, pooled))
-    return rows
+    lines = [json.dumps({"settings_sha256": provenance["settings_sha256"], **row}) for row in rows]
+    write_text_atomic(out / "log.jsonl", "".join(f"{line}\n" for line in lines))
+
+
+#: The analyser of a worker process (built once by :func:`_start_worker`).
+_WORKER_ANALYSER: SmearAnalyser | None = None
+
+
+def _start_worker(factory: Callable[[], SmearAnalyser], threads: int) -> None:
+    """Worker start: its share of the CPU threads, SIGINT left to the parent, the networks loaded once."""
+    import os
+    import signal
+
+    global _WORKER_ANALYSER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)  # read when torch and ONNX Runtime start in this process
+    _WORKER_ANALYSER = factory()
+
+
+def _work(batch: Batch, index: int) -> tuple:
+    batch.analyser = _WORKER_ANALYSER
+    return batch.analyse(index)
+
+
+def _run_workers(factory, workers: int, pending: list[int], batch: Batch, stop: Callable[[], bool]) -> None:
+    """Analyse ``pending`` inputs of ``batch`` in ``workers`` processes, at most one image each at a time."""
+    import multiprocessing
+    import os
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    if factory is None:
+        raise ValueError("workers > 1 needs an analyser_factory")
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch/ONNX Runtime threads
+    # what a worker needs of the batch: no analyser, no callbacks (they stay in this process)
+    shipped = Batch.__new__(Batch)
+    shipped.__dict__.update({**batch.__dict__, "analyser": None, "on_error": None, "on_done": None, "done": {}})
+    queue = list(pending)
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(factory, threads)
+    ) as pool:
+        running: set = set()
+        while queue or running:
+            while queue and len(running) < workers and not stop():
+                running.add(pool.submit(_work, shipped, queue.pop(0)))
+            if not running:
+                break
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                batch.finish(*future.result())
 
 
 def write_specimens(out: Path, analysed: list[tuple[str, str, SmearReport]], analyser: SmearAnalyser) -> list:

@@ -130,6 +130,29 @@ class SmearAnalyser:
         self.specimen_rules = specimen_rules
         self.provenance = dict(provenance or {})
 
+    def settings_sha256(self, rbc_px: float | None = None, scale_source: str | None = None) -> str:
+        """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given scale.
+
+        The bundles enter with their weights' and configs' SHA-256 (``provenance``). Equal hashes,
+        equal reports.
+        """
+        import hashlib
+        import json
+        from dataclasses import asdict
+
+        settings = {
+            "structures": self.structures,
+            "mask_rules": self.mask_rules,
+            "split_distance": self.split_distance,
+            "patch": [self.patch_rbc_px, self.patch_size],
+            "review_below": self.review_below,
+            "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets, self.flag_rules)],
+            "rbc_diameter_um": self.rbc_diameter_um,
+            "bundles": self.provenance.get("bundles", {}),
+            "scale": [rbc_px, scale_source],
+        }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
     def estimate_scale(self, rgb: np.ndarray) -> tuple[float, str]:
         """Red-cell diameter (px) of an (H, W, 3) photo from its red cells, and ``estimated`` or ``assumed``."""
         from hemseg.postproc import estimate_rbc_diameter

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hemseg.data.classes import WHITE_CELL_CLASSES
-from hemseg.diagnosis.differential import Differential
+from hemseg.diagnosis.differential import Differential, differential
 from hemseg.diagnosis.flags import Flag
 
 #: The notice every report carries.
@@ -139,6 +139,37 @@ class SmearReport:
             "ms": round(self.ms, 1),
             "cells": [_cell_dict(c) for c in self.cells],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> SmearReport:
+        """The report back from its ``report.json`` (cells without their outlines)."""
+        cells = [
+            Cell(
+                id=c["id"],
+                kind=c["kind"],
+                cls=c["class"],
+                probability=c["probability"],
+                review=c["review"],
+                bbox=tuple(c["bbox"]),
+                centroid=tuple(c["centroid"]),
+                area=c["area"],
+                on_border=c["on_border"],
+                outline=[],
+                alternative=c["alternative"],
+                alternative_probability=c["alternative_probability"],
+            )
+            for c in data["cells"]
+        ]
+        return cls(
+            width=data["width"],
+            height=data["height"],
+            rbc_diameter_px=data["rbc_diameter_px"],
+            scale_source=data["scale_source"],
+            cells=cells,
+            differential=differential({k: data["counts"][k] for k in COUNT_CLASSES}),
+            flags=[Flag(f["name"], f["rule"]) for f in data["flags"]],
+            ms=data["ms"],
+        )
 
 
 def _cell_dict(cell: Cell) -> dict:

@@ -12,6 +12,7 @@ from hemseg.models.bundles import (
     shipped_bundles,
 )
 from hemseg.models.classifier import Classifier
+from hemseg.models.distributed import diagnose_sharded
 from hemseg.models.engines import (
     known_structures_output,
     partial_label_output,
@@ -55,6 +56,7 @@ __all__ = [
     "cache_dir",
     "check_patches",
     "classification_network",
+    "diagnose_sharded",
     "classification_scores",
     "classify_folder",
     "evaluate_classification",

@@ -69,6 +69,11 @@ class Bundle:
         self.parser["bundle_root"] = str(self.root)
         for key, value in overrides.items():
             self.parser[key] = value
+        self._settings = json.dumps(
+            {k: v for k, v in self.parser.get().items() if k not in ("_meta_", "bundle_root")},
+            sort_keys=True,
+            default=str,
+        )
 
     @property
     def name(self) -> str:
@@ -89,15 +94,28 @@ class Bundle:
         return self.parser.get_parsed_content(key)
 
     def settings(self) -> str:
-        """The config without ``_meta_`` and ``bundle_root``, as sorted JSON (names caches of its outputs)."""
-        return json.dumps(
-            {k: v for k, v in self.parser.get().items() if k not in ("_meta_", "bundle_root")}, sort_keys=True
-        )
+        """The config as read, with its overrides, without ``_meta_`` and ``bundle_root``, as sorted JSON.
+
+        It names caches of the bundle's outputs and enters the reports' settings hash.
+        """
+        return self._settings
 
     def provenance(self) -> dict[str, dict]:
-        """``{name: {"version", "sha256"}}`` of this bundle (``sha256`` None for a bundle without weights)."""
+        """``{name: {"version", "sha256", "settings_sha256"}}`` of this bundle.
+
+        ``sha256`` is that of its weights (None for a bundle without), ``settings_sha256`` that of its
+        config (:meth:`settings`), so a changed setting is told apart from the same run.
+        """
+        import hashlib
+
         meta = self.meta
-        return {self.name: {"version": meta["version"], "sha256": meta.get("hemseg", {}).get("model_sha256")}}
+        return {
+            self.name: {
+                "version": meta["version"],
+                "sha256": meta.get("hemseg", {}).get("model_sha256"),
+                "settings_sha256": hashlib.sha256(self.settings().encode()).hexdigest(),
+            }
+        }
 
     def run_on_onnx(self, onnx_dir: str | Path, size: int, in_channels: int = 3) -> Bundle:
         """Replace the config's ``network`` by the same network through ONNX Runtime; return ``self``.

@@ -1,0 +1,72 @@
+"""Fields per minute of `hemseg diagnose` with 1 and 2 worker processes, and peak memory per process.
+
+    HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/throughput.py --json benchmarks/results/throughput.json
+
+Runs the command on the first 60 BCCD validation fields (640x480) with ``--workers 1`` and
+``--workers 2`` (models loaded once per process, included in the wall time), then on one 2592x1944
+ALL-IDB1 field. Each run is started by its own small parent process, whose ``ru_maxrss`` of
+finished children is the peak resident memory of the largest process of that run (the command, or
+one of its workers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: Runs a command and prints the peak resident memory (KiB) of its largest process.
+MEASURE = (
+    "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+    "sys.stderr.write(done.stderr); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
+    "sys.exit(done.returncode)"
+)
+
+
+def _diagnose(photos: list[Path], workers: int) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "in"
+        folder.mkdir()
+        for photo in photos:
+            (folder / photo.name).symlink_to(photo.resolve())
+        command = [sys.executable, "-c", "from hemseg.cli.main import main; main()", "diagnose", str(folder)]
+        command += ["--out", str(Path(scratch) / "out"), "--workers", str(workers)]
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    peak_mb = int(done.stdout.split()[-1]) / 1024
+    return {"fields": len(photos), "workers": workers, "seconds": round(seconds, 1),
+            "fields_per_minute": round(60 * len(photos) / seconds, 1), "peak_rss_mb": round(peak_mb)}  # fmt: skip
+
+
+def main() -> None:
+    """Time the runs and print a line each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--fields", type=int, default=60, help="BCCD validation fields")
+    args = parser.parse_args()
+    from hemseg.data import read_dataset, samples_of_split
+
+    root = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
+    fields = [s.image for s in samples_of_split(read_dataset(root / "bccd"), "val")][: args.fields]
+    from PIL import Image
+
+    large = [p for p in sorted((root / "all_idb1" / "images").iterdir()) if Image.open(p).size == (2592, 1944)][:1]
+    results = [_diagnose(fields, 1), _diagnose(fields, 2), _diagnose(large, 1)]
+    results[-1]["note"] = f"one 2592x1944 field ({large[0].name})"
+    for result in results:
+        print(json.dumps(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
