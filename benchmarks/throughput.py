@@ -34,7 +34,7 @@ def _diagnose(photos: list[Path], workers: int) -> dict:
         folder.mkdir()
         for photo in photos:
             (folder / photo.name).symlink_to(photo.resolve())
-        command = [sys.executable, "-c", "from hemseg.cli.main import main; main()", "diagnose", str(folder)]
+        command = [str(Path(sys.executable).parent / "hemseg"), "diagnose", str(folder)]  # the installed command
         command += ["--out", str(Path(scratch) / "out"), "--workers", str(workers)]
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True)
