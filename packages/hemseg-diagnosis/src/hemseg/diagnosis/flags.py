@@ -44,24 +44,47 @@ class FlagRules:
     max_review_share: float
 
 
-def review_flags(result: Differential, review_cells: int, rules: FlagRules) -> list[Flag]:
-    """Flags for review of one differential (``review_cells``: white cells marked low-confidence)."""
+def review_flags(
+    result: Differential,
+    review_cells: int,
+    rules: FlagRules,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
+    min_wbc: int = 0,
+) -> list[Flag]:
+    """Flags for review of one differential (``review_cells``: white cells marked low-confidence).
+
+    A pooled differential (a specimen, :mod:`hemseg.diagnosis.specimen`) gives each class's
+    confidence ``intervals`` (fractions), shown beside its share, and ``min_wbc``: with fewer white
+    cells every percentage-based flag says how many cells it rests on.
+    """
+    few = f" (on {result.wbc} white cells, fewer than {min_wbc})" if result.wbc < min_wbc else ""
+
+    def interval(name: str, label: str) -> str:
+        if intervals is None:
+            return ""
+        low, high = intervals[name]
+        return f" ({label} {100 * low:.1f}-{100 * high:.1f}%)"
+
     flags = []
     blasts = result.counts.get("blast", 0)
     if blasts >= rules.min_blasts:
         flags.append(Flag("blasts_present", f"blasts {blasts} >= {rules.min_blasts}"))
     if result.wbc and result.blast_fraction >= rules.blast_fraction:
         flags.append(
-            Flag("blast_fraction", f"blast fraction {result.blast_fraction:.1%} >= {rules.blast_fraction:.0%}")
+            Flag(
+                "blast_fraction",
+                f"blast fraction {result.blast_fraction:.1%}{interval('blast', '95% CI')} "
+                f">= {rules.blast_fraction:.0%}{few}",
+            )
         )
     if result.wbc >= rules.min_wbc_for_differential:
         outside = [
-            f"{name} {result.percent.get(name, 0.0):.1f}% outside {low:g}-{high:g}%"
+            f"{name} {result.percent.get(name, 0.0):.1f}%{interval(name, 'CI')} outside {low:g}-{high:g}%"
             for name, (low, high) in rules.reference_percent.items()
             if not low <= result.percent.get(name, 0.0) <= high
         ]
         if outside:
-            flags.append(Flag("abnormal_differential", "; ".join(outside)))
+            flags.append(Flag("abnormal_differential", "; ".join(outside) + few))
     if result.wbc and review_cells / result.wbc > rules.max_review_share:
         flags.append(
             Flag(

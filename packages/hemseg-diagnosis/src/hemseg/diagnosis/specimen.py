@@ -18,7 +18,7 @@ from pathlib import Path
 
 from hemseg.data.classes import WHITE_CELL_CLASSES
 from hemseg.diagnosis.differential import Differential, differential
-from hemseg.diagnosis.flags import Flag, FlagRules
+from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
 from hemseg.diagnosis.report import COUNT_CLASSES, SmearReport
 
 #: The note of a specimen with fewer white cells than its rules' ``min_wbc``.
@@ -142,54 +142,6 @@ def _spread(values: list[int]) -> dict:
     return {"mean": round(statistics.fmean(values), 1), "min": min(values), "max": max(values)}
 
 
-def _percent(interval: tuple[float, float]) -> str:
-    return f"{100 * interval[0]:.1f}-{100 * interval[1]:.1f}%"
-
-
-def specimen_flags(
-    result: Differential,
-    blast_interval: tuple[float, float],
-    intervals: Mapping[str, tuple[float, float]],
-    review_cells: int,
-    flags: FlagRules,
-    rules: SpecimenRules,
-) -> list[Flag]:
-    """The flags for review of a pooled differential, each with its rule, value and interval.
-
-    Below ``rules.min_wbc`` white cells every percentage-based flag says how many cells it rests on;
-    ``abnormal_differential`` needs ``flags.min_wbc_for_differential`` cells, as for one photo.
-    """
-    few = f" (on {result.wbc} white cells, fewer than {rules.min_wbc})" if result.wbc < rules.min_wbc else ""
-    raised = []
-    blasts = result.counts.get("blast", 0)
-    if blasts >= flags.min_blasts:
-        raised.append(Flag("blasts_present", f"blasts {blasts} >= {flags.min_blasts}"))
-    if result.wbc and result.blast_fraction >= flags.blast_fraction:
-        raised.append(
-            Flag(
-                "blast_fraction",
-                f"blast fraction {result.blast_fraction:.1%} (95% CI {_percent(blast_interval)}) "
-                f">= {flags.blast_fraction:.0%}{few}",
-            )
-        )
-    if result.wbc >= flags.min_wbc_for_differential:
-        outside = [
-            f"{name} {result.percent.get(name, 0.0):.1f}% (CI {_percent(intervals[name])}) outside {low:g}-{high:g}%"
-            for name, (low, high) in flags.reference_percent.items()
-            if not low <= result.percent.get(name, 0.0) <= high
-        ]
-        if outside:
-            raised.append(Flag("abnormal_differential", "; ".join(outside) + few))
-    if result.wbc and review_cells / result.wbc > flags.max_review_share:
-        raised.append(
-            Flag(
-                "uncertain_cells",
-                f"{review_cells} of {result.wbc} white cells low-confidence > {flags.max_review_share:.0%}",
-            )
-        )
-    return raised
-
-
 def pool_specimens(
     reports: Iterable[tuple[str, str, SmearReport]], flags: FlagRules, rules: SpecimenRules
 ) -> list[Specimen]:
@@ -218,7 +170,7 @@ def pool_specimens(
                 rbc_per_field=[report.rbc for _, report in members],
                 platelet_per_field=[report.platelet for _, report in members],
                 review_cells=review,
-                flags=specimen_flags(result, intervals["blast"], intervals, review, flags, rules),
+                flags=review_flags(result, review, flags, intervals, rules.min_wbc),
                 note=TOO_FEW if result.wbc < rules.min_wbc else "",
             )
         )
