@@ -100,15 +100,15 @@ def diagnose(
                 analyser,
                 paths,
                 out,
-                scale,
-                source,
-                report_error,
-                lambda _: bar.update(1),
-                table,
                 resume=resume,
                 workers=workers,
                 analyser_factory=functools.partial(load_analyser, bundle, onnx),
                 should_stop=lambda: bool(received),
+                rbc_px=scale,
+                scale_source=source,
+                on_error=report_error,
+                on_done=lambda _: bar.update(1),
+                specimens=table,
             )
     finally:
         for number, handler in handlers.items():

@@ -66,10 +66,28 @@ def _scale_line(result: dict) -> str:
     return f"  red-cell diameter: {value} ({result['scale_source']}{median})"
 
 
-def _scale_rules():
+def _network_evaluation(
+    evaluate: Callable[..., dict],
+    name: str,
+    bundle: Path | None,
+    items: tuple[str, ...],
+    dataset_dir: Path,
+    split: str,
+    rbc_diameter_px: str | None,
+    **options: object,
+) -> dict:
+    """Score network bundle ``name``: ``evaluate(dataset_dir, *its items, ...)``, errors as one line."""
     from hemseg.models import Bundle, bundle_dir
 
-    return Bundle(bundle_dir("hemseg_diagnose")).item("scale")
+    scale = _scale(rbc_diameter_px)
+
+    def run() -> dict:
+        network = Bundle(bundle_dir(name, bundle))
+        rules = Bundle(bundle_dir("hemseg_diagnose")).item("scale")  # for --rbc-diameter-px auto
+        arguments = [network.item(key) for key in items]
+        return evaluate(dataset_dir, *arguments, split=split, rbc_diameter_px=scale, scale=rules, **options)
+
+    return _evaluate(run, split)
 
 
 @evaluate_app.command("segmentation")
@@ -88,25 +106,19 @@ def segmentation(
     ] = False,
 ) -> None:
     """Dice, IoU, precision, recall and pixel accuracy of the predicted masks, per annotated structure."""
-    from hemseg.models import Bundle, bundle_dir, evaluate_segmentation
+    from hemseg.models import evaluate_segmentation
 
-    scale = _scale(rbc_diameter_px)
-
-    def run() -> dict:
-        network = Bundle(bundle_dir("hemseg_segmentation", bundle))
-        return evaluate_segmentation(
-            dataset_dir,
-            network.item("segmenter"),
-            network.item("structures"),
-            network.item("mask_rules"),
-            network.item("split_distance"),
-            split=split,
-            rbc_diameter_px=scale,
-            central_cell=central_cell,
-            scale=_scale_rules(),
-        )
-
-    result = _evaluate(run, split)
+    items = ("segmenter", "structures", "mask_rules", "split_distance")
+    result = _network_evaluation(
+        evaluate_segmentation,
+        "hemseg_segmentation",
+        bundle,
+        items,
+        dataset_dir,
+        split,
+        rbc_diameter_px,
+        central_cell=central_cell,
+    )
     lines = [
         f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.1f} ms/image",
         _scale_line(result),
@@ -129,22 +141,12 @@ def classification(
     ] = None,
 ) -> None:
     """Accuracy, per-class precision/recall/F1, confusion and calibration of the central cell's class."""
-    from hemseg.models import Bundle, bundle_dir, evaluate_classification
+    from hemseg.models import evaluate_classification
 
-    scale = _scale(rbc_diameter_px)
-
-    def run() -> dict:
-        network = Bundle(bundle_dir("hemseg_classification", bundle))
-        return evaluate_classification(
-            dataset_dir,
-            network.item("patcher"),
-            network.item("classifier"),
-            split=split,
-            rbc_diameter_px=scale,
-            scale=_scale_rules(),
-        )
-
-    result = _evaluate(run, split)
+    items = ("patcher", "classifier")
+    result = _network_evaluation(
+        evaluate_classification, "hemseg_classification", bundle, items, dataset_dir, split, rbc_diameter_px
+    )
     lines = [
         f"{result['dataset']}: {result['images']} images ({split}), {result['skipped']} skipped, "
         f"{result['ms_per_image']:.1f} ms/image",

@@ -139,8 +139,22 @@ class Batch:
 
     :func:`diagnose_images` drives it in one process or several; under torchrun, the
     ``hemseg_diagnose`` bundle's ``multi_gpu_inference`` config drives it on every rank
-    (:func:`hemseg.models.diagnose_sharded`), with ``writes`` only on rank 0. The arguments are
-    those of :func:`diagnose_images`.
+    (:func:`hemseg.models.diagnose_sharded`), with ``writes`` only on rank 0.
+
+    Args:
+        analyser: the pipeline (e.g. the ``hemseg_diagnose`` bundle's ``analyser``).
+        inputs: photos and folders of photos.
+        out: the output folder.
+        rbc_px: red-cell diameter of every photo (None: estimated per photo).
+        scale_source: where ``rbc_px`` comes from (``given``, ``um_per_px``).
+        on_error: called with each input that failed and the one-line reason.
+        on_done: called after each input (progress).
+        specimens: {image: specimen} (keys: path, file name or stem; :func:`hemseg.diagnosis.read_specimens`);
+            None: every photo's folder is its specimen. With the analyser's ``specimen_rules``, the
+            photos of each specimen are pooled into ``OUT/specimens.csv``, ``OUT/specimens/<name>.json``
+            and the top of ``report.html`` (:mod:`hemseg.diagnosis.specimen`).
+        writes: prepare ``out`` (create it, remove a killed run's temporaries); False on the ranks
+            that only analyse.
     """
 
     def __init__(
@@ -224,15 +238,11 @@ def diagnose_images(
     analyser: SmearAnalyser,
     inputs: Iterable[str | Path],
     out: str | Path,
-    rbc_px: float | None = None,
-    scale_source: str | None = None,
-    on_error: Callable[[Path, str], None] = print_error,
-    on_done: Callable[[Path], None] | None = None,
-    specimens: Mapping[str, str] | None = None,
     resume: bool = False,
     workers: int = 1,
     analyser_factory: Callable[[], SmearAnalyser] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    **options: object,
 ) -> list[dict]:
     """Analyse photos and folders of photos; write every report under ``out``.
 
@@ -244,14 +254,6 @@ def diagnose_images(
         analyser: the pipeline (e.g. the ``hemseg_diagnose`` bundle's ``analyser``).
         inputs: photos and folders of photos.
         out: the output folder.
-        rbc_px: red-cell diameter of every photo (None: estimated per photo).
-        scale_source: where ``rbc_px`` comes from (``given``, ``um_per_px``).
-        on_error: called with each input that failed and the one-line reason.
-        on_done: called after each input (progress).
-        specimens: {image: specimen} (keys: path, file name or stem; :func:`hemseg.diagnosis.specimen.read_specimens`);
-            None: every photo's folder is its specimen. With the analyser's ``specimen_rules``, the
-            photos of each specimen are pooled into ``OUT/specimens.csv``, ``OUT/specimens/<name>.json``
-            and the top of ``report.html`` (:mod:`hemseg.diagnosis.specimen`).
         resume: keep the reports of images already finished under ``out`` with the same settings
             (:meth:`SmearAnalyser.settings_sha256`, recorded in each ``report.json``); analyse the rest.
         workers: processes analysing photos at once (each loads the networks once, from
@@ -259,12 +261,14 @@ def diagnose_images(
         analyser_factory: builds the analyser in each worker process (picklable; ``workers`` > 1).
         should_stop: asked after each finished image; True stops the run after the images under way,
             with the summary, ``report.html`` and specimens of those finished.
+        options: the rest of :class:`Batch`'s arguments (``rbc_px``, ``scale_source``, ``on_error``,
+            ``on_done``, ``specimens``).
 
     Returns:
         The :func:`hemseg.diagnosis.summary_row` rows of the finished inputs, in input order, as in
         ``summary.csv``.
     """
-    batch = Batch(analyser, inputs, out, rbc_px, scale_source, on_error, on_done, specimens)
+    batch = Batch(analyser, inputs, out, **options)
     pending = batch.pending(resume)
     stop = should_stop or (lambda: False)
     if workers <= 1:
