@@ -17,6 +17,7 @@ DISTRIBUTIONS = [
     "packages/hemseg-models",
     "packages/hemseg-postproc",
     "packages/hemseg-diagnosis",
+    "packages/hemseg-review",
     "apps/hemseg-cli[train]",
 ]
 

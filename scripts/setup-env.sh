@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create or update the project environment in .venv (Python 3.11 + pip are all it needs).
-# torch is installed first, pinned by constraints.txt to the CPU wheel; then the five hemseg
+# torch is installed first, pinned by constraints.txt to the CPU wheel; then the six hemseg
 # distributions (editable, with the [train] extra: Ignite, MLflow with its UI, fire) and the
 # test/doc tools. Re-running is a no-op until a pin or a
 # pyproject.toml changes.
@@ -15,6 +15,6 @@ if [ "$(cat "$VENV/.hemseg-stamp" 2>/dev/null)" != "$stamp" ]; then
   "${pip[@]}" torch==2.13.0
   "${pip[@]}" -r requirements/dev.txt \
     -e packages/hemseg-data -e packages/hemseg-models -e packages/hemseg-postproc \
-    -e packages/hemseg-diagnosis -e "apps/hemseg-cli[train]"
+    -e packages/hemseg-diagnosis -e packages/hemseg-review -e "apps/hemseg-cli[train]"
   echo "$stamp" > "$VENV/.hemseg-stamp"
 fi

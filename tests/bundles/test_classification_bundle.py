@@ -105,3 +105,60 @@ def test_inference_writes_one_row_per_crop_and_reports_bad_files(data_root, tmp_
     assert [Path(r["image"]).stem for r in rows] == sorted(chosen)
     assert all(abs(sum(float(r[c]) for c in CELL_CLASSES) - 1) < 1e-3 for r in rows)
     assert sum(r["class"] == labels[Path(r["image"]).stem] for r in rows) >= 3
+
+
+def test_finetune_takes_one_step_on_a_review_export(data_root, tmp_path):
+    """hemseg diagnose, a person's review, hemseg review export, then the fine-tune config on the export."""
+    from typer.testing import CliRunner
+
+    from hemseg.cli.main import app
+    from hemseg.diagnosis import ImageReview
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("BloodImage_00008", "BloodImage_00013"):
+        shutil.copy(data_root / "bccd" / "images" / f"{name}.jpg", photos)
+    runner = CliRunner()
+    assert runner.invoke(app, ["diagnose", str(photos), "--out", str(tmp_path / "out")]).exit_code == 0
+    labels = []
+    for name in ("BloodImage_00008", "BloodImage_00013"):
+        review = ImageReview(tmp_path / "out", name)
+        for cell in review.white_cells():
+            review.correct(cell.id, "lymphocyte" if cell.cls == "monocyte" else cell.cls)
+            labels.append("lymphocyte" if cell.cls == "monocyte" else cell.cls)
+    export = tmp_path / "data" / "reviewed"
+    result = runner.invoke(app, ["review", "export", str(tmp_path / "out"), "--to", str(export)])
+    assert result.exit_code == 0 and f"{len(labels)} reviewed white cells exported" in result.output
+    with open(export / "labels.csv") as table:
+        assert sorted(row["label"] for row in csv.DictReader(table)) == sorted(labels)
+
+    root = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, root, ignore=shutil.ignore_patterns("runs", "eval"))
+    workflow = ConfigWorkflow(
+        config_file=[str(root / "configs" / "train.yaml"), str(root / "configs" / "finetune.yaml")],
+        meta_file=str(root / "configs" / "metadata.json"),
+        workflow_type="train",
+        bundle_root=str(root),
+        segmentation_bundle=str(BUNDLES / "hemseg_segmentation"),
+        data_root=str(tmp_path / "data"),
+        datasets=["reviewed"],
+        rbc_diameter_px={"reviewed": json.loads((export / "dataset.json").read_text())["rbc_diameter_px"]},
+        dataset_share={"reviewed": 1.0},
+        val_fraction=0.0,
+        init_weights=str(root / "models" / "model.pt"),
+        max_epochs=1,
+        val_interval=2,
+        batch_size=2,
+        samples_per_epoch=2,
+        num_workers=0,
+    )
+    workflow.initialize()
+    records = workflow.parser.get_parsed_content("train#records")
+    assert sorted(r["label"] for r in records) == sorted(labels) and all(r["found"] for r in records)
+    network = workflow.parser.get_parsed_content("network")
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    workflow.run()
+    workflow.finalize()
+    assert workflow.parser.get_parsed_content("train#trainer").state.iteration == 1
+    changed = [k for k, v in network.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed, "one step changed no weight"

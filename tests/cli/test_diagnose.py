@@ -61,7 +61,8 @@ def test_every_output_file_written(run):
     overlay = np.asarray(Image.open(out / "sample" / "overlay.png"))
     assert overlay.shape == (480, 640, 3)
     page = (out / "report.html").read_text()
-    assert "not a diagnosis" in page and "sample/overlay.png" in page
+    assert "not a diagnosis" in page and page.count("src='data:image/jpeg;base64,") == 1  # one file: overlay inside
+    assert "src='sample" not in page
     (specimen,) = csv.DictReader((out / "specimens.csv").open())  # the input folder: one specimen
     assert (specimen["fields"], specimen["wbc"], specimen["note"]) == ("1", "2", "not enough cells for a differential")
     assert not list(out.rglob("*.tmp"))
@@ -146,6 +147,7 @@ def test_version_names_every_distribution():
         "hemseg-models",
         "hemseg-postproc",
         "hemseg-diagnosis",
+        "hemseg-review",
     ]
 
 

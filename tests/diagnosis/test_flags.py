@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flag_rules import RULES
+from stubs import RULES
 
 from hemseg.diagnosis import differential, review_flags
 

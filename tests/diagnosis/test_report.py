@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from flag_rules import RULES
+from stubs import RULES
 
 from hemseg.diagnosis import (
     NOTICE,
@@ -99,3 +99,9 @@ def test_json_and_html_carry_the_notice_and_escape_names():
     assert "Too few red cells" not in page
     assumed = SmearReport(640, 480, 70.0, "assumed", [], differential([]), [], 1.0)
     assert "a red-cell diameter of 70 px was assumed" in html_page([(summary_row("c.png", assumed), assumed, None)])
+
+
+def test_overlay_outlines_stay_visible_on_small_and_large_images():
+    from hemseg.diagnosis.batch import outline_thickness
+
+    assert [outline_thickness(s) for s in [(300, 300), (480, 640), (1944, 2592), (8000, 10000)]] == [2, 3, 10, 40]

@@ -7,8 +7,8 @@ import json
 from dataclasses import replace
 
 import pytest
-from flag_rules import RULES
 from PIL import Image
+from stubs import RULES
 
 from hemseg.diagnosis import (
     SPECIMEN_COLUMNS,
@@ -124,7 +124,7 @@ def test_specimens_come_from_the_folder_or_a_table(tmp_path):
 
 
 def test_diagnose_images_writes_specimens_per_folder_and_on_top_of_the_page(tmp_path):
-    from test_pipeline import analyser, smear
+    from stubs import analyser, smear
 
     for folder in ("slide1", "slide2"):
         (tmp_path / folder).mkdir()

@@ -10,10 +10,27 @@ IMPORT = re.compile(r"^\s*(?:from|import)\s+([\w.]+)|\$import\s+([\w.]+)", re.M)
 
 #: package -> modules its source must never import
 FORBIDDEN = {
-    "hemseg-data": ("torch", "monai", "hemseg.models", "hemseg.postproc", "hemseg.diagnosis", "hemseg.cli"),
-    "hemseg-postproc": ("torch", "monai", "hemseg.data", "hemseg.models", "hemseg.diagnosis", "hemseg.cli"),
-    "hemseg-diagnosis": ("torch", "monai", "hemseg.models", "hemseg.cli", "hemseg.data.transforms"),
-    "hemseg-models": ("hemseg.diagnosis", "hemseg.cli"),
+    "hemseg-data": (
+        "torch",
+        "monai",
+        "hemseg.models",
+        "hemseg.postproc",
+        "hemseg.diagnosis",
+        "hemseg.review",
+        "hemseg.cli",
+    ),
+    "hemseg-postproc": (
+        "torch",
+        "monai",
+        "hemseg.data",
+        "hemseg.models",
+        "hemseg.diagnosis",
+        "hemseg.review",
+        "hemseg.cli",
+    ),
+    "hemseg-diagnosis": ("torch", "monai", "hemseg.models", "hemseg.review", "hemseg.cli", "hemseg.data.transforms"),
+    "hemseg-models": ("hemseg.diagnosis", "hemseg.review", "hemseg.cli"),
+    "hemseg-review": ("torch", "monai", "hemseg.models", "hemseg.cli", "hemseg.data.transforms"),
 }
 
 

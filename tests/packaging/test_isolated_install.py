@@ -30,6 +30,11 @@ CHECKS = {
         "assert differential(['blast', 'lymphocyte']).blast_fraction == 0.5;"
         "assert summary_csv([summary_row('a.png', error='x')]).startswith('image,status,error')",
     ),
+    "hemseg-review": (
+        False,
+        "from hemseg.review import create_app, label_keys;"
+        "assert label_keys(('a', 'b', 'not_wbc', 'smudge'))[-2:] == [('0', 'not_wbc'), ('s', 'smudge')]",
+    ),
     "hemseg-models": (
         True,
         "import torch; from hemseg.models import segmentation_network;"
@@ -45,6 +50,7 @@ REQUIRES = {
     "hemseg-data": [],
     "hemseg-postproc": [],
     "hemseg-diagnosis": ["hemseg-data", "hemseg-postproc"],
+    "hemseg-review": ["hemseg-data", "hemseg-postproc", "hemseg-diagnosis"],
     "hemseg-models": ["hemseg-data", "hemseg-postproc"],
 }
 
@@ -52,7 +58,7 @@ PROBE = """
 import importlib.util, sys
 import hemseg
 assert getattr(hemseg, "__file__", None) is None, "hemseg must stay a namespace package"
-others = {"data", "models", "postproc", "diagnosis", "cli"} - set(sys.argv[1].split(","))
+others = {"data", "models", "postproc", "diagnosis", "review", "cli"} - set(sys.argv[1].split(","))
 assert not [o for o in others if importlib.util.find_spec(f"hemseg.{o}")], "other hemseg packages installed"
 if sys.argv[2] == "no-torch":
     assert importlib.util.find_spec("torch") is None, "torch was installed"

@@ -19,6 +19,7 @@ DISTRIBUTIONS = [
     "packages/hemseg-postproc",
     "packages/hemseg-diagnosis",
     "packages/hemseg-models",
+    "packages/hemseg-review",
     "apps/hemseg-cli",
 ]
 
@@ -40,7 +41,7 @@ def test_wheels_run_hemseg_diagnose_without_the_checkout(tmp_path):
     dist = tmp_path / "dist"
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), *DISTRIBUTIONS, cwd=REPO)
     wheels = sorted(dist.glob("*.whl"))
-    assert len(wheels) == 5
+    assert len(wheels) == 6
     work = tmp_path / "elsewhere"
     work.mkdir()
     venv = work / "venv"
@@ -73,27 +74,39 @@ def test_wheels_run_hemseg_diagnose_without_the_checkout(tmp_path):
     assert (row["status"], row["wbc"], row["neutrophil"], row["lymphocyte"]) == ("ok", "2", "1", "1")
     assert "hemseg_classification 0.2.1" in row["models"] and row["hemseg_version"] == "0.2.0"
     assert (work / "o" / "photo" / "overlay.png").is_file()
+    _serves(
+        [str(bin_dir / "hemseg"), "review", "o", "--port", str(port := _free_port())],
+        f"http://127.0.0.1:{port}/images/photo",
+        b"neutrophil",
+        work,
+        env,
+    )
 
     # the [train] extra: the documented MLflow UI serves the runs' store
     _run(*pip, "--find-links", str(dist), "hemseg-cli[train]", cwd=work)
     port = _free_port()
-    server = subprocess.Popen(
+    _serves(
         [str(bin_dir / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}", "--port", str(port)],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        f"http://127.0.0.1:{port}/",
+        b"MLflow",
+        work,
+        env,
     )
+
+
+def _serves(command: list[str], url: str, expected: bytes, cwd: Path, env: dict) -> None:
+    """Start a server, wait (at most a minute) until ``url`` answers with ``expected`` in its page, stop it."""
+    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(120):  # at most a minute
+        for _ in range(120):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
-                    assert page.status == 200 and b"MLflow" in page.read()
+                with urllib.request.urlopen(url, timeout=2) as page:
+                    assert page.status == 200 and expected in page.read()
                     break
             except OSError:
                 time.sleep(0.5)
         else:
-            pytest.fail("mlflow ui did not answer within a minute")
+            pytest.fail(f"{command[0]} did not answer within a minute")
     finally:
         server.terminate()
         server.wait(timeout=30)

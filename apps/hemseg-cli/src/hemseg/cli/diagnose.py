@@ -43,8 +43,9 @@ def diagnose(
 ) -> None:
     """Count, classify and flag the cells of blood-smear photos; write reports for review.
 
-    Writes OUT/summary.csv (one row per input), OUT/report.html, per image OUT/<stem>/ with
-    report.json, cells.csv, cells.geojson and overlay.png, and per specimen (the photos of one slide,
+    Writes OUT/summary.csv (one row per input), OUT/report.html (one file), per image OUT/<stem>/
+    with report.json, cells.csv, cells.geojson, overlay.png and cells/<id>.png (white-cell crops
+    for hemseg review), and per specimen (the photos of one slide,
     pooled) OUT/specimens.csv and OUT/specimens/<name>.json. Decision support, not a diagnosis.
     summary.csv and log.jsonl grow as each photo finishes; SIGINT / SIGTERM stop after the photos
     under way, with the summary and report.html written (exit 130 / 143); --resume finishes the rest.

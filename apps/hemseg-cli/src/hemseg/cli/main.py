@@ -11,9 +11,10 @@ import typer
 from hemseg.cli.data import data_app
 from hemseg.cli.diagnose import diagnose
 from hemseg.cli.evaluate import evaluate_app
+from hemseg.cli.review import review
 
 #: The distributions whose versions ``hemseg --version`` prints.
-DISTRIBUTIONS = ("hemseg-cli", "hemseg-data", "hemseg-models", "hemseg-postproc", "hemseg-diagnosis")
+DISTRIBUTIONS = ("hemseg-cli", "hemseg-data", "hemseg-models", "hemseg-postproc", "hemseg-diagnosis", "hemseg-review")
 
 app = typer.Typer(
     name="hemseg",
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(evaluate_app, name="evaluate")
 app.command("diagnose")(diagnose)
+app.command("review")(review)
 
 
 def _version(value: bool) -> None:

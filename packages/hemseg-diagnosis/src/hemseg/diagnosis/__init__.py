@@ -7,12 +7,13 @@ from hemseg.diagnosis.batch import diagnose_images, hemseg_version, write_image_
 from hemseg.diagnosis.differential import Differential, differential
 from hemseg.diagnosis.evaluation import evaluate_diagnosis
 from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
-from hemseg.diagnosis.pipeline import PlateletRules, RedCellRules, ScaleRules, SmearAnalyser
+from hemseg.diagnosis.pipeline import PlateletRules, RedCellRules, ScaleRules, SmearAnalyser, findings
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import (
     COLOURS,
     COUNT_CLASSES,
     NOTICE,
+    REVIEW_COLUMNS,
     SUMMARY_COLUMNS,
     Cell,
     SmearReport,
@@ -21,6 +22,17 @@ from hemseg.diagnosis.report import (
     html_page,
     summary_csv,
     summary_row,
+)
+from hemseg.diagnosis.review import (
+    EXPORT_RBC_PX,
+    NOT_WBC,
+    SMUDGE,
+    Correction,
+    ImageReview,
+    ReviewError,
+    apply_review,
+    export_reviews,
+    image_folders,
 )
 from hemseg.diagnosis.sample import synthetic_smear, write_sample
 from hemseg.diagnosis.specimen import (
@@ -37,29 +49,40 @@ from hemseg.diagnosis.specimen import (
 __all__ = [
     "COLOURS",
     "COUNT_CLASSES",
+    "EXPORT_RBC_PX",
     "NOTICE",
+    "NOT_WBC",
+    "REVIEW_COLUMNS",
+    "SMUDGE",
     "SPECIMEN_COLUMNS",
     "SUMMARY_COLUMNS",
     "TOO_FEW",
     "Cell",
     "ClassifierLike",
+    "Correction",
     "Differential",
     "Flag",
     "FlagRules",
+    "ImageReview",
     "PlateletRules",
     "RedCellRules",
+    "ReviewError",
     "ScaleRules",
     "SmearAnalyser",
     "SmearReport",
     "Specimen",
     "SpecimenRules",
+    "apply_review",
     "cells_csv",
     "cells_geojson",
     "diagnose_images",
     "differential",
     "evaluate_diagnosis",
+    "export_reviews",
+    "findings",
     "hemseg_version",
     "html_page",
+    "image_folders",
     "pool_specimens",
     "proportion_interval",
     "read_specimens",

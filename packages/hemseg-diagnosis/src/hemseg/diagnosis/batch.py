@@ -1,16 +1,20 @@
 """Photos in, reports out: the batch that ``hemseg diagnose`` and the ``hemseg_diagnose`` bundle run.
 
 Every input gets a row in ``OUT/summary.csv`` and a section in ``OUT/report.html``; each photo that
-can be analysed gets ``OUT/<stem>/`` with ``report.json``, ``cells.csv``, ``cells.geojson`` and
-``overlay.png``. Every file is written to a temporary name and renamed; a photo that cannot be
+can be analysed gets ``OUT/<stem>/`` with ``report.json``, ``cells.csv``, ``cells.geojson``,
+``overlay.png`` and ``cells/<id>.png`` (a crop around each white cell, for review). Every file is written to a temporary name and renamed; a photo that cannot be
 read or analysed gets a one-line error and an error row, and the others go on.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -19,8 +23,11 @@ from hemseg.data.files import replacing, write_text_atomic
 from hemseg.diagnosis.pipeline import SmearAnalyser
 from hemseg.diagnosis.report import SmearReport
 
-#: Files written per image, under ``OUT/<image-stem>/``.
+#: Files written per image, under ``OUT/<image-stem>/``; besides them ``cells/<id>.png``, a crop of
+#: the photo around each white cell (:func:`white_cell_crop`), for review and export.
 IMAGE_FILES = ("report.json", "cells.csv", "cells.geojson", "overlay.png")
+#: Side of a white cell's crop, in red-cell diameters (at least 1.5 times the cell's box).
+CROP_RBC = 3.0
 
 
 def hemseg_version() -> str:
@@ -72,14 +79,52 @@ def write_image_outputs(
     from hemseg.postproc import draw_outlines
 
     folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder / "cells", ignore_errors=True)  # no crop of an earlier run's cells
+    for cell in report.cells:
+        if cell.kind == "wbc":
+            with replacing(folder / "cells" / f"{cell.id}.png") as tmp:
+                Image.fromarray(white_cell_crop(rgb, cell, report.rbc_diameter_px)).save(tmp, format="PNG")
     write_text_atomic(folder / "cells.csv", cells_csv(report.cells))
     write_text_atomic(folder / "cells.geojson", cells_geojson(report.cells) + "\n")
-    thickness = max(1, round(max(rgb.shape[:2]) / 400))
+    thickness = outline_thickness(rgb.shape[:2])
     order = sorted(report.cells, key=lambda c: c.kind == "wbc")  # white cells drawn last, on top
     outlines = [(c.outline, COLOURS.get(c.cls, (128, 128, 128))) for c in order]
     with replacing(folder / "overlay.png") as tmp:
         Image.fromarray(draw_outlines(rgb, outlines, thickness)).save(tmp, format="PNG")
     write_text_atomic(folder / "report.json", json.dumps(report.to_dict(image_name, provenance), indent=1) + "\n")
+
+
+def outline_thickness(shape: tuple[int, int]) -> int:
+    """Outline width (px) in an overlay of an image of ``shape``: 2 px up to 375 px, wider in larger images."""
+    return max(2, round(max(shape) / 250))
+
+
+#: Longest side (px) of the overlays embedded in ``report.html`` (JPEG), which stays one file.
+EMBED_SIDE = 1600
+
+
+def overlay_data_uri(path: Path) -> str:
+    """An overlay as a ``data:`` URI (JPEG, longest side at most :data:`EMBED_SIDE`), for ``report.html``."""
+    import base64
+
+    from PIL import Image
+
+    with Image.open(path) as overlay:
+        image = overlay.convert("RGB")
+    image.thumbnail((EMBED_SIDE, EMBED_SIDE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def white_cell_crop(rgb, cell, rbc_px: float):
+    """The square of ``rgb`` centred on ``cell``, :data:`CROP_RBC` red-cell diameters across (cut at the edges)."""
+    x0, y0, x1, y1 = cell.bbox
+    half = max(CROP_RBC * rbc_px, 1.5 * max(x1 - x0, y1 - y0)) / 2
+    cx, cy = cell.centroid
+    height, width = rgb.shape[:2]
+    top, left = max(0, round(cy - half)), max(0, round(cx - half))
+    return rgb[top : min(height, round(cy + half) + 1), left : min(width, round(cx + half) + 1)]
 
 
 def print_error(path: Path, error: str) -> None:
@@ -93,9 +138,10 @@ RUN_FILES = ("summary.csv", "log.jsonl", "report.html", "specimens.csv")
 
 def remove_temporaries(out: Path) -> None:
     """Delete the temporary files that a killed run left beside its outputs (``.<output name>.<random>``)."""
-    names = (*RUN_FILES, *IMAGE_FILES)
+    names = (*RUN_FILES, *IMAGE_FILES, "review.json")
     for path in out.rglob(".*"):
-        if path.is_file() and any(path.name.startswith(f".{name}.") for name in names):
+        crop = path.parent.name == "cells" and re.fullmatch(r"\.\d+\.png\..+", path.name)
+        if path.is_file() and (any(path.name.startswith(f".{name}.") for name in names) or crop):
             path.unlink(missing_ok=True)
 
 
@@ -184,6 +230,9 @@ class Batch:
             "bundles": analyser.provenance.get("bundles", {}),
             "settings_sha256": analyser.settings_sha256(rbc_px, scale_source),
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            # what a person's review needs to recompute the findings (hemseg.diagnosis.review)
+            "classes": list(analyser.classifier.classes),
+            "flag_rules": asdict(analyser.flag_rules),
         }
         self.done: dict[int, tuple[dict, SmearReport | None]] = {}
 
@@ -215,18 +264,22 @@ class Batch:
             self.on_error(path, error)
             for stale in IMAGE_FILES:  # no report of an earlier run beside an error row
                 (self.out / name / stale).unlink(missing_ok=True)
-        self.done[index] = (summary_row(str(path), report, error or "", self.provenance), report)
+            shutil.rmtree(self.out / name / "cells", ignore_errors=True)
+        self.done[index] = (summary_row(str(path), report, error or "", self.provenance, name), report)
         _write_progress(self.out, self.done, self.provenance)
         if self.on_done is not None:
             self.on_done(path)
 
     def close(self) -> list[dict]:
-        """Write ``report.html`` and the specimens; return the finished rows in input order."""
+        """Write ``report.html`` (one file, overlays embedded) and the specimens; return the rows in input order."""
         from hemseg.diagnosis.report import html_page
 
         order = sorted(self.done)
         done, names = self.done, self.names
-        entries = [(done[i][0], done[i][1], f"{names[i]}/overlay.png" if done[i][1] else None) for i in order]
+        entries = [
+            (done[i][0], done[i][1], overlay_data_uri(self.out / names[i] / "overlay.png") if done[i][1] else None)
+            for i in order
+        ]
         analysed = [(self.specimens[i], str(self.todo[i][0]), done[i][1]) for i in order if done[i][1] is not None]
         rules = self.analyser.specimen_rules
         pooled = write_specimens(self.out, analysed, self.analyser) if rules is not None else []

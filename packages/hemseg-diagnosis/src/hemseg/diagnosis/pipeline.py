@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hemseg.diagnosis.differential import differential
-from hemseg.diagnosis.flags import FlagRules, review_flags
+from hemseg.diagnosis.differential import Differential, differential
+from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import Cell, SmearReport
 from hemseg.diagnosis.specimen import SpecimenRules
@@ -192,7 +192,7 @@ class SmearAnalyser:
         work = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else rgb
         work_px = rbc_px * work.shape[1] / rgb.shape[1]
         probabilities = self.segmenter.probabilities(chw_float(work), work_px)
-        masks = postprocess(probabilities, self.structures, self.mask_rules, work_px, ["wbc", "rbc"])
+        masks = postprocess(probabilities, self.structures, self.mask_rules, work_px, ["wbc", "nucleus", "rbc"])
         if source == "estimated":  # the whole image's red cells measure the scale better than the centre's
             refined = rbc_diameter(masks["rbc"], work_px, self.scale.percentile, self.scale.min_cells)[0]
             if refined is not None:
@@ -222,13 +222,15 @@ class SmearAnalyser:
         names = self.classifier.classes
         chosen = self.classifier.decide(scores)
         alternatives = self.classifier.alternatives(scores, chosen)
+        nuclei = np.where(masks["nucleus"], wbc, 0) if "nucleus" in masks else np.zeros_like(wbc)
         cells: list[Cell] = []
         for kind, labels, table in (
             ("wbc", wbc, wbc_table),
             ("rbc", rbc, instance_table(rbc)),
             ("platelet", platelets, instance_table(platelets)),
         ):
-            for row, cell in enumerate(_cells(labels, table, rgb.shape[:2], kind, first_id=len(cells) + 1)):
+            found = _cells(labels, table, rgb.shape[:2], kind, len(cells) + 1, nuclei if kind == "wbc" else None)
+            for row, cell in enumerate(found):
                 if kind == "wbc":
                     best, alternative = int(chosen[row]), int(alternatives[row])
                     probability = float(scores[row][best])
@@ -241,8 +243,7 @@ class SmearAnalyser:
                         alternative_probability=float(scores[row][alternative]),
                     )
                 cells.append(cell)
-        white = [c for c in cells if c.kind == "wbc"]
-        result = differential([c.cls for c in white if c.cls != "platelet"])
+        result, flags = findings(cells, self.flag_rules)
         return SmearReport(
             width=rgb.shape[1],
             height=rgb.shape[0],
@@ -250,19 +251,44 @@ class SmearAnalyser:
             scale_source=scale_source or source,
             cells=cells,
             differential=result,
-            flags=review_flags(result, sum(c.review for c in white), self.flag_rules),
+            flags=flags,
             ms=(time.perf_counter() - start) * 1000.0,
         )
 
 
-def _cells(labels: np.ndarray, table: dict, shape: tuple[int, int], kind: str, first_id: int) -> list[Cell]:
-    """One :class:`Cell` per row of ``table`` (``labels``' instance table), scaled to an image of ``shape``."""
+def findings(cells: Sequence[Cell], flag_rules: FlagRules) -> tuple[Differential, list[Flag]]:
+    """The differential of a photo's white cells and its flags for review.
+
+    White cells classified as platelets count as platelets, not in the differential; cells still
+    marked for review count in the ``uncertain_cells`` rule. A person's review gives its findings
+    through this too (:func:`hemseg.diagnosis.review.apply_review`).
+    """
+    white = [c for c in cells if c.kind == "wbc"]
+    result = differential([c.cls for c in white if c.cls != "platelet"])
+    return result, review_flags(result, sum(c.review for c in white), flag_rules)
+
+
+def _cells(
+    labels: np.ndarray, table: dict, shape: tuple[int, int], kind: str, first_id: int, nuclei: np.ndarray | None
+) -> list[Cell]:
+    """One :class:`Cell` per row of ``table`` (``labels``' instance table), scaled to an image of ``shape``.
+
+    ``nuclei`` holds each white cell's nucleus pixels under the cell's label (None: no nuclei).
+    """
     from hemseg.postproc import instance_polygons
 
     outlines = instance_polygons(labels)
+    nucleus_outlines = instance_polygons(nuclei) if nuclei is not None else {}
+    nucleus_areas = np.bincount(nuclei.ravel(), minlength=labels.max() + 1) if nuclei is not None else None
     sy, sx = shape[0] / labels.shape[0], shape[1] / labels.shape[1]
+
+    def scaled(outline: list[tuple[int, int]]) -> list[tuple[float, float]]:  # pixel corners scale exactly
+        return [(x, y) if sx == sy == 1 else (round(x * sx, 2), round(y * sy, 2)) for x, y in outline]
+
     cells = []
     for row, index in enumerate(table["label"]):
+        index = int(index)
+        has_nucleus = index in nucleus_outlines
         cells.append(
             Cell(
                 id=first_id + row,
@@ -279,7 +305,9 @@ def _cells(labels: np.ndarray, table: dict, shape: tuple[int, int], kind: str, f
                 centroid=((table["centroid-1"][row] + 0.5) * sx - 0.5, (table["centroid-0"][row] + 0.5) * sy - 0.5),
                 area=round(table["area"][row] * sx * sy),
                 on_border=bool(table["on_border"][row]),
-                outline=[(round((x + 0.5) * sx - 0.5), round((y + 0.5) * sy - 0.5)) for x, y in outlines[int(index)]],
+                outline=scaled(outlines[index]),
+                nucleus=scaled(nucleus_outlines[index]) if has_nucleus else [],
+                nucleus_area=round(nucleus_areas[index] * sx * sy) if has_nucleus else None,
             )
         )
     return cells

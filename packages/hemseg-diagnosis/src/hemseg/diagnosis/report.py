@@ -52,10 +52,12 @@ class Cell:
         centroid: (x, y) in pixels.
         area: pixels.
         on_border: the cell touches the image edge (it may be cut).
-        outline: outline polygon, (x, y) vertices.
+        outline: outline polygon, (x, y) vertices on pixel corners.
         alternative: for white cells, the most probable class other than ``cls`` (a blast passed
             over below the classifier's blast threshold shows here), else None.
         alternative_probability: its probability (None for red cells and platelets).
+        nucleus: for white cells whose nucleus was segmented, its outline (empty otherwise).
+        nucleus_area: that nucleus' pixels (None without one).
     """
 
     id: int
@@ -70,6 +72,8 @@ class Cell:
     outline: list[tuple[int, int]] = field(repr=False)
     alternative: str | None = None
     alternative_probability: float | None = None
+    nucleus: list[tuple[float, float]] = field(default_factory=list, repr=False)
+    nucleus_area: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class SmearReport:
                 outline=[],
                 alternative=c["alternative"],
                 alternative_probability=c["alternative_probability"],
+                nucleus_area=c.get("nucleus_area"),
             )
             for c in data["cells"]
         ]
@@ -185,6 +190,7 @@ def _cell_dict(cell: Cell) -> dict:
         "on_border": cell.on_border,
         "alternative": cell.alternative,
         "alternative_probability": _rounded(cell.alternative_probability),
+        "nucleus_area": cell.nucleus_area,
     }
 
 
@@ -195,7 +201,7 @@ def _rounded(probability: float | None) -> float | None:
 #: Columns of ``cells.csv``.
 CELL_COLUMNS: tuple[str, ...] = (
     "id", "kind", "class", "probability", "review", "x_min", "y_min", "x_max", "y_max",
-    "centroid_x", "centroid_y", "area", "on_border", "alternative", "alternative_probability",
+    "centroid_x", "centroid_y", "area", "on_border", "alternative", "alternative_probability", "nucleus_area",
 )  # fmt: skip
 
 
@@ -212,7 +218,8 @@ def cells_csv(cells: Sequence[Cell]) -> str:
         writer.writerow(
             [c.id, c.kind, c.cls, _formatted(c.probability), int(c.review),
              *c.bbox, f"{c.centroid[0]:.1f}", f"{c.centroid[1]:.1f}", c.area, int(c.on_border),
-             c.alternative or "", _formatted(c.alternative_probability)]
+             c.alternative or "", _formatted(c.alternative_probability),
+             "" if c.nucleus_area is None else c.nucleus_area]
         )  # fmt: skip
     return out.getvalue()
 
@@ -220,35 +227,61 @@ def cells_csv(cells: Sequence[Cell]) -> str:
 def cells_geojson(cells: Sequence[Cell]) -> str:
     """``cells.geojson``: a FeatureCollection of cell outlines as QuPath imports them.
 
-    Each feature is a closed polygon in pixel coordinates with ``objectType: detection`` and a
-    ``classification`` (name and colour); the other cell fields are in ``properties`` too.
+    Each feature is a closed polygon in pixel coordinates, on pixel corners (its area is the cell's
+    pixel count), with a ``classification`` (name and colour) and the numeric fields as QuPath
+    ``measurements``; white cells whose nucleus was segmented are QuPath cell objects (``objectType:
+    cell``) with a ``nucleusGeometry``, the others detections.
     """
     features = []
     for c in cells:
-        ring = [[x, y] for x, y in c.outline]
-        if len(ring) < 3:
-            x0, y0, x1, y1 = c.bbox
-            ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
-        ring.append(ring[0])
-        features.append(
-            {
-                "type": "Feature",
-                "id": str(c.id),
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {
-                    "objectType": "detection",
-                    "classification": {"name": c.cls, "color": list(COLOURS.get(c.cls, (128, 128, 128)))},
-                    **{k: v for k, v in _cell_dict(c).items() if k not in ("bbox", "centroid")},
+        measurements = {
+            "area_px": c.area,
+            "centroid_x_px": round(c.centroid[0], 2),
+            "centroid_y_px": round(c.centroid[1], 2),
+            "probability": _rounded(c.probability),
+            "alternative_probability": _rounded(c.alternative_probability),
+            "nucleus_area_px": c.nucleus_area,
+        }
+        feature = {
+            "type": "Feature",
+            "id": str(c.id),
+            "geometry": _polygon(c.outline, c.bbox),
+            "properties": {
+                "objectType": "cell" if c.nucleus else "detection",
+                "classification": {"name": c.cls, "color": list(COLOURS.get(c.cls, (128, 128, 128)))},
+                "measurements": {k: v for k, v in measurements.items() if v is not None},
+                **{
+                    k: v
+                    for k, v in _cell_dict(c).items()
+                    if k in ("id", "kind", "class", "review", "on_border", "alternative")
                 },
-            }
-        )
+            },
+        }
+        if c.nucleus:
+            feature["nucleusGeometry"] = _polygon(c.nucleus, c.bbox)
+        features.append(feature)
     return json.dumps({"type": "FeatureCollection", "features": features})
 
 
-#: Columns of ``summary.csv`` (one row per input): results, then the scale and what made them.
+def _polygon(outline: Sequence[tuple[float, float]], bbox: tuple[int, int, int, int]) -> dict:
+    """A closed GeoJSON polygon of an outline (the box when the outline has fewer than 3 vertices)."""
+    ring = [[x, y] for x, y in outline]
+    if len(ring) < 3:
+        x0, y0, x1, y1 = bbox
+        ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+#: Columns of ``summary.csv`` filled by a person's review (:mod:`hemseg.diagnosis.review`), empty before.
+REVIEW_COLUMNS: tuple[str, ...] = (
+    "reviewed_cells", "reviewed_wbc", *(f"reviewed_{name}" for name in COUNT_CLASSES), "reviewed_platelet",
+    "smudge", "not_wbc", "reviewed_blast_fraction", "reviewed_flags", "reviewers",
+)  # fmt: skip
+#: Columns of ``summary.csv`` (one row per input): the machine's results, the scale and what made
+#: them, the image's output folder, then the reviewed results.
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "image", "status", "error", "wbc", "rbc", "platelet", *COUNT_CLASSES, "blast_fraction", "flags", "ms",
-    "rbc_diameter_px", "scale_source", "hemseg_version", "models", "date",
+    "rbc_diameter_px", "scale_source", "hemseg_version", "models", "date", "folder", *REVIEW_COLUMNS,
 )  # fmt: skip
 
 
@@ -261,15 +294,20 @@ def models_text(provenance: Mapping) -> str:
 
 
 def summary_row(
-    image: str, report: SmearReport | None = None, error: str = "", provenance: Mapping | None = None
+    image: str,
+    report: SmearReport | None = None,
+    error: str = "",
+    provenance: Mapping | None = None,
+    folder: str | None = None,
 ) -> dict:
     """One ``summary.csv`` row: the report's counts and flags, or an error with empty (None) counts.
 
     ``provenance`` (``hemseg_version``, ``bundles``, ``date``: see :mod:`hemseg.diagnosis.batch`)
-    fills the last columns.
+    fills the columns after the scale; ``folder`` names the image's output folder. The review
+    columns stay empty (:func:`hemseg.diagnosis.review.reviewed_columns` fills them).
     """
     row: dict = dict.fromkeys(SUMMARY_COLUMNS)
-    row.update(image=image, status="error" if report is None else "ok", error=error)
+    row.update(image=image, status="error" if report is None else "ok", error=error, folder=folder)
     if report is not None:
         row.update(report.counts())
         row["blast_fraction"] = round(report.differential.blast_fraction, 4)
@@ -301,7 +339,8 @@ def html_page(
     """``report.html``: the specimens' pooled differentials, then per photo its overlay, differential and flags.
 
     Args:
-        entries: (summary row, report or None when the image failed, overlay path relative to the page).
+        entries: (summary row, report or None when the image failed, overlay image source: a
+            ``data:`` URI for a page that stands alone, or a path relative to the page).
         provenance: what made the report (hemseg version, bundles with their versions and weights'
             SHA-256, date), shown under the notice.
         specimens: :class:`hemseg.diagnosis.Specimen` records, shown first.

@@ -1,0 +1,106 @@
+"""A person's review of a diagnose output: exact counts after corrections, files written through, the export."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from stubs import diagnosed
+
+from hemseg.data import read_dataset
+from hemseg.diagnosis import EXPORT_RBC_PX, ImageReview, ReviewError, export_reviews, image_folders
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return diagnosed(tmp_path)
+
+
+def summary_rows(out: Path) -> dict[str, dict]:
+    return {row["folder"]: row for row in csv.DictReader((out / "summary.csv").open())}
+
+
+def test_corrections_recompute_counts_and_flags_and_are_written_through(out):
+    assert image_folders(out) == ["a", "b"]
+    review = ImageReview(out, "a")
+    white = review.white_cells()
+    assert [(c.cls, c.review) for c in white] == [("lymphocyte", True), ("lymphocyte", True), ("neutrophil", False)]
+    assert [f["name"] for f in review.data["flags"]] == ["uncertain_cells"]
+    first, second, third = (c.id for c in white)
+
+    summary = review.correct(first, "blast", "ana")
+    assert summary["counts"]["blast"] == 1 and summary["counts"]["lymphocyte"] == 1
+    assert summary["blast_fraction"] == pytest.approx(1 / 3, abs=1e-4)
+    # the blast raises two flags; one low-confidence cell of 3 is not yet reviewed: 33 % > 30 %
+    assert [f["name"] for f in summary["flags"]] == ["blasts_present", "blast_fraction", "uncertain_cells"]
+    summary = review.correct(second, "smudge")
+    assert [f["name"] for f in summary["flags"]] == ["blasts_present", "blast_fraction"]
+    assert (summary["counts"]["wbc"], summary["counts"]["smudge"]) == (2, 1)  # smudge counted apart
+    assert summary["differential_percent"]["blast"] == 50.0
+    summary = review.correct(third, "not_wbc")
+    assert (summary["counts"]["wbc"], summary["counts"]["not_wbc"], summary["counts"]["neutrophil"]) == (1, 1, 0)
+    summary = review.correct(first, "lymphocyte", "ana")  # changed mind: the latest decision counts
+    assert (summary["counts"]["blast"], summary["counts"]["lymphocyte"], summary["flags"]) == (0, 1, [])
+    assert (summary["reviewed_cells"], summary["corrected"], summary["reviewers"]) == (3, 2, ["ana"])
+
+    # written through: review.json (every decision), report.json's review block beside the machine's, summary.csv
+    stored = json.loads((out / "a" / "review.json").read_text())
+    assert [c["label"] for c in stored["corrections"]] == ["blast", "smudge", "not_wbc", "lymphocyte"]
+    assert stored["corrections"][0]["original"] == "lymphocyte" and stored["corrections"][0]["reviewer"] == "ana"
+    report = json.loads((out / "a" / "report.json").read_text())
+    assert report["counts"]["lymphocyte"] == 2 and report["review"]["counts"]["lymphocyte"] == 1
+    rows = summary_rows(out)
+    assert (rows["a"]["lymphocyte"], rows["a"]["reviewed_lymphocyte"], rows["a"]["smudge"]) == ("2", "1", "1")
+    assert rows["a"]["reviewed_cells"] == "3" and rows["b"]["reviewed_cells"] == ""
+    assert not list(out.rglob(".*"))  # no temporary left
+
+    reopened = ImageReview(out, "a")  # a new process sees every decision
+    assert reopened.summary() == summary
+
+
+def test_unknown_classes_and_cells_are_refused_and_change_nothing(out):
+    review = ImageReview(out, "a")
+    before = (out / "a" / "report.json").read_text()
+    with pytest.raises(ReviewError, match="unknown class 'dog'"):
+        review.correct(review.white_cells()[0].id, "dog")
+    red = next(c.id for c in review.report.cells if c.kind == "rbc")
+    for cell in (red, 999):
+        with pytest.raises(KeyError, match="no white cell"):
+            review.correct(cell, "lymphocyte")
+    assert not (out / "a" / "review.json").exists() and (out / "a" / "report.json").read_text() == before
+
+
+def test_a_review_of_another_analysis_is_refused(out):
+    review = ImageReview(out, "a")
+    review.correct(review.white_cells()[0].id, "neutrophil")
+    stored = json.loads((out / "a" / "review.json").read_text())
+    stored["settings_sha256"] = "0" * 64
+    (out / "a" / "review.json").write_text(json.dumps(stored))
+    with pytest.raises(ReviewError, match="another analysis"):
+        ImageReview(out, "a")
+    with pytest.raises(ReviewError, match="not a hemseg diagnose output"):
+        image_folders(out / "a")
+
+
+def test_export_writes_the_reviewed_cells_as_a_dataset(out, tmp_path):
+    for name in ("a", "b"):
+        review = ImageReview(out, name)
+        cells = review.white_cells()
+        review.correct(cells[0].id, "blast")
+        review.correct(cells[2].id, "neutrophil")  # confirmed
+    review.correct(cells[1].id, "smudge")  # left out of the export
+    count = export_reviews([out], tmp_path / "reviewed")
+    dataset = read_dataset(tmp_path / "reviewed")
+    assert count == 4 and len(dataset.samples) == 4
+    assert sorted(s.labels[0] for s in dataset.samples) == ["blast", "blast", "neutrophil", "neutrophil"]
+    assert dataset.info["rbc_diameter_px"] == EXPORT_RBC_PX
+    # the crop spans 3 red-cell diameters, resized from the smear's 48 px red cells to EXPORT_RBC_PX
+    neutrophil = next(s for s in dataset.samples if s.labels[0] == "neutrophil")
+    crop = np.asarray(Image.open(neutrophil.image))
+    assert crop.shape[2] == 3 and abs(crop.shape[0] - 3 * EXPORT_RBC_PX) <= 4
+    with pytest.raises(ReviewError, match="not empty"):
+        export_reviews([out], tmp_path / "reviewed")

@@ -1,0 +1,90 @@
+"""The review app over HTTP: pages without JavaScript, corrections, and nothing served outside OUT."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+
+def request(base: str, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+    """One raw request (the path is sent as written: no client-side normalisation of '..')."""
+    url = urlsplit(base)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request(method, path, body, {"Content-Type": "application/json"} if body is not None else {})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_pages_read_without_javascript(server):
+    status, page = request(server, "GET", "/")
+    text = page.decode()
+    assert status == 200 and "/images/a" in text and "/images/b" in text
+    assert "uncertain_cells" in text and "not a medical device" in text
+    status, page = request(server, "GET", "/images/a")
+    text = page.decode()
+    assert status == 200 and text.count("class='card") + text.count('class="card') == 3
+    assert "lymphocyte 0.55" in text and "next: neutrophil" in text and text.count("<polygon") == 3
+
+
+def test_a_correction_is_saved_and_recomputes_the_findings(server, out):
+    cells = json.loads(request(server, "GET", "/api/images/a")[1])["cells"]
+    first = cells[0]
+    assert (first["class"], first["review"], first["label"]) == ("lymphocyte", True, None)
+    status, body = request(server, "POST", f"/api/images/a/cells/{first['id']}", json.dumps({"label": "blast"}))
+    found = json.loads(body)
+    assert status == 200 and found["counts"]["blast"] == 1 and found["reviewers"] == ["tester"]
+    assert "blasts_present" in [f["name"] for f in found["flags"]]
+    assert json.loads((out / "a" / "review.json").read_text())["corrections"][0]["label"] == "blast"
+    status, fragment = request(server, "GET", "/images/a/summary")
+    assert status == 200 and "blasts_present" in fragment.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/images/a/cells/{cell}", '{"label": "dog"}', 422),
+        ("/api/images/a/cells/999", '{"label": "blast"}', 404),
+        ("/api/images/zz/cells/{cell}", '{"label": "blast"}', 404),
+        ("/api/images/a/cells/{cell}", "not json", 400),
+        ("/api/images/a/cells/{cell}", '{"labels": "blast"}', 400),
+        ("/api/images/a/cells/{cell}", '{"label": 3}', 400),
+    ],
+)
+def test_bad_corrections_are_refused_and_change_nothing(server, out, path, body, status):
+    cell = json.loads(request(server, "GET", "/api/images/a")[1])["cells"][0]["id"]
+    before = (out / "a" / "report.json").read_text()
+    assert request(server, "POST", path.format(cell=cell), body)[0] == status
+    assert not (out / "a" / "review.json").exists() and (out / "a" / "report.json").read_text() == before
+
+
+def test_only_files_under_out_are_served(server, out, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside OUT")
+    (out / "a" / "link.txt").symlink_to(secret)
+    assert request(server, "GET", "/files/a/overlay.png")[0] == 200
+    for path in [
+        "/files/../secret.txt",
+        "/files/a/../../secret.txt",
+        "/files/%2e%2e/secret.txt",
+        "/files/a/..%2f..%2fsecret.txt",
+        "/files/a/%2e%2e%2f%2e%2e%2fsecret.txt",
+        f"/files/{secret}",
+        f"/files/{str(secret).replace('/', '%2f')}",
+        "/files/a/link.txt",
+        "/images/..%2f..%2fsecret.txt",
+        "/static/../../secret.txt",
+    ]:
+        status, body = request(server, "GET", path)
+        assert status in (400, 404) and b"outside OUT" not in body, path
+
+
+def test_a_folder_that_is_no_diagnose_output_is_refused(tmp_path):
+    from hemseg.diagnosis import ReviewError
+    from hemseg.review import create_app
+
+    with pytest.raises(ReviewError, match=r"no summary\.csv"):
+        create_app(Path(tmp_path))
