@@ -2,8 +2,9 @@
 
 Every input gets a row in ``OUT/summary.csv`` and a section in ``OUT/report.html``; each photo that
 can be analysed gets ``OUT/<stem>/`` with ``report.json``, ``cells.csv``, ``cells.geojson``,
-``overlay.png`` and ``cells/<id>.png`` (a crop around each white cell, for review). Every file is written to a temporary name and renamed; a photo that cannot be
-read or analysed gets a one-line error and an error row, and the others go on.
+``overlay.png`` and ``cells/<id>.png`` (a crop around each white cell, for review). Every file is
+written to a temporary name and renamed; a photo that cannot be read or analysed gets a one-line
+error and an error row, and the others go on.
 """
 
 from __future__ import annotations
