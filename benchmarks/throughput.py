@@ -4,9 +4,10 @@
 
 Runs the command on the first 60 BCCD validation fields (640x480) with ``--workers 1`` and
 ``--workers 2`` (models loaded once per process, included in the wall time), then on one 2592x1944
-ALL-IDB1 field. Each run is started by its own small parent process, whose ``ru_maxrss`` of
-finished children is the peak resident memory of the largest process of that run (the command, or
-one of its workers).
+ALL-IDB1 field, then on a stitched scan: 16 distinct 2592x1944 ALL-IDB1 fields in a 4x4 mosaic,
+10368x7776 (81 M pixels), analysed tile by tile. ``--only`` picks runs. Each run is started by its
+own small parent process, whose ``ru_maxrss`` of finished children is the peak resident memory of
+the largest process of that run (the command, or one of its workers).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ MEASURE = (
     "sys.stderr.write(done.stderr); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
     "sys.exit(done.returncode)"
 )
+
+
+#: The runs, in order: 60 BCCD fields with 1 and 2 workers; one large field; a stitched scan.
+RUNS = ("bccd", "field", "stitched")
 
 
 def _diagnose(photos: list[Path], workers: int) -> dict:
@@ -51,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--fields", type=int, default=60, help="BCCD validation fields")
+    parser.add_argument("--only", choices=RUNS, action="append", help="runs to make (default: all)")
     args = parser.parse_args()
     from hemseg.data import read_dataset, samples_of_split
 
@@ -58,9 +64,24 @@ def main() -> None:
     fields = [s.image for s in samples_of_split(read_dataset(root / "bccd"), "val")][: args.fields]
     from PIL import Image
 
-    large = [p for p in sorted((root / "all_idb1" / "images").iterdir()) if Image.open(p).size == (2592, 1944)][:1]
-    results = [_diagnose(fields, 1), _diagnose(fields, 2), _diagnose(large, 1)]
-    results[-1]["note"] = f"one 2592x1944 field ({large[0].name})"
+    large = [p for p in sorted((root / "all_idb1" / "images").iterdir()) if Image.open(p).size == (2592, 1944)]
+    results = []
+    for run in args.only or RUNS:
+        if run == "bccd":
+            results += [_diagnose(fields, 1), _diagnose(fields, 2)]
+        elif run == "field":
+            results.append({**_diagnose(large[:1], 1), "note": f"one 2592x1944 field ({large[0].name})"})
+        else:
+            with tempfile.TemporaryDirectory() as scratch:
+                mosaic = Image.new("RGB", (4 * 2592, 4 * 1944))
+                for index, path in enumerate(large[:16]):
+                    with Image.open(path) as field:
+                        mosaic.paste(field.convert("RGB"), ((index % 4) * 2592, (index // 4) * 1944))
+                path = Path(scratch) / "stitched.png"
+                mosaic.save(path)
+                del mosaic
+                note = f"a 10368x7776 stitched scan of 16 ALL-IDB1 fields ({large[0].name} ... {large[15].name})"
+                results.append({**_diagnose([path], 1), "note": note})
     for result in results:
         print(json.dumps(result))
     if args.json:

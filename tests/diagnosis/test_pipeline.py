@@ -79,3 +79,23 @@ def test_geojson_outlines_enclose_the_pixel_count_and_nuclei_make_qupath_cells()
         assert nucleus.area == feature["properties"]["measurements"]["nucleus_area_px"] > 0
         assert Polygon(feature["geometry"]["coordinates"][0]).contains(nucleus)
     assert {f["properties"]["objectType"] for f in features if f["properties"]["kind"] != "wbc"} == {"detection"}
+
+
+@pytest.mark.parametrize("rbc_px", [48.0, None])
+def test_a_photo_larger_than_a_tile_is_analysed_tile_by_tile_with_every_cell_once(rbc_px):
+    from hemseg.diagnosis import TileRules
+
+    image, red = smear()
+    whole = analyser().analyse(image, rbc_px=48.0)
+    tiled_analyser = analyser()
+    tiled_analyser.tiling = TileRules(max_pixels=400 * 300, overlap=4.0)  # 6 tiles of at most 400x300
+    tiled = tiled_analyser.analyse(image, rbc_px=rbc_px)
+    assert tiled.rbc_diameter_px == pytest.approx(48.0, rel=0.05)
+    assert tiled.counts() == whole.counts() and tiled.counts()["rbc"] == red
+    assert [c.id for c in tiled.cells] == list(range(1, len(tiled.cells) + 1))
+    assert [c.kind for c in tiled.cells[:3]] == ["wbc"] * 3
+    for kind in ("wbc", "rbc", "platelet"):
+        a = sorted((round(c.centroid[0]), round(c.centroid[1]), c.area) for c in whole.cells if c.kind == kind)
+        b = sorted((round(c.centroid[0]), round(c.centroid[1]), c.area) for c in tiled.cells if c.kind == kind)
+        assert a == b, kind  # the same cells, where the whole photo has them
+    assert sum(c.on_border for c in tiled.cells) == sum(c.on_border for c in whole.cells)

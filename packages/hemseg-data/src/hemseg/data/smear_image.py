@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-#: Largest image accepted, in pixels (a 2592x1944 field has 5 M); larger files are refused before
-#: being decoded (decompression bombs).
-MAX_PIXELS = 60_000_000
+#: Largest image accepted, in pixels (a 2592x1944 field has 5 M; a 14,000 x 10,000 stitched scan
+#: 140 M, analysed tile by tile): larger files are refused before being decoded (decompression bombs).
+MAX_PIXELS = 150_000_000
 #: Smallest side accepted, in pixels.
 MIN_SIDE = 32
 
@@ -33,7 +33,9 @@ def read_smear(path: str | Path, max_pixels: int = MAX_PIXELS, min_side: int = M
         raise SmearImageError("no such file")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # the size is checked against max_pixels below, before decoding; Pillow's own error
+            # (twice its 89 M warning limit) stays for images beyond that
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > max_pixels:

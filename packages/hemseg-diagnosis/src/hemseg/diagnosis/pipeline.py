@@ -73,6 +73,23 @@ class PlateletRules:
     max_area: float
 
 
+@dataclass(frozen=True)
+class TileRules:
+    """How photos much larger than a field (stitched scans) are analysed: tile by tile.
+
+    Attributes:
+        max_pixels: photos with more pixels are cut into tiles of at most this many (4:3, the shape of
+            a camera field); each tile is analysed like a field, so memory stays that of one field
+            beside the photo itself.
+        overlap: neighbouring tiles overlap by this many red-cell diameters; each cell is kept from
+            the one tile whose core (the tile less half the overlap on inner sides) holds its centre,
+            so half the overlap must exceed the largest cell's radius.
+    """
+
+    max_pixels: int
+    overlap: float
+
+
 class SmearAnalyser:
     """Analyse smear photos with networks loaded once.
 
@@ -92,6 +109,7 @@ class SmearAnalyser:
         rbc_diameter_um: typical red-cell diameter in micrometres (turns a pixel size into a scale).
         specimen_rules: how the photos of one specimen are pooled (:class:`hemseg.diagnosis.SpecimenRules`;
             None: no specimen reports).
+        tiling: :class:`TileRules` for photos much larger than a field (None: every photo analysed whole).
         provenance: what the analysis is made of (bundle versions and weights' SHA-256), written
             into every report.
     """
@@ -113,6 +131,7 @@ class SmearAnalyser:
         rbc_diameter_um: float,
         specimen_rules: SpecimenRules | None = None,
         provenance: Mapping | None = None,
+        tiling: TileRules | None = None,
     ) -> None:
         self.segmenter = segmenter
         self.classifier = classifier
@@ -129,6 +148,7 @@ class SmearAnalyser:
         self.rbc_diameter_um = rbc_diameter_um
         self.specimen_rules = specimen_rules
         self.provenance = dict(provenance or {})
+        self.tiling = tiling
 
     def settings_sha256(self, rbc_px: float | None = None, scale_source: str | None = None) -> str:
         """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given scale.
@@ -147,6 +167,7 @@ class SmearAnalyser:
             "patch": [self.patch_rbc_px, self.patch_size],
             "review_below": self.review_below,
             "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets, self.flag_rules)],
+            "tiling": asdict(self.tiling) if self.tiling else None,
             "rbc_diameter_um": self.rbc_diameter_um,
             "bundles": self.provenance.get("bundles", {}),
             "scale": [rbc_px, scale_source],
@@ -164,6 +185,60 @@ class SmearAnalyser:
 
     def analyse(self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None) -> SmearReport:
         """Analyse an (H, W, 3) uint8 RGB photo; ``rbc_px`` None estimates the scale from the red cells.
+
+        A photo of more than ``tiling.max_pixels`` pixels is analysed tile by tile (:meth:`analyse_tiled`),
+        any other one whole (:meth:`analyse_field`).
+        """
+        if self.tiling is not None and rgb.shape[0] * rgb.shape[1] > self.tiling.max_pixels:
+            return self.analyse_tiled(rgb, rbc_px, scale_source)
+        return self.analyse_field(rgb, rbc_px, scale_source)
+
+    def analyse_tiled(
+        self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None
+    ) -> SmearReport:
+        """Analyse a large photo tile by tile (:class:`TileRules`); one report with every cell counted once.
+
+        Without ``rbc_px`` the scale is estimated on the centre tile and used for all of them. Cells
+        are numbered white cells first, as in a field's report; ``on_border`` means the photo's border.
+        """
+        from hemseg.postproc import tile_grid
+
+        start = time.perf_counter()
+        height, width = rgb.shape[:2]
+        tile_w = int(np.sqrt(self.tiling.max_pixels * 4 / 3))
+        tile_h = self.tiling.max_pixels // tile_w
+        if rbc_px is None:
+            top, left = max(0, (height - tile_h) // 2), max(0, (width - tile_w) // 2)
+            centre = self.analyse_field(rgb[top : top + tile_h, left : left + tile_w])
+            rbc_px, scale_source = centre.rbc_diameter_px, centre.scale_source
+        margin = int(np.ceil(self.tiling.overlap * rbc_px / 2))
+        kept: list[Cell] = []
+        for tile, core in tile_grid((height, width), (tile_h, tile_w), margin):
+            (y0, y1), (x0, x1) = tile
+            report = self.analyse_field(rgb[y0:y1, x0:x1], rbc_px, scale_source or "given")
+            for cell in report.cells:
+                x, y = cell.centroid[0] + x0, cell.centroid[1] + y0
+                if core[0][0] <= y + 0.5 < core[0][1] and core[1][0] <= x + 0.5 < core[1][1]:
+                    kept.append(_moved(cell, x0, y0, (height, width)))
+        order = {"wbc": 0, "rbc": 1, "platelet": 2}
+        kept.sort(key=lambda c: order.get(c.kind, 3))  # stable: tile by tile within a kind
+        cells = [replace(cell, id=number) for number, cell in enumerate(kept, start=1)]
+        result, flags = findings(cells, self.flag_rules)
+        return SmearReport(
+            width=width,
+            height=height,
+            rbc_diameter_px=float(rbc_px),
+            scale_source=scale_source or "given",
+            cells=cells,
+            differential=result,
+            flags=flags,
+            ms=(time.perf_counter() - start) * 1000.0,
+        )
+
+    def analyse_field(
+        self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None
+    ) -> SmearReport:
+        """Analyse an (H, W, 3) uint8 RGB photo whole; ``rbc_px`` None estimates the scale from the red cells.
 
         Masks, cells and platelets are worked out on the photo shrunk to the network's scale (when
         its red cells are larger than that), where the segmentation is computed anyway; positions,
@@ -254,6 +329,20 @@ class SmearAnalyser:
             flags=flags,
             ms=(time.perf_counter() - start) * 1000.0,
         )
+
+
+def _moved(cell: Cell, dx: int, dy: int, shape: tuple[int, int]) -> Cell:
+    """A tile's cell in the photo's coordinates; ``on_border`` against the photo of ``shape``."""
+    x0, y0, x1, y1 = cell.bbox
+    bbox = (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+    return replace(
+        cell,
+        bbox=bbox,
+        centroid=(cell.centroid[0] + dx, cell.centroid[1] + dy),
+        on_border=bbox[0] <= 0 or bbox[1] <= 0 or bbox[2] >= shape[1] or bbox[3] >= shape[0],
+        outline=[(x + dx, y + dy) for x, y in cell.outline],
+        nucleus=[(x + dx, y + dy) for x, y in cell.nucleus],
+    )
 
 
 def findings(cells: Sequence[Cell], flag_rules: FlagRules) -> tuple[Differential, list[Flag]]:

@@ -16,6 +16,7 @@ from hemseg.postproc.platelets import platelet_instances
 from hemseg.postproc.protocols import SegmenterLike
 from hemseg.postproc.rules import MaskRules, postprocess
 from hemseg.postproc.scale import chw_float, estimate_rbc_diameter, rbc_diameter
+from hemseg.postproc.tiles import tile_grid
 
 __all__ = [
     "CellPatcher",
@@ -40,4 +41,5 @@ __all__ = [
     "remove_thin_instances",
     "split_cells",
     "split_touching",
+    "tile_grid",
 ]
