@@ -74,9 +74,10 @@ def _network_evaluation(
     dataset_dir: Path,
     split: str,
     rbc_diameter_px: str | None,
+    keyword_items: tuple[str, ...] = (),
     **options: object,
 ) -> dict:
-    """Score network bundle ``name``: ``evaluate(dataset_dir, *its items, ...)``, errors as one line."""
+    """Score network bundle ``name``: ``evaluate(dataset_dir, *items, ..., **keyword_items)``, errors as one line."""
     from hemseg.models import Bundle, bundle_dir
 
     scale = _scale(rbc_diameter_px)
@@ -85,7 +86,8 @@ def _network_evaluation(
         network = Bundle(bundle_dir(name, bundle))
         rules = Bundle(bundle_dir("hemseg_diagnose")).item("scale")  # for --rbc-diameter-px auto
         arguments = [network.item(key) for key in items]
-        return evaluate(dataset_dir, *arguments, split=split, rbc_diameter_px=scale, scale=rules, **options)
+        keywords = {key: network.item(key) for key in keyword_items}
+        return evaluate(dataset_dir, *arguments, split=split, rbc_diameter_px=scale, scale=rules, **keywords, **options)
 
     return _evaluate(run, split)
 
@@ -145,13 +147,21 @@ def classification(
 
     items = ("patcher", "classifier")
     result = _network_evaluation(
-        evaluate_classification, "hemseg_classification", bundle, items, dataset_dir, split, rbc_diameter_px
+        evaluate_classification,
+        "hemseg_classification",
+        bundle,
+        items,
+        dataset_dir,
+        split,
+        rbc_diameter_px,
+        keyword_items=("review_below",),
     )
     lines = [
         f"{result['dataset']}: {result['images']} images ({split}), {result['skipped']} skipped, "
         f"{result['ms_per_image']:.1f} ms/image",
         _scale_line(result),
-        f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}",
+        f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}  "
+        f"marked for review {result['review_share']:.1%}",
     ]
     for label, scores in result["per_class"].items():
         lines.append(

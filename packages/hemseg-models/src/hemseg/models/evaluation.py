@@ -179,6 +179,7 @@ def evaluate_classification(
     rbc_diameter_px: float | str | None = None,
     image_transform: Callable | None = None,
     scale=None,
+    review_below: float | None = None,
 ) -> dict:
     """Classify the central cell of every single-label crop of a dataset (or one side of its split).
 
@@ -189,7 +190,9 @@ def evaluate_classification(
     :func:`hemseg.models.metrics.classification_scores`; ``ms_per_image`` is the mean time of
     segmentation plus classification networks, ``not_found`` the images where no white cell was
     segmented (classified on a centred patch). ``image_transform``, ``rbc_diameter_px`` and ``scale``
-    as in :func:`evaluate_segmentation`.
+    as in :func:`evaluate_segmentation`. With ``review_below`` (the classification bundle's), the
+    result also holds ``review_share``: the share of cells whose top probability is below it, which
+    ``hemseg diagnose`` marks for review.
 
     Raises:
         LayoutError: the folder is not a dataset.
@@ -223,5 +226,6 @@ def evaluate_classification(
         **choice.summary(),
         **classification_scores(labels, predicted, confidence),
         "not_found": not_found,
+        **({} if review_below is None else {"review_share": float(np.mean(np.less(confidence, review_below)))}),
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }
