@@ -10,10 +10,13 @@ Reads (all written by the commands named in docs/benchmarks.md):
   architecture trained with the same protocol, and its training time); ``shipped-<dataset>.json``:
   the shipped model (``scripts/evaluate-segmentation.sh``; ``shipped-train.json``: its training run,
   bundles/hemseg_segmentation/docs/README.md);
-- ``classification/<dataset>.json``: ``scripts/evaluate-classification.sh`` (the shipped classifier).
+- ``classification/<dataset>.json``: ``scripts/evaluate-classification.sh`` (the shipped classifier);
+- ``loso_segmentation/<recipe>/<source>-<dataset>.json``: ``scripts/leave-one-source-out-segmentation.sh``
+  (each masked source scored whole by a model trained without it).
 
-Writes ``benchmarks_speed.inc``, ``benchmarks_segmentation.inc``, ``benchmarks_classifier.inc`` and
-``_static/architectures.png`` under ``--docs``; docs/benchmarks.md includes them.
+Writes ``benchmarks_speed.inc``, ``benchmarks_segmentation.inc``, ``benchmarks_classifier.inc``,
+``benchmarks_loso_segmentation.inc`` and ``_static/architectures.png`` under ``--docs``;
+docs/benchmarks.md includes them.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from pathlib import Path
 DATASETS = ("bccd", "jtsc_wbc", "all_idb2", "all_idb1")
 #: Datasets of labelled single-cell crops, the 8-class set first.
 CLASSIFICATION_DATASETS = ("pbc", "all_idb2", "jtsc_wbc", "bccd")
+#: Masked sources of the leave-one-source-out protocol and the datasets each one is scored on.
+LOSO_SOURCES = {"bccd": ("bccd",), "jtsc_wbc": ("jtsc_wbc",), "all_idb": ("all_idb2", "all_idb1")}
 #: The paper's figures (EfficientNet-B0 + U-Net, its own data, a GPU).
 PAPER_DICE, PAPER_MS = 0.89, 28.0
 
@@ -135,6 +140,55 @@ def classifier_table(results: Path) -> str:
     return "\n".join(lines)
 
 
+def _cell_scores(result: dict) -> dict:
+    """Per-structure scores of one evaluation: the central cell's on crops (only it is annotated), else all cells."""
+    return result.get("central_cell") or result["structures"]
+
+
+def loso_segmentation_table(results: Path) -> str:
+    """Markdown: Dice of each source scored by a model trained without it, per recipe, beside the shipped model's."""
+    lines = [
+        "| recipe | left out → scored on | WBC Dice | nucleus Dice | WBC precision / recall | training |",
+        "|---|---|---|---|---|---|",
+    ]
+    for folder in sorted(p for p in (results / "loso_segmentation").glob("*") if p.is_dir()):
+        wbc_means, nucleus_means = [], []
+        for source, datasets in LOSO_SOURCES.items():
+            files = [folder / f"{source}-{d}.json" for d in datasets]
+            if not all(f.exists() for f in files):
+                continue
+            train = _read(folder / f"{source}-train.json")
+            for dataset, file in zip(datasets, files, strict=True):
+                scores = _cell_scores(_read(file))
+                wbc, nucleus = scores["wbc"], scores.get("nucleus")
+                lines.append(
+                    f"| {folder.name} | {source} → `{dataset}` | {wbc['dice']:.3f} "
+                    f"| {_score(nucleus and nucleus['dice'])} | {wbc['precision']:.3f} / {wbc['recall']:.3f} "
+                    f"| {train['epochs']} epochs, {train['train_s'] / 60:.0f} min |"
+                )
+            per_source = [_cell_scores(_read(f)) for f in files]
+            wbc_means.append(statistics.mean(s["wbc"]["dice"] for s in per_source))
+            nucleus = [s["nucleus"]["dice"] for s in per_source if "nucleus" in s]
+            nucleus_means += [statistics.mean(nucleus)] if nucleus else []
+        if len(wbc_means) == len(LOSO_SOURCES):
+            wbc_mean, nucleus_mean = statistics.mean(wbc_means), statistics.mean(nucleus_means)
+            lines.append(
+                f"| **{folder.name}** | **mean of the {len(LOSO_SOURCES)} sources** | **{wbc_mean:.3f}** "
+                f"| **{nucleus_mean:.3f}** | | |"
+            )
+    shipped = [(d, results / "segmentation" / f"shipped-{d}.json") for d in DATASETS]
+    lines += [
+        "",
+        "In-domain, for comparison: the shipped model (trained on all sources) on their validation splits:",
+        "",
+    ]
+    lines += ["| dataset | WBC Dice | nucleus Dice |", "|---|---|---|"]
+    for dataset, path in shipped:
+        scores = _cell_scores(_read(path))
+        lines.append(f"| `{dataset}` | {scores['wbc']['dice']:.3f} | {_score(scores.get('nucleus', {}).get('dice'))} |")
+    return "\n".join(lines) + "\n"
+
+
 def dice_vs_ms_plot(rows: list[dict], path: Path) -> None:
     """PNG: mean WBC Dice against the best ms per 256x256 window, one point per model."""
     import matplotlib
@@ -187,6 +241,7 @@ def main() -> None:
         "benchmarks_speed.inc": speed_table(speed),
         "benchmarks_segmentation.inc": segmentation_table(rows),
         "benchmarks_classifier.inc": classifier_table(args.results),
+        "benchmarks_loso_segmentation.inc": loso_segmentation_table(args.results),
     }
     for name, text in outputs.items():
         (args.docs / name).write_text(text, encoding="utf-8")

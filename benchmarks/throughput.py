@@ -3,11 +3,13 @@
     HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/throughput.py --json benchmarks/results/throughput.json
 
 Runs the command on the first 60 BCCD validation fields (640x480) with ``--workers 1`` and
-``--workers 2`` (models loaded once per process, included in the wall time), then on one 2592x1944
-ALL-IDB1 field, then on a stitched scan: 16 distinct 2592x1944 ALL-IDB1 fields in a 4x4 mosaic,
-10368x7776 (81 M pixels), analysed tile by tile. ``--only`` picks runs. Each run is started by its
-own small parent process, whose ``ru_maxrss`` of finished children is the peak resident memory of
-the largest process of that run (the command, or one of its workers).
+``--workers 2`` and under torchrun with 2 processes (the ``hemseg_diagnose`` bundle's
+``multi_gpu_inference`` override, gloo; models loaded once per process, included in the wall
+time), then on one 2592x1944 ALL-IDB1 field, then on a stitched scan: 16 distinct 2592x1944
+ALL-IDB1 fields in a 4x4 mosaic, 10368x7776 (81 M pixels), analysed tile by tile. ``--only`` picks
+runs. Each run is started by its own small parent process, whose ``ru_maxrss`` of finished
+children is the peak resident memory of the largest process of that run (the command, or one of
+its workers).
 """
 
 from __future__ import annotations
@@ -29,18 +31,34 @@ MEASURE = (
 )
 
 
-#: The runs, in order: 60 BCCD fields with 1 and 2 workers; one large field; a stitched scan.
-RUNS = ("bccd", "field", "stitched")
+#: The runs, in order: 60 BCCD fields with 1 and 2 workers, and under torchrun with 2 processes;
+#: one large field; a stitched scan.
+RUNS = ("bccd", "torchrun", "field", "stitched")
+#: The hemseg_diagnose bundle (its multi_gpu_inference override runs under torchrun).
+BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "hemseg_diagnose"
 
 
-def _diagnose(photos: list[Path], workers: int) -> dict:
+def _diagnose(photos: list[Path], workers: int, torchrun: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "in"
         folder.mkdir()
         for photo in photos:
             (folder / photo.name).symlink_to(photo.resolve())
-        command = [str(Path(sys.executable).parent / "hemseg"), "diagnose", str(folder)]  # the installed command
-        command += ["--out", str(Path(scratch) / "out"), "--workers", str(workers)]
+        if torchrun:  # gloo, ONNX Runtime; torchrun sets OMP_NUM_THREADS=1 in each process
+            command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1"]
+            command += [f"--nproc_per_node={workers}", "-m", "monai.bundle", "run", "--config_file"]
+            command += [str([str(BUNDLE / "configs" / f) for f in ("inference.yaml", "multi_gpu_inference.yaml")])]
+            command += [
+                "--bundle_root",
+                str(BUNDLE),
+                "--input_dir",
+                str(folder),
+                "--output_dir",
+                str(Path(scratch) / "out"),
+            ]
+        else:
+            command = [str(Path(sys.executable).parent / "hemseg"), "diagnose", str(folder)]  # the installed command
+            command += ["--out", str(Path(scratch) / "out"), "--workers", str(workers)]
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True)
         seconds = time.perf_counter() - start
@@ -69,6 +87,8 @@ def main() -> None:
     for run in args.only or RUNS:
         if run == "bccd":
             results += [_diagnose(fields, 1), _diagnose(fields, 2)]
+        elif run == "torchrun":
+            results.append({**_diagnose(fields, 2, torchrun=True), "note": "torchrun, 2 processes"})
         elif run == "field":
             results.append({**_diagnose(large[:1], 1), "note": f"one 2592x1944 field ({large[0].name})"})
         else:

@@ -46,6 +46,18 @@ def test_tables_and_plot_from_the_committed_results(tmp_path):
     assert f"accuracy {pbc['accuracy']:.3f}" in classifier
     assert classifier.count("| platelet |") == 1
     assert (tmp_path / "_static" / "architectures.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # leave one source out: each source's Dice (crops: the central cell's), then the mean of the three
+    loso = (tmp_path / "benchmarks_loso_segmentation.inc").read_text()
+    folder = results / "loso_segmentation" / "baseline"
+    central = json.loads((folder / "jtsc_wbc-jtsc_wbc.json").read_text())["central_cell"]["wbc"]["dice"]
+    assert f"| baseline | jtsc_wbc → `jtsc_wbc` | {central:.3f} |" in loso
+    dice = [
+        json.loads((folder / f"{name}.json").read_text())
+        for name in ("bccd-bccd", "all_idb-all_idb2", "all_idb-all_idb1")
+    ]
+    idb = (dice[1]["central_cell"]["wbc"]["dice"] + dice[2]["structures"]["wbc"]["dice"]) / 2
+    mean = (dice[0]["structures"]["wbc"]["dice"] + central + idb) / 3
+    assert f"| **baseline** | **mean of the 3 sources** | **{mean:.3f}** |" in loso
 
 
 def test_robustness_changes_keep_the_image_valid_and_change_it():

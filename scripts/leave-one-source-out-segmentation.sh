@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Cross-device proxy for the segmentation (docs/benchmarks.md, "Leave one source out"): for each masked
+# source — bccd; jtsc_wbc; ALL-IDB (all_idb2 + all_idb1, one camera) — train configs/train.yaml as
+# committed on the other sources, with one short recipe for every arm (EPOCHS, default 6, as in the
+# architecture comparison) plus the overrides in ARGS, then score every image of the source left out.
+# RECIPE names the arm set (default "baseline"): checkpoints in
+# bundles/hemseg_segmentation/runs/loso/<recipe>/<source>/model.pt, MLflow runs
+# "loso-<recipe>-<source>" in runs/mlflow.db, scores in
+# benchmarks/results/loso_segmentation/<recipe>/<source>-<dataset>.json (benchmarks/tables.py).
+#   RECIPE=colour3 ARGS="--colour_strength 3" bash scripts/leave-one-source-out-segmentation.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=$(realpath "${HEMSEG_DATA:-../shared/data}")
+epochs=${EPOCHS:-6}
+recipe=${RECIPE:-baseline}
+bundle=bundles/hemseg_segmentation
+out=out/loso/$recipe
+results=benchmarks/results/loso_segmentation/$recipe
+mkdir -p "$out" "$results"
+declare -A train_on=(
+  [bccd]="['jtsc_wbc','all_idb2','all_idb1']"
+  [jtsc_wbc]="['bccd','all_idb2','all_idb1']"
+  [all_idb]="['bccd','jtsc_wbc']"
+)
+declare -A score_on=([bccd]="bccd" [jtsc_wbc]="jtsc_wbc" [all_idb]="all_idb2 all_idb1")
+for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run --config_file configs/train.yaml \
+    --bundle_root . --data_root "$data" --datasets "${train_on[$source]}" --max_epochs "$epochs" \
+    --val_interval "$epochs" --ckpt_dir "runs/loso/$recipe/$source" --run_name "loso-$recipe-$source" ${ARGS:-})
+  echo "{\"recipe\": \"$recipe\", \"left_out\": \"$source\", \"epochs\": $epochs, \"args\": \"${ARGS:-}\", \"train_s\": $(($(date +%s) - start))}" \
+    > "$results/$source-train.json"
+  copy=$out/bundles/$source/hemseg_segmentation
+  rm -rf "$copy" && mkdir -p "$copy/models" && cp -r "$bundle/configs" "$bundle/LICENSE" "$copy/"
+  .venv/bin/python -c "import sys; from hemseg.models import publish_weights; publish_weights(sys.argv[1], sys.argv[2])" \
+    "$bundle/runs/loso/$recipe/$source/model.pt" "$copy"
+  for dataset in ${score_on[$source]}; do
+    central=()  # crops: also score the cell nearest the centre (their masks annotate only that one)
+    case $dataset in jtsc_wbc | all_idb2) central=(--central-cell) ;; esac
+    .venv/bin/hemseg evaluate segmentation "$data/$dataset" --split all --bundle "$copy" "${central[@]}" \
+      --json "$results/$source-$dataset.json"
+  done
+done
