@@ -52,7 +52,7 @@ def diagnose(
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
     from hemseg.diagnosis import diagnose_images, read_specimens
-    from hemseg.diagnosis.batch import image_inputs
+    from hemseg.diagnosis.batch import image_inputs, worker_threads
     from hemseg.diagnosis.specimen import specimen_of
     from hemseg.models import load_analyser
 
@@ -81,7 +81,7 @@ def diagnose(
         f"hemseg: {len(groups)} specimen(s), {how}: {', '.join(groups[:5])}{' ...' * (len(groups) > 5)}", err=True
     )
     try:
-        analyser = load_analyser(bundle, onnx=onnx)
+        analyser = load_analyser(bundle, onnx=onnx, threads=worker_threads(workers) if workers > 1 else None)
     except (OSError, ValueError, RuntimeError) as err:
         typer.echo(f"hemseg: error: cannot load the models: {err}", err=True)
         raise typer.Exit(1) from None

@@ -310,8 +310,9 @@ def diagnose_images(
         out: the output folder.
         resume: keep the reports of images already finished under ``out`` with the same settings
             (:meth:`SmearAnalyser.settings_sha256`, recorded in each ``report.json``); analyse the rest.
-        workers: processes analysing photos at once (each loads the networks once, from
-            ``analyser_factory``, with its share of the CPU threads).
+        workers: processes analysing photos at once: this one, with ``analyser`` (build it with
+            :func:`worker_threads` threads), and ``workers - 1`` started ones, each loading the
+            networks once from ``analyser_factory`` with its share of the CPU threads.
         analyser_factory: builds the analyser in each worker process (picklable; ``workers`` > 1).
         should_stop: asked after each finished image; True stops the run after the images under way,
             with the summary, ``report.html`` and specimens of those finished.
@@ -366,30 +367,45 @@ def _work(batch: Batch, index: int) -> tuple:
     return batch.analyse(index)
 
 
-def _run_workers(factory, workers: int, pending: list[int], batch: Batch, stop: Callable[[], bool]) -> None:
-    """Analyse ``pending`` inputs of ``batch`` in ``workers`` processes, at most one image each at a time."""
-    import multiprocessing
+def worker_threads(workers: int) -> int:
+    """CPU threads of each of ``workers`` processes sharing this machine (at least 1)."""
     import os
+
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def _run_workers(factory, workers: int, pending: list[int], batch: Batch, stop: Callable[[], bool]) -> None:
+    """Analyse ``pending`` inputs of ``batch`` in ``workers`` processes: this one and ``workers - 1`` started ones.
+
+    This process analyses photos with its own analyser while the others start and load their
+    networks, and between collecting their results; each process holds at most one photo at a time.
+    """
+    import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     if factory is None:
         raise ValueError("workers > 1 needs an analyser_factory")
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = worker_threads(workers)
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch/ONNX Runtime threads
     # what a worker needs of the batch: no analyser, no callbacks (they stay in this process)
     shipped = Batch.__new__(Batch)
     shipped.__dict__.update({**batch.__dict__, "analyser": None, "on_error": None, "on_done": None, "done": {}})
     queue = list(pending)
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(factory, threads)
+        workers - 1, mp_context=context, initializer=_start_worker, initargs=(factory, threads)
     ) as pool:
         running: set = set()
         while queue or running:
-            while queue and len(running) < workers and not stop():
+            while queue and len(running) < workers - 1 and not stop():
                 running.add(pool.submit(_work, shipped, queue.pop(0)))
-            if not running:
+            if queue and not stop():
+                batch.finish(*batch.analyse(queue.pop(0)))  # this process's share
+                finished = {future for future in running if future.done()}
+            elif running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            else:
                 break
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            running -= finished
             for future in finished:
                 batch.finish(*future.result())
 
