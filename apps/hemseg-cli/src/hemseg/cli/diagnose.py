@@ -52,7 +52,7 @@ def diagnose(
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
     from hemseg.diagnosis import diagnose_images, read_specimens
-    from hemseg.diagnosis.batch import image_inputs, worker_threads
+    from hemseg.diagnosis.batch import image_inputs, start_workers, use_threads, worker_threads
     from hemseg.diagnosis.specimen import specimen_of
     from hemseg.models import load_analyser
 
@@ -80,10 +80,17 @@ def diagnose(
     typer.echo(
         f"hemseg: {len(groups)} specimen(s), {how}: {', '.join(groups[:5])}{' ...' * (len(groups) > 5)}", err=True
     )
+    factory = functools.partial(load_analyser, bundle, onnx)
+    pool = None
+    if workers > 1:  # this process is one of them, with its share of the threads
+        use_threads(worker_threads(workers))
+        pool = start_workers(factory, workers)  # they load their networks while this process does
     try:
-        analyser = load_analyser(bundle, onnx=onnx, threads=worker_threads(workers) if workers > 1 else None)
+        analyser = load_analyser(bundle, onnx=onnx)
     except (OSError, ValueError, RuntimeError) as err:
         typer.echo(f"hemseg: error: cannot load the models: {err}", err=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         raise typer.Exit(1) from None
     scale, source = rbc_diameter_px, "given" if rbc_diameter_px else None
     if um_per_px is not None:
@@ -103,7 +110,8 @@ def diagnose(
                 out,
                 resume=resume,
                 workers=workers,
-                analyser_factory=functools.partial(load_analyser, bundle, onnx),
+                analyser_factory=factory,
+                pool=pool,
                 should_stop=lambda: bool(received),
                 rbc_px=scale,
                 scale_source=source,

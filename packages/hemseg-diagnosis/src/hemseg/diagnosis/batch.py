@@ -296,6 +296,7 @@ def diagnose_images(
     workers: int = 1,
     analyser_factory: Callable[[], SmearAnalyser] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    pool=None,
     **options: object,
 ) -> list[dict]:
     """Analyse photos and folders of photos; write every report under ``out``.
@@ -310,10 +311,13 @@ def diagnose_images(
         out: the output folder.
         resume: keep the reports of images already finished under ``out`` with the same settings
             (:meth:`SmearAnalyser.settings_sha256`, recorded in each ``report.json``); analyse the rest.
-        workers: processes analysing photos at once: this one, with ``analyser`` (build it with
-            :func:`worker_threads` threads), and ``workers - 1`` started ones, each loading the
-            networks once from ``analyser_factory`` with its share of the CPU threads.
+        workers: processes analysing photos at once: this one, with ``analyser`` (built after
+            ``use_threads(worker_threads(workers))``), and ``workers - 1`` started ones, each loading
+            the networks once from ``analyser_factory`` with its share of the CPU threads.
         analyser_factory: builds the analyser in each worker process (picklable; ``workers`` > 1).
+        pool: the other processes, already started by :func:`start_workers` (so that they load their
+            networks while this process loads its own; ``workers`` > 1); None: started here. Shut
+            down at the end.
         should_stop: asked after each finished image; True stops the run after the images under way,
             with the summary, ``report.html`` and specimens of those finished.
         options: the rest of :class:`Batch`'s arguments (``rbc_px``, ``scale_source``, ``on_error``,
@@ -326,13 +330,13 @@ def diagnose_images(
     batch = Batch(analyser, inputs, out, **options)
     pending = batch.pending(resume)
     stop = should_stop or (lambda: False)
-    if workers <= 1:
+    if workers > 1:
+        _run_workers(pool or start_workers(analyser_factory, workers), workers, pending, batch, stop)
+    else:
         for index in pending:
             if stop():
                 break
             batch.finish(*batch.analyse(index))
-    else:
-        _run_workers(analyser_factory, workers, pending, batch, stop)
     return batch.close()
 
 
@@ -350,15 +354,29 @@ def _write_progress(out: Path, done: Mapping[int, tuple[dict, SmearReport | None
 _WORKER_ANALYSER: SmearAnalyser | None = None
 
 
+def use_threads(threads: int) -> None:
+    """Limit this process to ``threads`` CPU threads: OpenMP/BLAS (for libraries not yet started), OpenCV, torch.
+
+    Call it before the networks are built: ONNX Runtime sessions take torch's thread count then.
+    """
+    import os
+
+    import cv2
+
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)  # read when torch and ONNX Runtime start in this process
+    cv2.setNumThreads(threads)
+    if "torch" in sys.modules:  # already started: tell it (hemseg.diagnosis never imports torch itself)
+        sys.modules["torch"].set_num_threads(threads)
+
+
 def _start_worker(factory: Callable[[], SmearAnalyser], threads: int) -> None:
     """Worker start: its share of the CPU threads, SIGINT left to the parent, the networks loaded once."""
-    import os
     import signal
 
     global _WORKER_ANALYSER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = str(threads)  # read when torch and ONNX Runtime start in this process
+    use_threads(threads)
     _WORKER_ANALYSER = factory()
 
 
@@ -374,29 +392,44 @@ def worker_threads(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // workers)
 
 
-def _run_workers(factory, workers: int, pending: list[int], batch: Batch, stop: Callable[[], bool]) -> None:
-    """Analyse ``pending`` inputs of ``batch`` in ``workers`` processes: this one and ``workers - 1`` started ones.
+def start_workers(factory: Callable[[], SmearAnalyser] | None, workers: int):
+    """Start the ``workers - 1`` processes that analyse photos beside this one; each loads its networks at once.
 
-    This process analyses photos with its own analyser while the others start and load their
-    networks, and between collecting their results; each process holds at most one photo at a time.
+    Returns:
+        A ``concurrent.futures.ProcessPoolExecutor`` (``spawn``: no fork of a process holding
+        torch or ONNX Runtime threads) for :func:`diagnose_images`.
     """
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     if factory is None:
         raise ValueError("workers > 1 needs an analyser_factory")
-    threads = worker_threads(workers)
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch/ONNX Runtime threads
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        workers - 1, mp_context=context, initializer=_start_worker, initargs=(factory, worker_threads(workers))
+    )
+    for _ in range(workers - 1):  # processes start on demand: ask each for nothing now
+        pool.submit(int)
+    return pool
+
+
+def _run_workers(pool, workers: int, pending: list[int], batch: Batch, stop: Callable[[], bool]) -> None:
+    """Analyse ``pending`` inputs of ``batch`` in ``workers`` processes: this one and the ``pool``'s.
+
+    This process analyses photos with its own analyser while the others start and load their
+    networks, and between collecting their results; each other process has its next photo waiting,
+    so that it never waits for this one.
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     # what a worker needs of the batch: no analyser, no callbacks (they stay in this process)
     shipped = Batch.__new__(Batch)
     shipped.__dict__.update({**batch.__dict__, "analyser": None, "on_error": None, "on_done": None, "done": {}})
     queue = list(pending)
-    with ProcessPoolExecutor(
-        workers - 1, mp_context=context, initializer=_start_worker, initargs=(factory, threads)
-    ) as pool:
+    with pool:
         running: set = set()
         while queue or running:
-            while queue and len(running) < workers - 1 and not stop():
+            while queue and len(running) < 2 * (workers - 1) and not stop():  # the next photo waits in line
                 running.add(pool.submit(_work, shipped, queue.pop(0)))
             if queue and not stop():
                 batch.finish(*batch.analyse(queue.pop(0)))  # this process's share

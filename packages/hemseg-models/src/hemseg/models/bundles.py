@@ -193,19 +193,13 @@ def patcher_from_bundle(
     )
 
 
-def load_analyser(bundle: str | Path | None = None, onnx: bool = True, threads: int | None = None, **overrides: object):
+def load_analyser(bundle: str | Path | None = None, onnx: bool = True, **overrides: object):
     """The whole pipeline, :class:`hemseg.diagnosis.SmearAnalyser`, from the ``hemseg_diagnose`` bundle.
 
     Args:
         bundle: the ``hemseg_diagnose`` folder (default: :func:`bundle_dir`).
         onnx: run both networks through ONNX Runtime when it is installed (faster on a CPU).
-        threads: CPU threads of this process's networks (None: torch's default, one per core); set
-            for the whole process (``torch.set_num_threads``) before the networks are built.
         overrides: config keys of the ``hemseg_diagnose`` bundle to replace.
     """
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
     diagnose = Bundle(bundle_dir("hemseg_diagnose", bundle), onnx=onnx and has_onnxruntime(), **overrides)
     return diagnose.item("analyser")
