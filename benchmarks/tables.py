@@ -12,10 +12,12 @@ Reads (all written by the commands named in docs/benchmarks.md):
   bundles/hemseg_segmentation/docs/README.md);
 - ``classification/<dataset>.json``: ``scripts/evaluate-classification.sh`` (the shipped classifier);
 - ``loso_segmentation/<recipe>/<source>-<dataset>.json``: ``scripts/leave-one-source-out-segmentation.sh``
-  (each masked source scored whole by a model trained without it).
+  (each masked source scored whole by a model trained without it); ``loso_classification/<recipe>/<source>.json``:
+  ``scripts/leave-one-source-out-classification.sh`` (each labelled source classified likewise).
 
 Writes ``benchmarks_speed.inc``, ``benchmarks_segmentation.inc``, ``benchmarks_classifier.inc``,
-``benchmarks_loso_segmentation.inc`` and ``_static/architectures.png`` under ``--docs``;
+``benchmarks_loso_segmentation.inc``, ``benchmarks_loso_classification.inc`` and
+``_static/architectures.png`` under ``--docs``;
 docs/benchmarks.md includes them.
 """
 
@@ -189,6 +191,45 @@ def loso_segmentation_table(results: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Classes every labelled white-cell source has (the leave-one-source-out classification mean).
+COMMON_CLASSES = ("neutrophil", "eosinophil", "basophil", "lymphocyte", "monocyte")
+#: Labelled sources of the classification protocol, in the order of its table.
+LOSO_CLASSIFICATION = ("pbc", "jtsc_wbc", "bccd", "all_idb2")
+
+
+def loso_classification_table(results: Path) -> str:
+    """Markdown: each labelled source classified by a model trained without it, per recipe."""
+    lines = [
+        "| recipe | left out | crops | accuracy | accuracy, 5 common classes | lowest recall of them | ECE "
+        "| marked for review | training |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for folder in sorted(p for p in (results / "loso_classification").glob("*") if p.is_dir()):
+        common_accuracy = []
+        for source in LOSO_CLASSIFICATION:
+            if not (folder / f"{source}.json").exists():
+                continue
+            r, train = _read(folder / f"{source}.json"), _read(folder / f"{source}-train.json")
+            common = {c: v for c, v in r["per_class"].items() if c in COMMON_CLASSES and v["support"]}
+            cells = sum(v["support"] for v in common.values())
+            accuracy = sum(v["recall"] * v["support"] for v in common.values()) / cells if cells else None
+            if accuracy is not None:
+                common_accuracy.append(accuracy)
+            lowest = min((v["recall"], c) for c, v in common.items()) if common else None
+            lines.append(
+                f"| {folder.name} | `{source}` | {r['images']} | {r['accuracy']:.3f} | {_score(accuracy)} "
+                f"| {'n/a' if lowest is None else f'{lowest[0]:.3f} ({lowest[1]})'} | {r['ece']:.3f} "
+                f"| {r['review_share']:.1%} | {train['epochs']} epochs of {train['samples_per_epoch']} draws, "
+                f"{train['train_s'] / 60:.0f} min |"
+            )
+        if common_accuracy:
+            lines.append(
+                f"| **{folder.name}** | **mean, 5 common classes ({len(common_accuracy)} of 3 sources)** | | "
+                f"| **{statistics.mean(common_accuracy):.3f}** | | | | |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def dice_vs_ms_plot(rows: list[dict], path: Path) -> None:
     """PNG: mean WBC Dice against the best ms per 256x256 window, one point per model."""
     import matplotlib
@@ -242,6 +283,7 @@ def main() -> None:
         "benchmarks_segmentation.inc": segmentation_table(rows),
         "benchmarks_classifier.inc": classifier_table(args.results),
         "benchmarks_loso_segmentation.inc": loso_segmentation_table(args.results),
+        "benchmarks_loso_classification.inc": loso_classification_table(args.results),
     }
     for name, text in outputs.items():
         (args.docs / name).write_text(text, encoding="utf-8")
