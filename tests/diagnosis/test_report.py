@@ -105,3 +105,20 @@ def test_overlay_outlines_stay_visible_on_small_and_large_images():
     from hemseg.diagnosis.batch import outline_thickness
 
     assert [outline_thickness(s) for s in [(300, 300), (480, 640), (1944, 2592), (8000, 10000)]] == [2, 3, 10, 40]
+
+
+def test_the_page_embeds_overlays_and_leaves_out_one_that_cannot_be_read(tmp_path):
+    from PIL import Image
+
+    from hemseg.diagnosis.batch import overlay_data_uri
+
+    Image.new("RGB", (3200, 100), (10, 20, 30)).save(tmp_path / "overlay.png")
+    uri = overlay_data_uri(tmp_path / "overlay.png")
+    assert uri.startswith("data:image/jpeg;base64,")
+    import base64
+    import io
+
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as embedded:
+        assert embedded.size == (1600, 50)  # longest side at most 1600 px
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    assert overlay_data_uri(tmp_path / "broken.png") is None and overlay_data_uri(tmp_path / "none.png") is None

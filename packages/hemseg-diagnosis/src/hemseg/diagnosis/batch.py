@@ -104,14 +104,20 @@ def outline_thickness(shape: tuple[int, int]) -> int:
 EMBED_SIDE = 1600
 
 
-def overlay_data_uri(path: Path) -> str:
-    """An overlay as a ``data:`` URI (JPEG, longest side at most :data:`EMBED_SIDE`), for ``report.html``."""
+def overlay_data_uri(path: Path) -> str | None:
+    """An overlay as a ``data:`` URI (JPEG, longest side at most :data:`EMBED_SIDE`), for ``report.html``.
+
+    None when the file cannot be read (the page then shows no picture for that photo).
+    """
     import base64
 
     from PIL import Image
 
-    with Image.open(path) as overlay:
-        image = overlay.convert("RGB")
+    try:
+        with Image.open(path) as overlay:
+            image = overlay.convert("RGB")
+    except OSError:
+        return None
     image.thumbnail((EMBED_SIDE, EMBED_SIDE), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
