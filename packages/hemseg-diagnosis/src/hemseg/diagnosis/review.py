@@ -243,6 +243,7 @@ def export_reviews(outs: Sequence[str | Path], to: str | Path) -> int:
     if to.exists() and any(to.iterdir()):
         raise ReviewError(f"{to}: exists and is not empty")
     labels: list[tuple[str, str]] = []
+    used: set[str] = set()
     sources = []
     for out in map(Path, outs):
         sources.append(str(out.resolve()))
@@ -258,8 +259,9 @@ def export_reviews(outs: Sequence[str | Path], to: str | Path) -> int:
                     size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
                     resized = np.asarray(crop.convert("RGB").resize(size, Image.Resampling.LANCZOS))
                 sample = f"{out.resolve().name}-{name}-{cell_id}"
-                while sample in dict(labels):
+                while sample in used:
                     sample += "_"
+                used.add(sample)
                 with replacing(to / "images" / f"{sample}.png") as tmp:
                     Image.fromarray(resized).save(tmp, format="PNG")
                 labels.append((sample, correction.label))
