@@ -14,6 +14,8 @@ from hemseg.data.transforms import (
     HEDAdjustd,
     NormalizeRGB,
     RandHEDJitter,
+    RandPaleCell,
+    RandPaleCelld,
     ScaleToCellSize,
     StructureMasks,
     classification_train_transforms,
@@ -104,6 +106,29 @@ def test_a_cast_outside_the_range_is_brought_to_its_edge_and_a_photo_inside_is_u
     yellow = _smear((1.0, 0.9, 0.4))  # red/green 1.11: in range; blue/green 0.44: too low
     assert torch.allclose(clamp(yellow)[:, 0, 0], torch.tensor([1.0, 0.9, 0.45]))
     assert torch.equal(ClampSlideColourd("image", (0.95, 1.2), (0.5, 1.0))({"image": cool})["image"], out)
+
+
+def test_pale_cells_move_cytoplasm_and_nucleus_toward_the_slide_and_nothing_else():
+    image = torch.full((3, 64, 64), 0.9)  # slide
+    image[:, 10:54, 10:54] = torch.tensor([0.6, 0.5, 0.8])[:, None, None]  # cytoplasm
+    image[:, 26:38, 26:38] = torch.tensor([0.3, 0.2, 0.6])[:, None, None]  # nucleus
+    wbc, nucleus = torch.zeros(64, 64), torch.zeros(64, 64)
+    wbc[10:54, 10:54] = 1
+    nucleus[26:38, 26:38] = 1
+    pale = RandPaleCell(cytoplasm=0.5, nucleus=0.2, sigma=1.0, prob=1.0)
+    pale.set_random_state(0)
+    out = pale(image, wbc, nucleus)
+    a, b = pale._shares
+    assert 0 < a <= 0.5 and 0 < b <= 0.2
+    assert torch.equal(out[:, :5], image[:, :5])  # the slide, beyond the blur, untouched
+    assert torch.allclose(out[:, 16, 16], image[:, 16, 16] + a * (0.9 - image[:, 16, 16]), atol=1e-5)
+    assert torch.allclose(out[:, 32, 32], image[:, 32, 32] + b * (0.9 - image[:, 32, 32]), atol=1e-5)
+    assert torch.equal(RandPaleCell(prob=0.0)(image, wbc, nucleus), image)
+    label = torch.stack([wbc, nucleus, torch.zeros(64, 64)])
+    record = {"image": image, "label": label, "label_known": torch.tensor([1.0, 0.0, 0.0])}
+    assert RandPaleCelld("image", prob=1.0)(record)["image"] is image  # nucleus not annotated: unchanged
+    record["label_known"] = torch.tensor([1.0, 1.0, 0.0])
+    assert float(RandPaleCelld("image", prob=1.0)(record)["image"][:, 16, 16].mean()) > float(image[:, 16, 16].mean())
 
 
 def _records(datasets, names, per_set=2):

@@ -13,6 +13,7 @@ from hemseg.data.transforms.array import (
     HEDAdjust,
     NormalizeRGB,
     RandHEDJitter,
+    RandPaleCell,
     ScaleToCellSize,
     StructureMasks,
 )
@@ -153,4 +154,50 @@ class RandHEDJitterd(RandomizableTransform, MapTransform):
         self.jitter.randomize()
         for key in self.key_iterator(d):
             d[key] = self.jitter(d[key], randomize=False)
+        return d
+
+
+class RandPaleCelld(RandomizableTransform, MapTransform):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.RandPaleCell`.
+
+    The white-cell and nucleus masks are channels ``wbc_channel`` and ``nucleus_channel`` of
+    ``data[label_key]``; a record whose ``data[f"{label_key}_known"]`` does not flag both as
+    annotated is left unchanged (its cytoplasm is not known).
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        label_key: str = "label",
+        wbc_channel: int = 0,
+        nucleus_channel: int = 1,
+        cytoplasm: float = 0.7,
+        nucleus: float = 0.35,
+        sigma: float = 1.5,
+        prob: float = 0.3,
+        known_postfix: str = "_known",
+        allow_missing_keys: bool = False,
+    ) -> None:
+        MapTransform.__init__(self, keys, allow_missing_keys)
+        RandomizableTransform.__init__(self, prob)
+        self.pale = RandPaleCell(cytoplasm=cytoplasm, nucleus=nucleus, sigma=sigma, prob=1.0)
+        self.label_key = label_key
+        self.channels = (wbc_channel, nucleus_channel)
+        self.known_key = f"{label_key}{known_postfix}"
+
+    def set_random_state(self, seed: int | None = None, state=None) -> RandPaleCelld:
+        super().set_random_state(seed, state)
+        self.pale.set_random_state(seed, state)
+        return self
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        self.randomize(None)
+        known = d.get(self.known_key)
+        if not self._do_transform or known is None or not all(float(known[c]) > 0 for c in self.channels):
+            return d
+        self.pale.randomize()
+        label = d[self.label_key]
+        for key in self.key_iterator(d):
+            d[key] = self.pale(d[key], label[self.channels[0]], label[self.channels[1]], randomize=False)
         return d

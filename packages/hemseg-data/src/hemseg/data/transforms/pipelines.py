@@ -34,7 +34,13 @@ from monai.transforms import (
 )
 
 from hemseg.data.layout import STRUCTURES
-from hemseg.data.transforms.dictionary import NormalizeRGBd, RandHEDJitterd, ScaleToCellSized, StructureMasksd
+from hemseg.data.transforms.dictionary import (
+    NormalizeRGBd,
+    RandHEDJitterd,
+    RandPaleCelld,
+    ScaleToCellSized,
+    StructureMasksd,
+)
 from hemseg.data.transforms.loading import load_image_d
 
 Denoise = Literal["none", "gaussian", "median"]
@@ -81,6 +87,13 @@ def _colour_augment(strength: float = 1.0, blur_sigma: float = 1.0, blur_prob: f
     ]
 
 
+def _pale_cells(structures: tuple[str, ...], prob: float) -> list[Transform]:
+    if prob <= 0 or not {"wbc", "nucleus"} <= set(structures):
+        return []
+    channels = {"wbc_channel": structures.index("wbc"), "nucleus_channel": structures.index("nucleus")}
+    return [RandPaleCelld("image", label_key="label", prob=prob, **channels)]
+
+
 def _segmentation_start(
     structures: tuple[str, ...], target_rbc_px: float, denoise: Denoise, sigma: float, radius: int
 ) -> list[Transform]:
@@ -101,11 +114,13 @@ def segmentation_train_transforms(
     sigma: float = 1.0,
     radius: int = 1,
     colour_strength: float = 1.0,
+    pale_prob: float = 0.0,
 ) -> Compose:
     """Training pipeline: one augmented ``patch_size`` square per record, half of them centred on cells.
 
     ``colour_strength`` scales the colour augmentation: 1 draws per-channel gains within ±10 %, 2
-    within ±20 %, with stain jitter, offsets and contrast scaled alike.
+    within ±20 %, with stain jitter, offsets and contrast scaled alike. ``pale_prob`` is the share of
+    patches whose white cells are made paler first (:class:`~hemseg.data.transforms.RandPaleCelld`).
     Output keys: ``image`` (3, P, P) in [0, 1], ``label`` (C, P, P) in {0, 1}, ``label_known`` (C,).
     """
     keys = ["image", "label"]
@@ -115,6 +130,7 @@ def segmentation_train_transforms(
             SpatialPadd(keys, spatial_size=(patch_size, patch_size), mode=PAD_MODE),
             RandCropByPosNegLabeld(keys, label_key="label", spatial_size=(patch_size, patch_size), pos=1, neg=1),
             *_spatial_augment(keys, ("area", "nearest")),
+            *_pale_cells(tuple(structures), pale_prob),
             *_colour_augment(colour_strength),
             EnsureTyped([*keys, "label_known"], dtype=torch.float32, track_meta=False),
         ]
