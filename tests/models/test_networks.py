@@ -74,3 +74,18 @@ def test_a_colour_normalised_classifier_holds_the_plain_one_under_network(colour
         assert net(torch.rand(3, 4, 96, 96)).shape == (3, 9)
     with pytest.raises(ValueError, match="'True'"):
         classification_network(colour_norm="True")
+
+
+def test_a_group_norm_classifier_scores_each_patch_without_the_others_of_its_batch():
+    torch.manual_seed(0)
+    patches = torch.rand(4, 4, 96, 96)
+    for norm, alone in (("group", True), ("batch", False)):
+        net = classification_network(num_classes=9, in_channels=4, norm=norm).eval()  # no dropout
+        for module in net.modules():  # but batch norm as in training: the batch's statistics
+            module.train(isinstance(module, torch.nn.BatchNorm2d))
+        with torch.no_grad():
+            together, first = net(patches)[0], net(torch.cat([patches[:1], torch.zeros(3, 4, 96, 96)]))[0]
+        assert torch.allclose(together, first, atol=1e-5) is alone
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in classification_network(norm="group").modules())
+    with pytest.raises(ValueError, match="'layer'"):
+        classification_network(norm="layer")

@@ -26,6 +26,7 @@ from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, 
 from hemseg.models.metrics import classification_scores, mask_metrics
 from hemseg.models.networks import (
     ARCHITECTURES,
+    CLASSIFIER_NORMS,
     COLOUR_NORMS,
     ColourNormalised,
     ColourStandardised,
@@ -40,6 +41,7 @@ from hemseg.models.weights import WeightsError, file_sha256, load_weights, publi
 __all__ = [
     "ARCHITECTURES",
     "BUNDLES_ENV",
+    "CLASSIFIER_NORMS",
     "COLOUR_NORMS",
     "UNKNOWN",
     "Bundle",

@@ -57,12 +57,17 @@ def segmentation_network(
     return _set_bn_momentum(network, bn_momentum)
 
 
+#: The normalisation layers :func:`classification_network` can build its EfficientNet with.
+CLASSIFIER_NORMS = ("batch", "group")
+
+
 def classification_network(
     num_classes: int = 9,
     in_channels: int = 4,
     model_name: str = "efficientnet-b0",
     bn_momentum: float = 0.1,
     colour_norm: str = "none",
+    norm: str = "batch",
 ) -> nn.Module:
     """Build the cell classifier: MONAI ``EfficientNetBN``, randomly initialised, one logit per class.
 
@@ -72,19 +77,27 @@ def classification_network(
     that a per-channel gain of the photo (white balance, exposure) no longer reaches it:
     ``"instance"`` (:class:`ColourStandardised`) also removes offsets but stretches a blurred
     patch's contrast; ``"slide"`` (:class:`SlideReferenced`) divides by the slide's colour only.
+    ``norm`` (one of :data:`CLASSIFIER_NORMS`) is the EfficientNet's normalisation layer:
+    ``"batch"``, or ``"group"`` (8 groups per layer), whose statistics come from each patch alone,
+    so a photo unlike the training photos is not normalised with the training photos' statistics.
 
     Raises:
-        ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS`.
+        ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS` or ``norm`` not one of
+            :data:`CLASSIFIER_NORMS`.
     """
     if colour_norm not in COLOUR_NORMS:
         raise ValueError(f"colour_norm must be one of {', '.join(COLOUR_NORMS)}; got {colour_norm!r}")
+    if norm not in CLASSIFIER_NORMS:
+        raise ValueError(f"norm must be one of {', '.join(CLASSIFIER_NORMS)}; got {norm!r}")
     network = EfficientNetBN(
         model_name,
         pretrained=False,
         spatial_dims=2,
         in_channels=in_channels,
         num_classes=num_classes,
-        norm=("batch", {"eps": 1e-3, "momentum": bn_momentum}),
+        norm=("batch", {"eps": 1e-3, "momentum": bn_momentum})
+        if norm == "batch"
+        else ("group", {"num_groups": 8, "eps": 1e-3}),
     )
     network = _set_bn_momentum(network, bn_momentum)
     wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
