@@ -10,51 +10,35 @@ from pathlib import Path
 
 import pytest
 import torch
-from monai.bundle import ConfigWorkflow, verify_net_in_out
+from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundle, shipped_state
+from monai.bundle import ConfigWorkflow
 
 from hemseg.data import CELL_CLASSES
-from hemseg.models import file_sha256
 
-BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 BUNDLE = BUNDLES / "hemseg_classification"
 
 
 def _workflow(root: Path, config: str, workflow_type: str, **overrides) -> ConfigWorkflow:
-    workflow = ConfigWorkflow(
-        config_file=str(root / "configs" / config),
-        meta_file=str(root / "configs" / "metadata.json"),
-        workflow_type=workflow_type,
-        bundle_root=str(root),
+    return bundle_workflow(
+        root,
+        config,
+        workflow_type,
         segmentation_bundle=str(BUNDLES / "hemseg_segmentation"),
         **overrides,
     )
-    workflow.initialize()
-    return workflow
 
 
 def test_network_input_output_matches_metadata():
-    verify_net_in_out(
-        net_id="network_def",
-        meta_file=str(BUNDLE / "configs" / "metadata.json"),
-        config_file=str(BUNDLE / "configs" / "inference.yaml"),
-        n=2,
-        device="cpu",
-    )
+    check_net_in_out(BUNDLE)
 
 
 def test_shipped_weights_match_their_recorded_sha256():
-    meta = json.loads((BUNDLE / "configs" / "metadata.json").read_text())
-    model = BUNDLE / "models" / "model.pt"
-    assert model.is_file(), "the shipped weights are missing"
-    assert file_sha256(model) == meta["hemseg"]["model_sha256"]
-    assert model.stat().st_size < 25e6
-    state = torch.load(model, weights_only=True)
+    state = shipped_state(BUNDLE)
     assert all(v.dtype in (torch.float16, torch.int64) for v in state.values())
 
 
 def test_training_smoke_run_caches_patches_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp_path):
-    root = tmp_path / "bundle"
-    shutil.copytree(BUNDLE, root, ignore=shutil.ignore_patterns("runs", "eval"))
+    root = copy_bundle(BUNDLE, tmp_path)
     workflow = _workflow(
         root,
         "train.yaml",
@@ -132,8 +116,7 @@ def test_finetune_takes_one_step_on_a_review_export(data_root, tmp_path):
     with open(export / "labels.csv") as table:
         assert sorted(row["label"] for row in csv.DictReader(table)) == sorted(labels)
 
-    root = tmp_path / "bundle"
-    shutil.copytree(BUNDLE, root, ignore=shutil.ignore_patterns("runs", "eval"))
+    root = copy_bundle(BUNDLE, tmp_path)
     workflow = ConfigWorkflow(
         config_file=[str(root / "configs" / "train.yaml"), str(root / "configs" / "finetune.yaml")],
         meta_file=str(root / "configs" / "metadata.json"),

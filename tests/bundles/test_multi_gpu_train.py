@@ -27,6 +27,13 @@ OVERRIDES = {
         "--batch_size=4",
         f"--segmentation_bundle={BUNDLES / 'hemseg_segmentation'}",
     ],
+    "hemseg_rbc_classification": [
+        "--limit=1",
+        "--samples_per_epoch=16",
+        "--batch_size=4",
+        f"--segmentation_bundle={BUNDLES / 'hemseg_segmentation'}",
+        f"--diagnose_bundle={BUNDLES / 'hemseg_diagnose'}",
+    ],
 }
 
 
@@ -46,6 +53,5 @@ def test_two_process_ddp_training_writes_one_checkpoint(data_root, tmp_path, bun
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     state = torch.load(root / "runs" / "checkpoints" / "model.pt", weights_only=True)
-    stems = {"hemseg_segmentation": "encoder._conv_stem.weight", "hemseg_classification": "network._conv_stem.weight"}
-    key = stems[bundle]
+    key = "encoder._conv_stem.weight" if bundle == "hemseg_segmentation" else "network._conv_stem.weight"
     assert key in state  # the DDP wrapper is taken off when the checkpoint is saved

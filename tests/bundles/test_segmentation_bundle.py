@@ -2,57 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 import torch
-from monai.bundle import ConfigWorkflow, verify_net_in_out
+from bundle_checks import bundle_workflow, check_net_in_out, copy_bundle, shipped_state
 
 from hemseg.models import WeightsError, file_sha256
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "hemseg_segmentation"
 
 
-def _copy_bundle(tmp_path: Path) -> Path:
-    root = tmp_path / "bundle"
-    shutil.copytree(BUNDLE, root, ignore=shutil.ignore_patterns("runs", "eval"))
-    return root
-
-
-def _workflow(root: Path, config: str | list[str], workflow_type: str, **overrides) -> ConfigWorkflow:
-    configs = [config] if isinstance(config, str) else config
-    workflow = ConfigWorkflow(
-        config_file=[str(root / "configs" / c) for c in configs],
-        meta_file=str(root / "configs" / "metadata.json"),
-        workflow_type=workflow_type,
-        bundle_root=str(root),
-        **overrides,
-    )
-    workflow.initialize()
-    return workflow
-
-
 def test_network_input_output_matches_metadata():
-    verify_net_in_out(
-        net_id="network_def",
-        meta_file=str(BUNDLE / "configs" / "metadata.json"),
-        config_file=str(BUNDLE / "configs" / "inference.yaml"),
-        n=2,
-        any=32,
-        device="cpu",
-    )
+    check_net_in_out(BUNDLE, any=32)
 
 
 def test_shipped_weights_match_their_recorded_sha256():
-    meta = json.loads((BUNDLE / "configs" / "metadata.json").read_text())
-    model = BUNDLE / "models" / "model.pt"
-    assert model.is_file(), "the shipped weights are missing"
-    assert file_sha256(model) == meta["hemseg"]["model_sha256"]
-    assert model.stat().st_size < 25e6
-    state = torch.load(model, weights_only=True)
+    state = shipped_state(BUNDLE)
     kept = {k: v for k, v in state.items() if v.dtype == torch.float32}  # beyond fp16's range: kept fp32
     assert all(v.dtype in (torch.float16, torch.int64) for k, v in state.items() if k not in kept)
     assert all(v.abs().max() > torch.finfo(torch.float16).max for v in kept.values())
@@ -64,7 +32,7 @@ def _smoke_train(
 ) -> None:
     """Train the bundle copy at ``root`` on the first (train, val) ``images`` of ``datasets``."""
     records = "$hemseg_data.split_segmentation_records(@data_root, @datasets, @rbc_diameter_px, '{}', 0.2, 0)[:{}]"
-    workflow = _workflow(
+    workflow = bundle_workflow(
         root,
         list(configs),
         "train",
@@ -81,7 +49,7 @@ def _smoke_train(
 
 
 def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp_path):
-    root = _copy_bundle(tmp_path)
+    root = copy_bundle(BUNDLE, tmp_path)
     _smoke_train(root, data_root, ["jtsc_wbc", "all_idb2"], (16, 4), max_epochs=2)
     checkpoint = root / "runs" / "checkpoints" / "model.pt"
     state = torch.load(checkpoint, weights_only=True)
@@ -98,7 +66,7 @@ def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp
 
 @pytest.mark.parametrize("backbone", ["basic-unet", "hemseg-vgg16", "hemseg-resnet34"])
 def test_baseline_architectures_train_from_the_same_config(data_root, tmp_path, backbone):
-    root = _copy_bundle(tmp_path)
+    root = copy_bundle(BUNDLE, tmp_path)
     _smoke_train(root, data_root, ["jtsc_wbc"], (4, 2), max_epochs=1, backbone=backbone)
     with sqlite3.connect(root / "runs" / "mlflow.db") as db:
         params = dict(db.execute("select key, value from params"))
@@ -108,7 +76,7 @@ def test_baseline_architectures_train_from_the_same_config(data_root, tmp_path, 
 
 
 def test_finetuning_starts_from_the_named_weights_only(data_root, tmp_path):
-    root = _copy_bundle(tmp_path)
+    root = copy_bundle(BUNDLE, tmp_path)
     configs = ("train.yaml", "finetune.yaml")
     start = root / "start.pt"
     shutil.copy(BUNDLE / "models" / "model.pt", start)
@@ -135,7 +103,7 @@ def test_inference_writes_masks_per_image_and_reports_bad_files(data_root, tmp_p
         shutil.copy(data_root / "jtsc_wbc" / "images" / f"{sample_id}.png", images)
     (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     out = tmp_path / "out"
-    workflow = _workflow(
+    workflow = bundle_workflow(
         BUNDLE, "inference.yaml", "infer", input_dir=str(images), output_dir=str(out), rbc_diameter_px=48.0
     )
     with pytest.raises(RuntimeError) as info:

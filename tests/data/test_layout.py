@@ -51,6 +51,17 @@ def test_bccd_multi_label_unlabelled_and_boxes(datasets):
     assert summary["box_files"] == 292  # three BCCD images have no VOC file
 
 
+def test_red_cell_points_are_read_and_neighbouring_fields_share_a_block(datasets):
+    samples = {s.id: s for s in datasets["chula_rbc"].samples}
+    assert len(samples) == 498
+    assert sum(len(s.points) for s in samples.values()) == 18985  # data README
+    first = samples["1"].points[0]
+    assert (first.x, first.y, first.label) == (594.0, 95.0, "normal")
+    # ids come in runs of neighbouring fields: blocks of 5 consecutive ids share a group
+    assert samples["250"].group == samples["254"].group == "chula_rbc:block50"
+    assert samples["254"].group != samples["255"].group
+
+
 def test_crops_share_the_group_of_their_source_field(datasets, data_root):
     idb1 = {s.id: s.group for s in datasets["all_idb1"].samples}
     idb2 = {s.id: s.group for s in datasets["all_idb2"].samples}
@@ -98,6 +109,9 @@ def test_reads_a_constructed_dataset(tmp_path):
             "wbc/a.png: mask without an image",
         ),
         (lambda r: [p.unlink() for p in (r / "images").iterdir()] and (r / "images").rmdir(), "images: missing"),
+        (lambda r: (r / "points.csv").write_text("id,x,y\na,1,2\n"), "points.csv: header must be"),
+        (lambda r: (r / "points.csv").write_text("id,x,y,label\na,one,2,normal\n"), "points.csv:2: expected"),
+        (lambda r: (r / "points.csv").write_text("id,x,y,label\nb,1,2,normal\n"), "points.csv: ids without an image"),
     ],
 )
 def test_broken_layouts_name_the_path(tmp_path, breakage, message):

@@ -196,3 +196,47 @@ def diagnosis(
         if key in result:
             lines.append(f"  {key}: {json.dumps(result[key])}")
     _report(result, lines, json_path)
+
+
+@evaluate_app.command("rbc")
+def rbc(
+    dataset_dir: DatasetDir,
+    json_path: JsonPath = None,
+    split: Split = "all",
+    rbc_diameter_px: RbcDiameter = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="Red-cell classification bundle folder (default: the shipped one).")
+    ] = None,
+) -> None:
+    """Accuracy, macro F1, per-class scores and confusion of the red cells that points.csv marks."""
+    from hemseg.models import Bundle, bundle_dir, check_patches, evaluate_red_cells, load_analyser
+
+    scale = _scale(rbc_diameter_px)
+
+    def run() -> dict:
+        network = Bundle(bundle_dir("hemseg_rbc_classification", bundle))
+        check_patches(network.item("patches"), Bundle(bundle_dir("hemseg_segmentation")))
+        return evaluate_red_cells(
+            dataset_dir,
+            load_analyser().find_cells,
+            network.item("classifier"),
+            float(network.item("target_rbc_px")),
+            int(network.item("patch_size")),
+            split=split,
+            rbc_diameter_px=scale,
+        )
+
+    result = _evaluate(run, split)
+    lines = [
+        f"{result['dataset']}: {result['points']} points in {result['images']} images ({split}), "
+        f"{result['matched']} on a segmented red cell, {result['skipped_points']} unclassified skipped, "
+        f"{result['ms_per_image']:.0f} ms/image",
+        f"  red-cell diameter: {result['rbc_diameter_px']}",
+        f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}",
+    ]
+    for label, scores in result["per_class"].items():
+        lines.append(
+            f"  {label:<12} precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  "
+            f"F1 {scores['f1']:.4f}  ({scores['support']})"
+        )
+    _report(result, lines, json_path)

@@ -3,8 +3,26 @@
 The names below need neither torch nor MONAI; the transforms live in :mod:`hemseg.data.transforms`.
 """
 
-from hemseg.data.classes import CELL_CLASSES, PARTIAL_LABELS, WHITE_CELL_CLASSES, candidate_classes, candidate_vector
-from hemseg.data.layout import STRUCTURES, Dataset, LayoutError, Sample, find_datasets, is_dataset, read_dataset
+from hemseg.data.classes import (
+    CELL_CLASSES,
+    PARTIAL_LABELS,
+    RBC_CLASSES,
+    RBC_UNCLASSIFIED,
+    WHITE_CELL_CLASSES,
+    candidate_classes,
+    candidate_vector,
+)
+from hemseg.data.layout import (
+    ID_BLOCKS,
+    STRUCTURES,
+    Dataset,
+    LayoutError,
+    Point,
+    Sample,
+    find_datasets,
+    is_dataset,
+    read_dataset,
+)
 from hemseg.data.masks import read_mask
 from hemseg.data.records import (
     class_balanced_weights,
@@ -21,13 +39,17 @@ from hemseg.data.voc import Box, read_boxes
 
 __all__ = [
     "CELL_CLASSES",
+    "ID_BLOCKS",
     "PARTIAL_LABELS",
+    "RBC_CLASSES",
     "RBC_DIAMETER_PX",
+    "RBC_UNCLASSIFIED",
     "STRUCTURES",
     "WHITE_CELL_CLASSES",
     "Box",
     "Dataset",
     "LayoutError",
+    "Point",
     "Sample",
     "SmearImageError",
     "candidate_classes",

@@ -20,6 +20,25 @@ CELL_CLASSES: tuple[str, ...] = (
 WHITE_CELL_CLASSES: tuple[str, ...] = (*CELL_CLASSES[:6], "blast")
 """Classes that are white blood cells (erythroblasts and platelets are not)."""
 
+RBC_CLASSES: tuple[str, ...] = (
+    "normal",
+    "macrocyte",
+    "microcyte",
+    "spherocyte",
+    "target_cell",
+    "stomatocyte",
+    "ovalocyte",
+    "teardrop",
+    "burr_cell",
+    "schistocyte",
+    "hypochromia",
+    "elliptocyte",
+)
+"""The red-cell classifier's morphology classes, in output order (``chula_rbc``'s, less ``unclassified``)."""
+
+RBC_UNCLASSIFIED = "unclassified"
+"""The ``chula_rbc`` label of red cells its annotators left without a class: not trained on, not scored."""
+
 PARTIAL_LABELS: dict[str, tuple[str, ...]] = {
     "non_blast": tuple(c for c in WHITE_CELL_CLASSES if c != "blast"),
 }

@@ -7,7 +7,15 @@ from hemseg.diagnosis.batch import diagnose_images, hemseg_version, write_image_
 from hemseg.diagnosis.differential import Differential, differential
 from hemseg.diagnosis.evaluation import evaluate_diagnosis
 from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
-from hemseg.diagnosis.pipeline import PlateletRules, RedCellRules, ScaleRules, SmearAnalyser, TileRules, findings
+from hemseg.diagnosis.pipeline import (
+    FoundCells,
+    PlateletRules,
+    RedCellRules,
+    ScaleRules,
+    SmearAnalyser,
+    TileRules,
+    findings,
+)
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import (
     COLOURS,
@@ -63,6 +71,7 @@ __all__ = [
     "Differential",
     "Flag",
     "FlagRules",
+    "FoundCells",
     "ImageReview",
     "PlateletRules",
     "RedCellRules",

@@ -90,6 +90,31 @@ class TileRules:
     overlap: float
 
 
+@dataclass(frozen=True)
+class FoundCells:
+    """The cells of one photo, segmented and labelled, before any classification.
+
+    The label images are (h, w) int32 (0 = background) at the working scale: the photo shrunk so
+    that red cells measure at most the segmentation network's diameter (the photo's own size when
+    they are smaller).
+
+    Attributes:
+        rbc_px: the photo's red-cell diameter in its own pixels.
+        scale_source: ``given``, ``estimated`` or ``assumed``.
+        wbc: white cells, touching ones split.
+        nuclei: each white cell's nucleus pixels, under the cell's label.
+        rbc: red cells counted (whole-cell-thick pieces that stand out from the slide).
+        platelets: platelets.
+    """
+
+    rbc_px: float
+    scale_source: str
+    wbc: np.ndarray
+    nuclei: np.ndarray
+    rbc: np.ndarray
+    platelets: np.ndarray
+
+
 class SmearAnalyser:
     """Analyse smear photos with networks loaded once.
 
@@ -235,22 +260,17 @@ class SmearAnalyser:
             ms=(time.perf_counter() - start) * 1000.0,
         )
 
-    def analyse_field(
-        self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None
-    ) -> SmearReport:
-        """Analyse an (H, W, 3) uint8 RGB photo whole; ``rbc_px`` None estimates the scale from the red cells.
+    def find_cells(self, rgb: np.ndarray, rbc_px: float | None = None) -> FoundCells:
+        """Segment an (H, W, 3) uint8 RGB photo and label its cells (:class:`FoundCells`), unclassified.
 
-        Masks, cells and platelets are worked out on the photo shrunk to the network's scale (when
-        its red cells are larger than that), where the segmentation is computed anyway; positions,
-        areas and outlines are reported in the photo's pixels, and each white cell's patch is cut
-        from the full-resolution photo. ``scale_source`` names where a given ``rbc_px`` came from.
+        ``rbc_px`` None estimates the scale from the red cells. Masks, cells and platelets are worked
+        out on the photo shrunk to the network's scale (when its red cells are larger than that),
+        where the segmentation is computed anyway.
         """
         import cv2
 
         from hemseg.postproc import (
-            cell_patches,
             chw_float,
-            instance_table,
             platelet_instances,
             postprocess,
             rbc_diameter,
@@ -259,7 +279,6 @@ class SmearAnalyser:
             split_cells,
         )
 
-        start = time.perf_counter()
         source = "given"
         if rbc_px is None:
             rbc_px, source = self.estimate_scale(rgb)
@@ -290,22 +309,37 @@ class SmearAnalyser:
             work, wbc > 0, work_px, self.platelets.min_contrast, self.platelets.min_area, self.platelets.max_area
         )
         platelets[rbc > 0] = 0
+        nuclei = np.where(masks["nucleus"], wbc, 0) if "nucleus" in masks else np.zeros_like(wbc)
+        return FoundCells(float(rbc_px), source, wbc, nuclei, rbc, platelets)
 
+    def analyse_field(
+        self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None
+    ) -> SmearReport:
+        """Analyse an (H, W, 3) uint8 RGB photo whole; ``rbc_px`` None estimates the scale from the red cells.
+
+        Cells are found by :meth:`find_cells`; positions, areas and outlines are reported in the
+        photo's pixels, and each white cell's patch is cut from the full-resolution photo.
+        ``scale_source`` names where a given ``rbc_px`` came from.
+        """
+        from hemseg.postproc import cell_patches, instance_table
+
+        start = time.perf_counter()
+        found = self.find_cells(rgb, rbc_px)
+        rbc_px, wbc, rbc, platelets = found.rbc_px, found.wbc, found.rbc, found.platelets
         wbc_table = instance_table(wbc)
         patches = cell_patches(rgb, wbc, wbc_table, rbc_px, self.patch_rbc_px, self.patch_size)
         scores = self.classifier.probabilities(patches)
         names = self.classifier.classes
         chosen = self.classifier.decide(scores)
         alternatives = self.classifier.alternatives(scores, chosen)
-        nuclei = np.where(masks["nucleus"], wbc, 0) if "nucleus" in masks else np.zeros_like(wbc)
         cells: list[Cell] = []
         for kind, labels, table in (
             ("wbc", wbc, wbc_table),
             ("rbc", rbc, instance_table(rbc)),
             ("platelet", platelets, instance_table(platelets)),
         ):
-            found = _cells(labels, table, rgb.shape[:2], kind, len(cells) + 1, nuclei if kind == "wbc" else None)
-            for row, cell in enumerate(found):
+            made = _cells(labels, table, rgb.shape[:2], kind, len(cells) + 1, found.nuclei if kind == "wbc" else None)
+            for row, cell in enumerate(made):
                 if kind == "wbc":
                     best, alternative = int(chosen[row]), int(alternatives[row])
                     probability = float(scores[row][best])
@@ -322,8 +356,8 @@ class SmearAnalyser:
         return SmearReport(
             width=rgb.shape[1],
             height=rgb.shape[0],
-            rbc_diameter_px=float(rbc_px),
-            scale_source=scale_source or source,
+            rbc_diameter_px=rbc_px,
+            scale_source=scale_source or found.scale_source,
             cells=cells,
             differential=result,
             flags=flags,

@@ -19,9 +19,9 @@ from hemseg.models.engines import (
     prepare_classification_batch,
     prepare_segmentation_batch,
 )
-from hemseg.models.evaluation import evaluate_classification, evaluate_segmentation
+from hemseg.models.evaluation import evaluate_classification, evaluate_red_cells, evaluate_segmentation
 from hemseg.models.export import OnnxNetwork, export_onnx
-from hemseg.models.inference import classify_folder, segment_folder
+from hemseg.models.inference import classify_folder, classify_red_cells_folder, segment_folder
 from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, mark_unknown
 from hemseg.models.metrics import classification_scores, mask_metrics
 from hemseg.models.networks import (
@@ -35,6 +35,7 @@ from hemseg.models.networks import (
     segmentation_network,
 )
 from hemseg.models.patch_cache import patch_records
+from hemseg.models.red_cells import red_cell_patches, red_cell_records
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
@@ -61,7 +62,9 @@ __all__ = [
     "diagnose_sharded",
     "classification_scores",
     "classify_folder",
+    "classify_red_cells_folder",
     "evaluate_classification",
+    "evaluate_red_cells",
     "evaluate_segmentation",
     "export_onnx",
     "file_sha256",
@@ -73,6 +76,8 @@ __all__ = [
     "mask_metrics",
     "partial_label_output",
     "patch_records",
+    "red_cell_patches",
+    "red_cell_records",
     "patcher_from_bundle",
     "prepare_classification_batch",
     "prepare_segmentation_batch",

@@ -1,8 +1,9 @@
 """The shipped MONAI bundles: where they are, their configs parsed, the objects they build.
 
-The bundles (``hemseg_segmentation``, ``hemseg_classification``, ``hemseg_diagnose``) ship inside
-the ``hemseg-models`` wheel as package data (``hemseg/models/bundles/``); in a source checkout they
-are the repository's ``bundles/`` folder. ``$HEMSEG_BUNDLES`` points at another folder of bundles.
+The bundles (``hemseg_segmentation``, ``hemseg_classification``, ``hemseg_rbc_classification``,
+``hemseg_diagnose``) ship inside the ``hemseg-models`` wheel as package data
+(``hemseg/models/bundles/``); in a source checkout they are the repository's ``bundles/`` folder.
+``$HEMSEG_BUNDLES`` points at another folder of bundles.
 """
 
 from __future__ import annotations

@@ -229,3 +229,74 @@ def evaluate_classification(
         **({} if review_below is None else {"review_share": float(np.mean(np.less(confidence, review_below)))}),
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }
+
+
+def evaluate_red_cells(
+    dataset_dir: str | Path,
+    find_cells: Callable,
+    classifier,
+    target_rbc_px: float,
+    patch_size: int,
+    split: str = "all",
+    rbc_diameter_px: float | str | None = None,
+) -> dict:
+    """Classify the red cell under every point of a dataset's ``points.csv`` (or one side of its split).
+
+    Each photo goes through ``hemseg diagnose``'s steps: ``find_cells`` (its red-cell instances,
+    :meth:`hemseg.diagnosis.SmearAnalyser.find_cells`), the instance that holds each point, its patch,
+    the red-cell ``classifier``. A point that no red cell holds counts as wrong (predicted
+    ``unmatched``) and is missing from ``matched``; ``unclassified`` points and labels outside
+    :data:`hemseg.data.RBC_CLASSES` are left out and counted in ``skipped_points``. The scale is the
+    dataset's table value, a given diameter, or ``auto`` (estimated per photo). ``ms_per_image`` is the
+    mean time of the whole step per photo (segmentation, cells, patches, classification).
+
+    Raises:
+        LayoutError: the folder is not a dataset.
+        ValueError: the scale is not positive.
+    """
+    import time
+
+    from hemseg.data import RBC_CLASSES, RBC_DIAMETER_PX, read_dataset, read_smear, samples_of_split
+    from hemseg.models.red_cells import red_cell_patches
+
+    dataset = read_dataset(dataset_dir)
+    if rbc_diameter_px is None:
+        rbc_diameter_px = RBC_DIAMETER_PX.get(dataset.name, AUTO)
+    if rbc_diameter_px != AUTO and not float(rbc_diameter_px) > 0:
+        raise ValueError(f"the red-cell diameter must be positive or 'auto', not {rbc_diameter_px!r}")
+    fixed = None if rbc_diameter_px == AUTO else float(rbc_diameter_px)
+    samples = [s for s in samples_of_split(dataset, split) if s.points]
+    labels, predicted, confidence, times, skipped = [], [], [], [], 0
+    for sample in samples:
+        kept = [p for p in sample.points if p.label in RBC_CLASSES]
+        skipped += len(sample.points) - len(kept)
+        if not kept:
+            continue
+        start = time.perf_counter()
+        points = np.array([(p.x, p.y) for p in kept])
+        instances, patches = red_cell_patches(
+            find_cells, read_smear(sample.image), points, fixed, target_rbc_px, patch_size
+        )
+        probabilities = classifier.probabilities(patches[instances > 0])
+        times.append((time.perf_counter() - start) * 1000.0)
+        chosen = iter(zip(classifier.decide(probabilities), probabilities, strict=True))
+        for point, instance in zip(kept, instances, strict=True):
+            labels.append(point.label)
+            if instance:
+                best, row = next(chosen)
+                predicted.append(classifier.classes[int(best)])
+                confidence.append(float(row[int(best)]))
+            else:
+                predicted.append("unmatched")
+                confidence.append(0.0)
+    return {
+        "dataset": dataset.name,
+        "split": split,
+        "images": len(times),
+        "rbc_diameter_px": fixed if fixed is not None else AUTO,
+        "points": len(labels),
+        "matched": sum(p != "unmatched" for p in predicted),
+        "skipped_points": skipped,
+        **classification_scores(labels, predicted, confidence, classes=RBC_CLASSES),
+        "ms_per_image": sum(times) / len(times) if times else 0.0,
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +82,32 @@ def segment_folder(
     return len(images)
 
 
+def _rows_to_csv(
+    input_dir: str | Path, output_file: str | Path, header: list[str], rows: Callable[[Path], list[list] | None]
+) -> int:
+    """Write ``header`` and the ``rows`` of every image of ``input_dir`` to one CSV (temp file, then rename).
+
+    ``rows(path)`` returns None for an image that could not be read (it has said why on stderr).
+
+    Raises:
+        RuntimeError: some images could not be read (the others' rows are written).
+    """
+    images = list_images(input_dir)
+    output_file = Path(output_file)
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    with replacing(output_file) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for path in images:
+            written = rows(path)
+            failed += written is None
+            writer.writerows(written or [])
+    if failed:
+        raise RuntimeError(f"{input_dir}: {failed} of {len(images)} images could not be read")
+    return len(images)
+
+
 def classify_folder(
     patcher,
     classifier,
@@ -98,27 +124,71 @@ def classify_folder(
     Returns:
         The number of images classified.
     """
-    images = list_images(input_dir)
-    output_file = Path(output_file)
-    output_file.parent.mkdir(parents=True, exist_ok=True)
     classes = list(classifier.classes)
-    failed = 0
-    with replacing(output_file) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["image", "class", "probability", "review", "found", *classes])
-        for path in images:
-            image = read_image_or_report(path)
-            if image is None:
-                failed += 1
-                continue
-            patch, found = patcher.central_patch(image, rbc_diameter_px)
-            probabilities = classifier.probabilities(patch[None])[0]
-            best = int(classifier.decide(probabilities)[0])
-            review = (not found) or probabilities[best] < review_below
-            writer.writerow(
-                [path.name, classes[best], f"{probabilities[best]:.4f}", int(review), int(found)]
-                + [f"{p:.4f}" for p in probabilities]
-            )
-    if failed:
-        raise RuntimeError(f"{input_dir}: {failed} of {len(images)} images could not be read")
-    return len(images)
+
+    def rows(path: Path) -> list[list] | None:
+        image = read_image_or_report(path)
+        if image is None:
+            return None
+        patch, found = patcher.central_patch(image, rbc_diameter_px)
+        probabilities = classifier.probabilities(patch[None])[0]
+        best = int(classifier.decide(probabilities)[0])
+        review = (not found) or probabilities[best] < review_below
+        return [
+            [path.name, classes[best], f"{probabilities[best]:.4f}", int(review), int(found)]
+            + [f"{p:.4f}" for p in probabilities]
+        ]
+
+    return _rows_to_csv(input_dir, output_file, ["image", "class", "probability", "review", "found", *classes], rows)
+
+
+def classify_red_cells_folder(
+    find_cells,
+    classifier,
+    input_dir: str | Path,
+    output_file: str | Path,
+    rbc_diameter_px: float | None,
+    target_rbc_px: float,
+    patch_size: int,
+) -> int:
+    """Write one CSV row per red cell of every photo of ``input_dir``: its morphology class.
+
+    ``find_cells`` is :meth:`hemseg.diagnosis.SmearAnalyser.find_cells` (the red cells ``hemseg
+    diagnose`` counts); ``rbc_diameter_px`` None estimates each photo's scale. Columns: ``image``,
+    ``cell`` (instance label), ``x``, ``y`` (centroid, photo pixels), ``class``, ``probability``, then
+    one probability column per class.
+
+    Returns:
+        The number of photos classified.
+    """
+    from hemseg.data import read_smear
+    from hemseg.postproc import cell_patches, instance_table
+
+    classes = list(classifier.classes)
+
+    def rows(path: Path) -> list[list] | None:
+        try:
+            rgb = read_smear(path)
+        except ValueError as err:
+            print(f"hemseg: error: {path}: {err}", file=sys.stderr)
+            return None
+        found = find_cells(rgb, rbc_diameter_px)
+        table = instance_table(found.rbc)
+        probabilities = classifier.probabilities(
+            cell_patches(rgb, found.rbc, table, found.rbc_px, target_rbc_px, patch_size)
+        )
+        sy, sx = rgb.shape[0] / found.rbc.shape[0], rgb.shape[1] / found.rbc.shape[1]
+        return [
+            [
+                path.name,
+                int(table["label"][row]),
+                f"{(table['centroid-1'][row] + 0.5) * sx - 0.5:.1f}",
+                f"{(table['centroid-0'][row] + 0.5) * sy - 0.5:.1f}",
+                classes[best],
+                f"{probabilities[row][best]:.4f}",
+            ]
+            + [f"{p:.4f}" for p in probabilities[row]]
+            for row, best in enumerate(classifier.decide(probabilities))
+        ]
+
+    return _rows_to_csv(input_dir, output_file, ["image", "cell", "x", "y", "class", "probability", *classes], rows)

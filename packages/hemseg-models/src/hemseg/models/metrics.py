@@ -33,7 +33,11 @@ def mean_ignoring_nan(values: Sequence[float]) -> float | None:
 
 
 def classification_scores(
-    labels: Sequence[str], predicted: Sequence[str], confidence: Sequence[float], num_bins: int = 10
+    labels: Sequence[str],
+    predicted: Sequence[str],
+    confidence: Sequence[float],
+    num_bins: int = 10,
+    classes: Sequence[str] | None = None,
 ) -> dict:
     """Accuracy, per-label precision/recall/F1, macro F1, confusion matrix and calibration error.
 
@@ -43,18 +47,23 @@ def classification_scores(
     predictions of images labelled ``L`` / their number, accuracy = share of all images where "is L"
     and "labelled L" agree (one vs rest). ``ece`` is the expected calibration error
     of the top-class probability (MONAI ``CalibrationErrorMetric``, ``num_bins`` equal bins).
-    Confusion rows are the labels present, columns every predicted class seen or allowed.
+    Confusion rows are the labels present, columns every predicted class seen or allowed, in the
+    order of ``classes`` (default :data:`hemseg.data.CELL_CLASSES`; other classes, such as the red
+    cells', name no partial labels), then any other prediction seen (e.g. ``unmatched``).
     """
     from monai.metrics import CalibrationErrorMetric
 
     from hemseg.data import CELL_CLASSES, candidate_classes
 
-    allowed = {label: set(candidate_classes(label)) for label in set(labels)}
+    if classes is None:
+        classes = CELL_CLASSES
+        allowed = {label: set(candidate_classes(label)) for label in set(labels)}
+    else:
+        classes = tuple(classes)
+        allowed = {label: {label} for label in set(labels)}
     right = np.array([p in allowed[t] for t, p in zip(labels, predicted, strict=True)], dtype=bool)
     per_class = {}
-    for label in sorted(
-        allowed, key=lambda c: (c not in CELL_CLASSES, CELL_CLASSES.index(c) if c in CELL_CLASSES else 0)
-    ):
+    for label in sorted(allowed, key=lambda c: (c not in classes, classes.index(c) if c in classes else 0)):
         mine = np.array([t == label for t in labels])
         says = np.array([p in allowed[label] for p in predicted])
         precision = float((right & mine & says).sum() / says.sum()) if says.any() else 0.0
@@ -68,7 +77,8 @@ def classification_scores(
             "support": int(mine.sum()),
         }
     rows = list(per_class)
-    columns = [c for c in CELL_CLASSES if c in set(predicted) or any(c in allowed[r] for r in rows)]
+    columns = [c for c in classes if c in set(predicted) or any(c in allowed[r] for r in rows)]
+    columns += sorted(set(predicted) - set(classes))
     matrix = [
         [sum(1 for t, p in zip(labels, predicted, strict=True) if t == r and p == c) for c in columns] for r in rows
     ]

@@ -1,0 +1,118 @@
+"""Red cells marked by points, as ``hemseg diagnose`` segments them: patches for the red-cell classifier.
+
+Each point of ``points.csv`` is paired with the red-cell instance that holds it in the pipeline's
+own segmentation and cut into a patch; training patches are cut once and cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def red_cell_patches(
+    find_cells: Callable,
+    image: np.ndarray,
+    points_xy: np.ndarray,
+    rbc_px: float | None,
+    target_rbc_px: float,
+    patch_size: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The red-cell instance under each point of one photo and its patch (:func:`hemseg.postproc.point_patches`).
+
+    ``find_cells`` is :meth:`hemseg.diagnosis.SmearAnalyser.find_cells` (or any callable of an
+    (H, W, 3) uint8 photo and a red-cell diameter, None to estimate it, returning an object with
+    ``rbc`` labels and the photo's ``rbc_px``); the patch keeps each cell's size relative to that
+    diameter. Returns (N,) instance labels (0: no red cell holds the point) and (N, P, P, 4) patches.
+    """
+    from hemseg.postproc import point_patches
+
+    found = find_cells(image, rbc_px)
+    return point_patches(image, found.rbc, points_xy, found.rbc_px, target_rbc_px, patch_size)
+
+
+def red_cell_records(
+    find_cells: Callable,
+    settings: str,
+    data_root: str | Path,
+    datasets: Sequence[str],
+    rbc_diameter_px: Mapping[str, float],
+    side: str,
+    cache_dir: str | Path,
+    target_rbc_px: float,
+    patch_size: int,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    limit: int | None = None,
+) -> list[dict]:
+    """One record per red cell that a point marks with a class of :data:`hemseg.data.RBC_CLASSES`.
+
+    Each photo of the datasets' ``side`` is segmented by ``find_cells`` at the dataset's red-cell
+    diameter (``rbc_diameter_px``; one microscope, one scale), each point paired with the red-cell
+    instance that holds it and that instance cut into a patch (:func:`red_cell_patches`). Left out:
+    ``unclassified`` points, points that no red cell holds, and instances that hold points of two
+    classes (touching cells left joined). Records hold ``image`` (3, P, P) and ``mask`` (1, P, P)
+    uint8, ``target`` (one-hot), ``label``, ``id``, ``dataset``. The patches of a dataset and side
+    are cut once and kept in ``cache_dir`` under a name that changes with ``settings`` (the
+    pipeline's, e.g. :meth:`hemseg.diagnosis.SmearAnalyser.settings_sha256`), the patch geometry,
+    the scale, the split and ``limit`` (first images per dataset).
+
+    Raises:
+        LayoutError: a dataset is missing or malformed.
+    """
+    from hemseg.data import RBC_CLASSES, split_datasets
+    from hemseg.data.files import replacing
+    from hemseg.data.smear_image import read_smear
+
+    records = []
+    for dataset, samples in split_datasets(data_root, datasets, side, val_fraction, seed):
+        name = dataset.name
+        samples = [s for s in samples if s.points][:limit]
+        key = json.dumps([settings, target_rbc_px, patch_size, rbc_diameter_px[name], side, val_fraction, seed, limit])
+        cache = Path(cache_dir) / f"{name}-rbc-{side}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
+        if cache.is_file():
+            stored = np.load(cache)
+            patches, instances, rows = stored["patches"], stored["instances"], stored["rows"]
+        else:
+            cut, found, rows = [], [], []
+            for row, sample in enumerate(samples):
+                points = np.array([(p.x, p.y) for p in sample.points])
+                matched, patches = red_cell_patches(
+                    find_cells, read_smear(sample.image), points, rbc_diameter_px[name], target_rbc_px, patch_size
+                )
+                cut.append(patches)
+                found.append(matched)
+                rows += [row] * len(points)
+                if (row + 1) % 50 == 0:
+                    print(f"hemseg: {name} {side}: {row + 1}/{len(samples)} images", file=sys.stderr)
+            patches = np.concatenate(cut) if cut else np.zeros((0, patch_size, patch_size, 4), np.uint8)
+            instances = np.concatenate(found) if found else np.zeros(0, np.int64)
+            rows = np.asarray(rows, dtype=np.int64)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(cache) as tmp, open(tmp, "wb") as handle:  # unique temp name: DDP ranks write too
+                np.savez(handle, patches=patches, instances=instances, rows=rows)
+        labels = [p.label for s in samples for p in s.points]
+        classes_of: dict[tuple[int, int], set[str]] = {}
+        for row, instance, label in zip(rows, instances, labels, strict=True):
+            classes_of.setdefault((int(row), int(instance)), set()).add(label)
+        for row, instance, label, patch in zip(rows, instances, labels, patches, strict=True):
+            if label not in RBC_CLASSES or not instance or len(classes_of[(int(row), int(instance))]) > 1:
+                continue
+            target = np.zeros(len(RBC_CLASSES), np.float32)
+            target[RBC_CLASSES.index(label)] = 1.0
+            records.append(
+                {
+                    "image": np.ascontiguousarray(np.moveaxis(patch[..., :3], -1, 0)),
+                    "mask": np.ascontiguousarray(patch[None, ..., 3]),
+                    "target": target,
+                    "label": label,
+                    "id": samples[int(row)].id,
+                    "dataset": name,
+                }
+            )
+    return records

@@ -1,0 +1,56 @@
+"""``hemseg evaluate rbc`` with the shipped red-cell classifier on real data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from typer.testing import CliRunner
+
+from hemseg.cli.main import app
+from hemseg.data import RBC_CLASSES
+
+
+def test_shipped_weights_reproduce_the_documented_validation_figures(data_root, tmp_path):
+    """bundles/hemseg_rbc_classification/docs/README.md: 3,969 points, 3,929 matched, accuracy 0.652."""
+    out = tmp_path / "result.json"
+    args = ["evaluate", "rbc", str(data_root / "chula_rbc"), "--split", "val", "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert (report["images"], report["points"], report["skipped_points"]) == (87, 3969, 23)
+    assert abs(report["matched"] - 3929) <= 5
+    assert report["accuracy"] >= 0.652 - 0.005 and report["macro_f1"] >= 0.572 - 0.01
+    assert sum(v["support"] for v in report["per_class"].values()) == 3969
+    assert sum(map(sum, report["confusion"]["matrix"])) == 3969
+
+
+def test_points_off_red_cells_count_as_wrong_and_unclassified_points_are_skipped(data_root, tmp_path):
+    root = tmp_path / "marked"
+    (root / "images").mkdir(parents=True)
+    shutil.copy(data_root / "chula_rbc" / "images" / "255.jpg", root / "images")
+    (root / "dataset.json").write_text(json.dumps({"name": "marked", "structures": {}}))
+    # two ovalocytes of chula_rbc's own points, an unclassified one, and a mark on the bare slide
+    # (60 px from the nearest red cell)
+    (root / "points.csv").write_text(
+        "id,x,y,label\n255,242,437,ovalocyte\n255,280,411,ovalocyte\n255,313,429,unclassified\n255,630,470,normal\n"
+    )
+    out = tmp_path / "result.json"
+    args = ["evaluate", "rbc", str(root), "--rbc-diameter-px", "40", "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert (report["images"], report["points"], report["matched"], report["skipped_points"]) == (1, 3, 2, 1)
+    confusion = report["confusion"]
+    assert confusion["predicted"][-1] == "unmatched"
+    assert confusion["matrix"][confusion["labels"].index("normal")][-1] == 1
+    assert report["per_class"]["normal"]["recall"] == 0.0 and report["accuracy"] <= 2 / 3
+    assert set(confusion["predicted"][:-1]) <= set(RBC_CLASSES)
+
+
+def test_bad_folder_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(app, ["evaluate", "rbc", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"hemseg: error: {tmp_path / 'dataset.json'}: missing (every dataset folder needs a dataset.json)"
+    ]
