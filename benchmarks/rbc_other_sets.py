@@ -29,8 +29,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hemseg.data import RBC_DIAMETER_PX, read_dataset, read_smear, samples_of_split
-    from hemseg.models import Bundle, bundle_dir, load_analyser
-    from hemseg.postproc import cell_patches, instance_table
+    from hemseg.models import Bundle, bundle_dir, classify_red_cells, load_analyser
 
     bundle = Bundle(bundle_dir("hemseg_rbc_classification"))
     classifier = bundle.item("classifier")
@@ -43,9 +42,10 @@ def main() -> None:
         samples = samples_of_split(read_dataset(data / name), "val")
         for sample in samples:
             rgb = read_smear(sample.image)
-            found = analyser.find_cells(rgb, RBC_DIAMETER_PX[name])
-            patches = cell_patches(rgb, found.rbc, instance_table(found.rbc), found.rbc_px, target, size)
-            counts.update(classifier.classes[i] for i in classifier.decide(classifier.probabilities(patches)))
+            _, _, probabilities = classify_red_cells(
+                analyser.find_cells, classifier, rgb, RBC_DIAMETER_PX[name], target, size
+            )
+            counts.update(classifier.classes[i] for i in classifier.decide(probabilities))
         cells = sum(counts.values())
         result[name] = {
             "photos": len(samples),

@@ -35,7 +35,7 @@ from hemseg.models.networks import (
     segmentation_network,
 )
 from hemseg.models.patch_cache import patch_records
-from hemseg.models.red_cells import red_cell_patches, red_cell_records
+from hemseg.models.red_cells import classify_red_cells, red_cell_patches, red_cell_records
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
@@ -62,6 +62,7 @@ __all__ = [
     "diagnose_sharded",
     "classification_scores",
     "classify_folder",
+    "classify_red_cells",
     "classify_red_cells_folder",
     "evaluate_classification",
     "evaluate_red_cells",

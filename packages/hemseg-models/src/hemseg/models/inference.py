@@ -162,7 +162,7 @@ def classify_red_cells_folder(
         The number of photos classified.
     """
     from hemseg.data import read_smear
-    from hemseg.postproc import cell_patches, instance_table
+    from hemseg.models.red_cells import classify_red_cells
 
     classes = list(classifier.classes)
 
@@ -172,10 +172,8 @@ def classify_red_cells_folder(
         except ValueError as err:
             print(f"hemseg: error: {path}: {err}", file=sys.stderr)
             return None
-        found = find_cells(rgb, rbc_diameter_px)
-        table = instance_table(found.rbc)
-        probabilities = classifier.probabilities(
-            cell_patches(rgb, found.rbc, table, found.rbc_px, target_rbc_px, patch_size)
+        found, table, probabilities = classify_red_cells(
+            find_cells, classifier, rgb, rbc_diameter_px, target_rbc_px, patch_size
         )
         sy, sx = rgb.shape[0] / found.rbc.shape[0], rgb.shape[1] / found.rbc.shape[1]
         return [

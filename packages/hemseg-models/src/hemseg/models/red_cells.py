@@ -36,6 +36,23 @@ def red_cell_patches(
     return point_patches(image, found.rbc, points_xy, found.rbc_px, target_rbc_px, patch_size)
 
 
+def classify_red_cells(
+    find_cells: Callable, classifier, image: np.ndarray, rbc_px: float | None, target_rbc_px: float, patch_size: int
+) -> tuple[object, dict, np.ndarray]:
+    """Every red cell of one photo classified: ``(found, table, probabilities)``.
+
+    ``found`` is what ``find_cells`` returns (as in :func:`red_cell_patches`), ``table`` the
+    :func:`hemseg.postproc.instance_table` of its red cells (``found.rbc``'s scale) and
+    ``probabilities`` (N, K), one row per table row, from ``classifier`` on the cells' patches.
+    """
+    from hemseg.postproc import cell_patches, instance_table
+
+    found = find_cells(image, rbc_px)
+    table = instance_table(found.rbc)
+    patches = cell_patches(image, found.rbc, table, found.rbc_px, target_rbc_px, patch_size)
+    return found, table, classifier.probabilities(patches)
+
+
 def red_cell_records(
     find_cells: Callable,
     settings: str,
