@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 data=${HEMSEG_DATA:-../shared/data}
 mkdir -p benchmarks/results/rbc
 .venv/bin/hemseg evaluate rbc "$data/chula_rbc" --split val --json benchmarks/results/rbc/chula_rbc.json
-HEMSEG_DATA=$data .venv/bin/python benchmarks/rbc_other_sets.py --json benchmarks/results/rbc/other_sets.json
+HEMSEG_DATA=$data .venv/bin/python benchmarks/rbc_sets.py --json benchmarks/results/rbc/sets.json

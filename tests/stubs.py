@@ -85,7 +85,17 @@ class SizeClassifier:
         return others.argmax(axis=1)
 
 
-def analyser() -> SmearAnalyser:
+class RedSizeClassifier(SizeClassifier):
+    """A stand-in red-cell classifier: a red cell under half the typical area in its patch is a microcyte (0.8)."""
+
+    classes = ("normal", "microcyte", "schistocyte")
+
+    def probabilities(self, patches: np.ndarray) -> np.ndarray:
+        small = (patches[..., 3] > 0).sum(axis=(1, 2)) < 0.5 * np.pi * 14**2  # typical red cell: 28 px across
+        return np.where(small[:, None], [0.15, 0.8, 0.05], [0.7, 0.2, 0.1]).astype(np.float32)
+
+
+def analyser(red_cell_classifier=None, flag_rules: FlagRules = RULES) -> SmearAnalyser:
     return SmearAnalyser(
         segmenter=ColourSegmenter(),
         classifier=SizeClassifier(),
@@ -102,9 +112,12 @@ def analyser() -> SmearAnalyser:
         scale=ScaleRules(assumed_px=70.0, percentile=75.0, min_cells=5, max_rise=1.2),
         red_cells=RedCellRules(min_radius=0.2, background_share=0.1, background_window=3.0),
         platelets=PlateletRules(min_contrast=40.0, min_area=0.015, max_area=0.25),
-        flag_rules=RULES,
+        flag_rules=flag_rules,
         rbc_diameter_um=7.5,
         provenance={"bundles": {"stub": {"version": "0", "sha256": None}}},
+        red_cell_classifier=red_cell_classifier,
+        red_cell_patch_rbc_px=28.0,
+        red_cell_patch_size=56,
     )
 
 

@@ -87,12 +87,13 @@ def test_pipeline_settings_are_bundle_keys(photos, tmp_path):
     assert {(r["rbc_diameter_px"], r["scale_source"]) for r in rows} == {("104.0", "given")}
 
 
-def test_other_segmentation_weights_are_refused(tmp_path):
-    """The classifier was trained on patches of one segmentation: other weights stop the pipeline."""
+@pytest.mark.parametrize("classifier", ["hemseg_classification", "hemseg_rbc_classification"])
+def test_other_segmentation_weights_are_refused(tmp_path, classifier):
+    """Each classifier was trained on patches of one segmentation: other weights stop the pipeline."""
     copy = tmp_path / "bundles"
-    for name in ("hemseg_diagnose", "hemseg_segmentation", "hemseg_classification"):
+    for name in ("hemseg_diagnose", "hemseg_segmentation", "hemseg_classification", "hemseg_rbc_classification"):
         shutil.copytree(BUNDLE.parent / name, copy / name, ignore=shutil.ignore_patterns("runs", "eval"))
-    meta = copy / "hemseg_classification" / "configs" / "metadata.json"
+    meta = copy / classifier / "configs" / "metadata.json"
     meta.write_text(meta.read_text().replace("e99a1cde1245667a", "0" * 16))
     from hemseg.models import WeightsError, load_analyser
 

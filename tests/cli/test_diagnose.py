@@ -14,9 +14,10 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from hemseg.cli.main import app
+from hemseg.data import RBC_CLASSES
 from hemseg.diagnosis import synthetic_smear
 
-BUNDLES = ("hemseg_segmentation", "hemseg_classification")
+BUNDLES = ("hemseg_segmentation", "hemseg_classification", "hemseg_rbc_classification")
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 
@@ -55,7 +56,14 @@ def test_every_output_file_written(run):
     for cell in white:  # the next most probable class, beside the called one
         assert cell["alternative"] not in ("", cell["class"])
         assert float(cell["probability"]) + float(cell["alternative_probability"]) <= 1.0 + 1e-3
-    assert all(c["alternative"] == "" for c in cells if c["kind"] != "wbc")
+    assert all(c["alternative"] == "" and c["probability"] == "" for c in cells if c["kind"] == "platelet")
+    red = [c for c in cells if c["kind"] == "rbc"]  # each red cell's morphology class and its probability
+    assert red and all(c["class"] in RBC_CLASSES and c["alternative"] not in ("", c["class"]) for c in red)
+    assert all(0 < float(c["probability"]) <= 1 for c in red)
+    (row,) = (r for r in csv.DictReader((out / "summary.csv").open()) if r["image"].endswith("sample.png"))
+    assert int(row["rbc_classified"]) == int(row["rbc"]) == len(red)
+    assert sum(int(row[f"rbc_{c}"]) for c in RBC_CLASSES) == len(red)
+    assert f"Red-cell morphology of {len(red)} red cells" in (out / "report.html").read_text()
     geo = json.loads((out / "sample" / "cells.geojson").read_text())
     assert len(geo["features"]) == len(cells)
     overlay = np.asarray(Image.open(out / "sample" / "overlay.png"))
@@ -66,6 +74,23 @@ def test_every_output_file_written(run):
     (specimen,) = csv.DictReader((out / "specimens.csv").open())  # the input folder: one specimen
     assert (specimen["fields"], specimen["wbc"], specimen["note"]) == ("1", "2", "not enough cells for a differential")
     assert not list(out.rglob("*.tmp"))
+
+
+def test_red_cells_counted_not_classified_on_request(run, tmp_path):
+    _, first = run
+    photo = tmp_path / "sample.png"
+    Image.fromarray(synthetic_smear()[0]).save(photo)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["diagnose", str(photo), "--out", str(out), "--no-red-cells"])
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader((out / "summary.csv").open())
+    (before,) = (r for r in csv.DictReader((first / "summary.csv").open()) if r["image"].endswith("sample.png"))
+    assert (
+        row["rbc"] == before["rbc"] and row["rbc_classified"] == "" and "hemseg_rbc_classification" not in row["models"]
+    )
+    red = [c for c in csv.DictReader((out / "sample" / "cells.csv").open()) if c["kind"] == "rbc"]
+    assert {(c["class"], c["probability"]) for c in red} == {("rbc", "")}
+    assert "Red-cell morphology" not in (out / "report.html").read_text()
 
 
 def test_bad_inputs_one_line_each_error_rows_exit_1(run):

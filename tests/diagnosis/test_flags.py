@@ -4,7 +4,15 @@ from dataclasses import replace
 
 from stubs import RULES
 
-from hemseg.diagnosis import differential, review_flags
+from hemseg.diagnosis import (
+    FlagRules,
+    RedCellFlag,
+    RedCellFlagRules,
+    differential,
+    red_cell_flags,
+    red_cell_shares,
+    review_flags,
+)
 
 
 def _names(flags):
@@ -41,3 +49,39 @@ def test_many_low_confidence_cells_and_custom_rules():
     assert review_flags(result, 3, RULES) == []
     strict = replace(RULES, min_blasts=2, blast_fraction=0.5)
     assert review_flags(differential({"lymphocyte": 8, "blast": 1}), 0, strict) == []
+
+
+RED_RULES = RedCellFlagRules(
+    min_rbc=100,
+    flags={
+        "schistocytes": RedCellFlag(("schistocyte",), 1.0, "ICSH schistocytes"),
+        "elliptocytes": RedCellFlag(("elliptocyte", "ovalocyte"), 11.0, "ICSH grade 1+"),
+    },
+)
+
+
+def test_red_cell_flags_fire_at_their_threshold_name_their_rule_and_pool_classes():
+    assert red_cell_flags(red_cell_shares({"normal": 199, "schistocyte": 1}), RED_RULES) == []  # 0.5 %
+    flags = red_cell_flags(
+        red_cell_shares({"normal": 168, "schistocyte": 2, "elliptocyte": 10, "ovalocyte": 20}), RED_RULES
+    )
+    assert _names(flags) == ["schistocytes", "elliptocytes"]
+    assert flags[0].rule == "schistocyte 2 of 200 red cells = 1.0% >= 1% (ICSH schistocytes)"
+    assert flags[1].rule == "elliptocyte + ovalocyte 30 of 200 red cells = 15.0% >= 11% (ICSH grade 1+)"
+
+
+def test_red_cell_flags_need_enough_classified_red_cells_and_rules():
+    few = red_cell_shares(["schistocyte"] * 10 + ["normal"] * 89 + ["rbc"] * 50)  # unclassified red cells
+    assert few.classified == 99 and few.counts["schistocyte"] == 10
+    assert red_cell_flags(few, RED_RULES) == []
+    assert red_cell_flags(red_cell_shares({"schistocyte": 100}), None) == []
+    assert _names(red_cell_flags(red_cell_shares({"schistocyte": 100}), RED_RULES)) == ["schistocytes"]
+
+
+def test_flag_rules_come_back_from_their_json_form():
+    import json
+    from dataclasses import asdict
+
+    rules = replace(RULES, red_cells=RED_RULES)
+    for kept in (RULES, rules):
+        assert FlagRules.from_dict(json.loads(json.dumps(asdict(kept)))) == kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from stubs import BACKGROUND, CYTOPLASM, analyser, smear
+from stubs import BACKGROUND, CYTOPLASM, RED, RULES, RedSizeClassifier, analyser, smear
 
 
 @pytest.mark.parametrize("scale", [1, 2])
@@ -99,3 +99,50 @@ def test_a_photo_larger_than_a_tile_is_analysed_tile_by_tile_with_every_cell_onc
         b = sorted((round(c.centroid[0]), round(c.centroid[1]), c.area) for c in tiled.cells if c.kind == kind)
         assert a == b, kind  # the same cells, where the whole photo has them
     assert sum(c.on_border for c in tiled.cells) == sum(c.on_border for c in whole.cells)
+
+
+def test_red_cells_get_their_morphology_class_counts_and_flags():
+    from dataclasses import replace
+
+    from hemseg.diagnosis import RedCellFlag, RedCellFlagRules, summary_row
+
+    image, red = smear()
+    small = [(x, 100) for x in range(40, 640, 60) if tuple(image[100, x]) == RED]
+    for x, y in small:  # a row of red cells shrunk to 14 px radius: microcytes to the stub
+        cv2.circle(image, (x, y), 24, BACKGROUND, -1)
+        cv2.circle(image, (x, y), 14, RED, -1)
+    rules = replace(
+        RULES,
+        red_cells=RedCellFlagRules(
+            min_rbc=20, flags={"microcytosis": RedCellFlag(("microcyte",), 11.0, "ICSH grade 1+")}
+        ),
+    )
+    report = analyser(RedSizeClassifier(), rules).analyse(image, rbc_px=48.0)
+    shares = report.red_cells
+    assert len(small) >= 5 and shares.classified == red == report.rbc
+    assert (shares.counts["microcyte"], shares.counts["normal"], shares.counts["schistocyte"]) == (
+        len(small),
+        red - len(small),
+        0,
+    )
+    microcytes = [c for c in report.cells if c.cls == "microcyte"]
+    assert all(
+        c.kind == "rbc" and c.probability == pytest.approx(0.8) and c.alternative == "normal" for c in microcytes
+    )
+    assert sorted(round(c.centroid[0]) for c in microcytes) == [x for x, _ in small]
+    assert not any(c.review for c in report.cells if c.kind == "rbc")
+    percent = 100 * len(small) / red
+    assert [f.name for f in report.flags] == ["uncertain_cells", "microcytosis"]
+    assert report.flags[1].rule == f"microcyte {len(small)} of {red} red cells = {percent:.1f}% >= 11% (ICSH grade 1+)"
+    row = summary_row("a.png", report)
+    assert (row["rbc_classified"], row["rbc_microcyte"], row["rbc_microcyte_percent"]) == (
+        red,
+        len(small),
+        round(percent, 2),
+    )
+    assert report.to_dict("a.png")["red_cells"]["counts"]["microcyte"] == len(small)
+    # without a red-cell classifier red cells are counted only, and the columns stay empty
+    plain = analyser().analyse(image, rbc_px=48.0)
+    assert plain.red_cells.classified == 0 and {c.cls for c in plain.cells if c.kind == "rbc"} == {"rbc"}
+    assert summary_row("a.png", plain)["rbc_classified"] is None
+    assert plain.to_dict("a.png")["red_cells"]["percent"] is None

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from stubs import diagnosed
+from stubs import RULES, RedSizeClassifier, analyser, diagnosed, smear
 
 from hemseg.data import read_dataset
-from hemseg.diagnosis import EXPORT_RBC_PX, ImageReview, ReviewError, export_reviews, image_folders
+from hemseg.diagnosis import EXPORT_RBC_PX, FlagRules, ImageReview, ReviewError, export_reviews, image_folders
 
 
 @pytest.fixture
@@ -104,3 +104,39 @@ def test_export_writes_the_reviewed_cells_as_a_dataset(out, tmp_path):
     assert crop.shape[2] == 3 and abs(crop.shape[0] - 3 * EXPORT_RBC_PX) <= 4
     with pytest.raises(ReviewError, match="not empty"):
         export_reviews([out], tmp_path / "reviewed")
+
+
+def test_red_cell_flags_survive_a_review_of_the_white_cells(tmp_path):
+    from dataclasses import replace
+
+    from hemseg.diagnosis import RedCellFlag, RedCellFlagRules, diagnose_images
+
+    rules = replace(
+        RULES, red_cells=RedCellFlagRules(min_rbc=10, flags={"normal_cells": RedCellFlag(("normal",), 50.0, "test")})
+    )
+    Image.fromarray(smear()[0]).save(tmp_path / "a.png")
+    diagnose_images(analyser(RedSizeClassifier(), rules), [tmp_path / "a.png"], tmp_path / "out")
+    review = ImageReview(tmp_path / "out", "a")
+    assert review.rules == FlagRules.from_dict(review.data["provenance"]["flag_rules"])
+    assert [f["name"] for f in review.data["flags"]] == ["uncertain_cells", "normal_cells"]
+    for cell in review.white_cells():
+        summary = review.correct(cell.id, "neutrophil")
+    assert [f["name"] for f in summary["flags"]] == ["normal_cells"]  # every white cell reviewed
+    # red cells: least confident first (the stub's normal cells, 0.7), each reclassified in turn
+    red = review.red_cells()
+    assert review.red_labels == RedSizeClassifier.classes and len(red) > 20
+    assert [c.cls for c in red] == ["normal"] * len(red) and red == sorted(red, key=lambda c: c.id)
+    for cell in red[: len(red) // 2 + 1]:  # over half called schistocytes: normal cells fall below 50 %
+        summary = review.correct(cell.id, "schistocyte", "ana")
+    assert summary["red_cells"]["counts"]["schistocyte"] == len(red) // 2 + 1
+    assert (summary["reviewed_cells"], summary["reviewed_red_cells"]) == (3, len(red) // 2 + 1)
+    assert summary["flags"] == []
+    row = summary_rows(tmp_path / "out")["a"]
+    assert (row["reviewed_red_cells"], row["reviewed_flags"]) == (str(len(red) // 2 + 1), "")
+    with pytest.raises(ReviewError, match="unknown class 'neutrophil'"):
+        review.correct(red[-1].id, "neutrophil")
+    with pytest.raises(ReviewError, match="unknown class 'schistocyte'"):
+        review.correct(review.white_cells()[0].id, "schistocyte")
+    platelet = next(c for c in review.report.cells if c.kind == "platelet")
+    with pytest.raises(KeyError):
+        review.correct(platelet.id, "normal")

@@ -27,11 +27,16 @@ from hemseg.diagnosis.specimen import specimen_file_name, specimen_of
 SPECIMEN_RULES = SpecimenRules(min_wbc=100, confidence=0.95)
 
 
-def photo(counts: dict[str, int], rbc: int = 0, review: int = 0) -> SmearReport:
-    """A photo's report with these white-cell counts (cells themselves not needed for pooling)."""
+def photo(counts: dict[str, int], rbc: int = 0, review: int = 0, red: dict[str, int] | None = None) -> SmearReport:
+    """A photo's report with these white-cell counts (cells themselves not needed for pooling).
+
+    ``red`` gives red cells of morphology classes, beside the ``rbc`` unclassified ones.
+    """
     from hemseg.diagnosis import Cell
 
     cells = [Cell(i, "rbc", "rbc", None, False, (0, 0, 1, 1), (0.0, 0.0), 1, False, []) for i in range(rbc)]
+    for name, count in (red or {}).items():
+        cells += [Cell(i, "rbc", name, 0.9, False, (0, 0, 1, 1), (0.0, 0.0), 1, False, []) for i in range(count)]
     cells += [Cell(i, "wbc", "lymphocyte", 0.5, True, (0, 0, 1, 1), (0.0, 0.0), 1, False, []) for i in range(review)]
     return SmearReport(640, 480, 48.0, "estimated", cells, differential(counts), [], 1.0)
 
@@ -107,6 +112,22 @@ def test_specimens_csv_has_one_row_per_specimen_with_intervals():
     assert (row["specimen"], row["fields"], row["wbc"], row["neutrophil"]) == ("A", "1", "100", "10")
     assert (row["neutrophil_percent"], row["neutrophil_ci_low"], row["neutrophil_ci_high"]) == ("10.0", "4.9", "17.62")
     assert row["flags"] == "abnormal_differential" and row["note"] == ""
+
+
+def test_red_cell_morphology_is_pooled_and_flagged_once_enough_red_cells_are_counted():
+    from hemseg.diagnosis import RedCellFlag, RedCellFlagRules
+
+    rules = replace(
+        RULES,
+        red_cells=RedCellFlagRules(min_rbc=100, flags={"schistocytes": RedCellFlag(("schistocyte",), 1.0, "ICSH")}),
+    )
+    fields = [photo({"neutrophil": 1}, red={"normal": 59, "schistocyte": 1}) for _ in range(2)]
+    (pooled,) = pool_specimens([("A", str(i), field) for i, field in enumerate(fields)], rules, SPECIMEN_RULES)
+    assert (pooled.red_cells.classified, pooled.red_cells.counts["schistocyte"]) == (120, 2)
+    assert names(pooled) == ["schistocytes"]  # 2 of 120 = 1.7 %; each field alone has 60 red cells, under 100
+    (row,) = csv.DictReader(specimens_csv([pooled]).splitlines())
+    assert (row["rbc_classified"], row["rbc_schistocyte_percent"], row["flags"]) == ("120", "1.67", "schistocytes")
+    assert pooled.to_dict()["red_cells"]["counts"]["normal"] == 118
 
 
 def test_specimens_come_from_the_folder_or_a_table(tmp_path):

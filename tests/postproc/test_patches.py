@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from hemseg.postproc import cell_patch, central_instance
+from hemseg.postproc import cell_patch, cell_patches, central_instance, instance_table
 
 
 def _disk(shape, centre, radius):
@@ -67,3 +68,26 @@ def test_empty_mask_centres_on_the_image_and_float_images_are_accepted():
 def test_bad_inputs_are_rejected(image, mask, message):
     with pytest.raises(ValueError, match=message):
         cell_patch(image, mask, rbc_px=36.0, target_rbc_px=36.0, size=16)
+
+
+@pytest.mark.parametrize(("rbc_px", "label_scale"), [(72.0, 0.5), (36.0, 1.0), (18.0, 0.5), (40.0, 0.75)])
+def test_cell_patches_cut_what_cell_patch_cuts_cell_by_cell(rbc_px, label_scale):
+    """Shrinking once and working per cell window gives the patches of cell_patch on whole-photo masks."""
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    shape = (round(240 * label_scale), round(320 * label_scale))
+    labels = np.zeros(shape, np.int32)
+    for index, (row, col, radius) in enumerate([(30, 40, 12), (60, 150, 20), (5, 300, 9), (235, 5, 7)], start=1):
+        labels[_disk(shape, (row * label_scale, col * label_scale), radius * label_scale)] = index
+    table = instance_table(labels)
+    fast = cell_patches(image, labels, table, rbc_px, 36.0, 48)
+    sy, sx = 240 / shape[0], 320 / shape[1]
+    for row, index in enumerate(table["label"]):
+        centre = ((table["centroid-0"][row] + 0.5) * sy - 0.5, (table["centroid-1"][row] + 0.5) * sx - 0.5)
+        mask = cv2.resize((labels == index).astype(np.uint8), (320, 240), interpolation=cv2.INTER_NEAREST) > 0
+        slow = cell_patch(image, mask, rbc_px, 36.0, 48, centre=centre)
+        assert np.abs(fast[row, ..., :3].astype(int) - slow[..., :3]).max() <= 1  # fixed-point rounding
+        a, b = fast[row, ..., 3] > 0, slow[..., 3] > 0
+        assert (a & b).sum() / (a | b).sum() >= 0.8  # both nearest-neighbour masks; they differ on the rim
+        assert abs(a.sum() - b.sum()) <= 0.1 * b.sum()
+    assert cell_patches(image, labels, instance_table(np.zeros_like(labels)), rbc_px, 36.0, 48).shape == (0, 48, 48, 4)

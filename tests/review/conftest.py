@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from stubs import diagnosed
+from stubs import RULES, RedSizeClassifier, analyser, diagnosed, smear
 
 from hemseg.review import create_app
 
@@ -21,8 +21,35 @@ def out(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def red_out(tmp_path: Path) -> Path:
+    """One photo, ``a``, whose red cells are classified (stub: all normal, 0.7) with a flag on normal cells >= 50 %."""
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from hemseg.diagnosis import RedCellFlag, RedCellFlagRules, diagnose_images
+
+    rules = replace(
+        RULES, red_cells=RedCellFlagRules(min_rbc=10, flags={"normal_cells": RedCellFlag(("normal",), 50.0, "test")})
+    )
+    Image.fromarray(smear()[0]).save(tmp_path / "a.png")
+    diagnose_images(analyser(RedSizeClassifier(), rules), [tmp_path / "a.png"], tmp_path / "red")
+    return tmp_path / "red"
+
+
+@pytest.fixture
 def server(out: Path):
     """The review of ``out`` served by uvicorn in a thread; yields its base URL."""
+    yield from _serve(out)
+
+
+@pytest.fixture
+def red_server(red_out: Path):
+    """The review of ``red_out``, as :func:`server`."""
+    yield from _serve(red_out)
+
+
+def _serve(out: Path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -43,6 +43,25 @@ def test_a_correction_is_saved_and_recomputes_the_findings(server, out):
     assert status == 200 and "blasts_present" in fragment.decode()
 
 
+def test_red_cells_are_listed_and_reclassified_over_http(red_server, red_out):
+    status, page = request(red_server, "GET", "/images/a")
+    text = page.decode()
+    assert status == 200 and "Red cells (" in text and "background-position:-" in text
+    state = json.loads(request(red_server, "GET", "/api/images/a")[1])
+    assert state["red_labels"] == ["normal", "microcyte", "schistocyte"]
+    red = [c for c in state["cells"] if c["class"] == "normal"]
+    assert len(red) > 20 and all(c["probability"] == pytest.approx(0.7) for c in red)
+    path = f"/api/images/a/cells/{red[0]['id']}"
+    assert request(red_server, "POST", path, json.dumps({"label": "lymphocyte"}))[0] == 422  # a white-cell class
+    status, body = request(red_server, "POST", path, json.dumps({"label": "microcyte"}))
+    found = json.loads(body)
+    assert status == 200 and found["red_cells"]["counts"]["microcyte"] == 1 and found["reviewed_red_cells"] == 1
+    assert (
+        json.loads((red_out / "a" / "report.json").read_text())["review"]["red_cells"]["counts"]["normal"]
+        == len(red) - 1
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status"),
     [

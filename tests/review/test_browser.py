@@ -76,3 +76,31 @@ def test_review_by_keyboard_survives_a_reload_and_exports(browser, server, out, 
     assert (row["reviewed_blast"], row["smudge"], row["reviewers"]) == ("1", "1", "tester")
     assert export_reviews([out], tmp_path / "export") == 2
     assert sorted(s.labels[0] for s in read_dataset(tmp_path / "export").samples) == ["blast", "lymphocyte"]
+
+
+def test_red_cells_are_reclassified_from_their_lists_and_the_flags_follow(browser, red_server, red_out):
+    page = browser.new_page()
+    page.goto(f"{red_server}/images/a")
+    cards = page.locator("#red-gallery .red-card")
+    count = cards.count()
+    assert count > 20 and "normal_cells: normal" in page.locator("#reviewed-flags").inner_text()
+    sprite = cards.first.locator(".sprite")
+    assert "overlay.png" in sprite.evaluate("e => getComputedStyle(e).backgroundImage")
+    assert sprite.bounding_box()["width"] > 20  # the window of the overlay around the cell is shown
+    for index in range(count // 2 + 1):  # over half called schistocytes: normal cells fall below 50 %
+        cards.nth(index).locator("select").select_option("schistocyte")
+        page.wait_for_function(f"document.querySelectorAll('#red-gallery .red-card.done').length == {index + 1}")
+    page.wait_for_function(f"document.querySelector('#reviewed-red-cells').innerText.startsWith('{count // 2 + 1} ')")
+    assert "normal_cells" not in page.locator("#reviewed-flags").inner_text()
+    assert cards.first.locator(".label").inner_text() == "\u2192 schistocyte"
+    page.keyboard.press("1")  # keys go to the white cells, not to the focused list
+    page.wait_for_function("document.querySelectorAll('#gallery .card.done').length == 1")
+    page.reload()
+    assert page.locator("#red-gallery .red-card").first.locator("select").input_value() == "schistocyte"
+    assert page.locator("#red-gallery .red-card.done").count() == count // 2 + 1
+    (row,) = csv.DictReader((red_out / "summary.csv").open())
+    assert (row["reviewed_red_cells"], row["reviewed_cells"], row["reviewed_flags"]) == (
+        str(count // 2 + 1),
+        "1",
+        "uncertain_cells",
+    )

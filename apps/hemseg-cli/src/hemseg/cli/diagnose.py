@@ -40,6 +40,9 @@ def diagnose(
         Path | None, typer.Option(help="hemseg_diagnose bundle folder (default: the shipped one).")
     ] = None,
     onnx: Annotated[bool, typer.Option(help="Run the networks through ONNX Runtime when installed.")] = True,
+    red_cells: Annotated[
+        bool, typer.Option(help="Classify each red cell's morphology (12 classes) and raise red-cell flags.")
+    ] = True,
 ) -> None:
     """Count, classify and flag the cells of blood-smear photos; write reports for review.
 
@@ -80,13 +83,13 @@ def diagnose(
     typer.echo(
         f"hemseg: {len(groups)} specimen(s), {how}: {', '.join(groups[:5])}{' ...' * (len(groups) > 5)}", err=True
     )
-    factory = functools.partial(load_analyser, bundle, onnx)
+    factory = functools.partial(load_analyser, bundle, onnx, red_cell_morphology=red_cells)
     pool = None
     if workers > 1:  # this process is one of them, with its share of the threads
         use_threads(worker_threads(workers))
         pool = start_workers(factory, workers)  # they load their networks while this process does
     try:
-        analyser = load_analyser(bundle, onnx=onnx)
+        analyser = factory()
     except (OSError, ValueError, RuntimeError) as err:
         typer.echo(f"hemseg: error: cannot load the models: {err}", err=True)
         if pool is not None:

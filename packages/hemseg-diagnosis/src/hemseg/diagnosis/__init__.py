@@ -4,9 +4,9 @@ Decision support for review by a qualified person, not a diagnosis.
 """
 
 from hemseg.diagnosis.batch import diagnose_images, hemseg_version, write_image_outputs
-from hemseg.diagnosis.differential import Differential, differential
+from hemseg.diagnosis.differential import Differential, RedCellShares, differential, red_cell_shares
 from hemseg.diagnosis.evaluation import evaluate_diagnosis
-from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
+from hemseg.diagnosis.flags import Flag, FlagRules, RedCellFlag, RedCellFlagRules, red_cell_flags, review_flags
 from hemseg.diagnosis.pipeline import (
     FoundCells,
     PlateletRules,
@@ -74,7 +74,10 @@ __all__ = [
     "FoundCells",
     "ImageReview",
     "PlateletRules",
+    "RedCellFlag",
+    "RedCellFlagRules",
     "RedCellRules",
+    "RedCellShares",
     "ReviewError",
     "ScaleRules",
     "SmearAnalyser",
@@ -96,6 +99,8 @@ __all__ = [
     "pool_specimens",
     "proportion_interval",
     "read_specimens",
+    "red_cell_flags",
+    "red_cell_shares",
     "review_flags",
     "specimens_csv",
     "summary_csv",

@@ -76,7 +76,7 @@ def write_image_outputs(
     """
     from PIL import Image
 
-    from hemseg.diagnosis.report import COLOURS, cells_csv, cells_geojson
+    from hemseg.diagnosis.report import cells_csv, cells_geojson, colour_of
     from hemseg.postproc import draw_outlines
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ def write_image_outputs(
     write_text_atomic(folder / "cells.geojson", cells_geojson(report.cells) + "\n")
     thickness = outline_thickness(rgb.shape[:2])
     order = sorted(report.cells, key=lambda c: c.kind == "wbc")  # white cells drawn last, on top
-    outlines = [(c.outline, COLOURS.get(c.cls, (128, 128, 128))) for c in order]
+    outlines = [(c.outline, colour_of(c.cls, c.kind)) for c in order]
     with replacing(folder / "overlay.png") as tmp:
         Image.fromarray(draw_outlines(rgb, outlines, thickness)).save(tmp, format="PNG")
     write_text_atomic(folder / "report.json", json.dumps(report.to_dict(image_name, provenance), indent=1) + "\n")
@@ -239,6 +239,7 @@ class Batch:
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             # what a person's review needs to recompute the findings (hemseg.diagnosis.review)
             "classes": list(analyser.classifier.classes),
+            "red_cell_classes": list(analyser.red_cell_classifier.classes) if analyser.red_cell_classifier else [],
             "flag_rules": asdict(analyser.flag_rules),
         }
         self.done: dict[int, tuple[dict, SmearReport | None]] = {}

@@ -1,11 +1,11 @@
-"""Per-class cell counts -> white-cell differential (%) and blast fraction."""
+"""Per-class cell counts -> white-cell differential (%) and blast fraction; red-cell morphology shares."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from hemseg.data.classes import WHITE_CELL_CLASSES
+from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,34 @@ def differential(cells: Iterable[str] | Mapping[str, int]) -> Differential:
     percent = {c: (100.0 * counts.get(c, 0) / wbc if wbc else 0.0) for c in WHITE_CELL_CLASSES}
     blast_fraction = counts.get("blast", 0) / wbc if wbc else 0.0
     return Differential(counts=counts, wbc=wbc, percent=percent, blast_fraction=blast_fraction)
+
+
+@dataclass(frozen=True)
+class RedCellShares:
+    """The morphology of a photo's (or a specimen's) red cells.
+
+    Attributes:
+        counts: red cells per class of :data:`hemseg.data.RBC_CLASSES` (every class, 0 when unseen).
+        classified: red cells with a morphology class (0 when no red-cell classifier ran).
+        percent: each class's share of ``classified``, in % (0 when ``classified`` is 0).
+    """
+
+    counts: dict[str, int]
+    classified: int
+    percent: dict[str, float]
+
+
+def red_cell_shares(cells: Iterable[str] | Mapping[str, int]) -> RedCellShares:
+    """Count red cells per morphology class, from one class name per red cell or from counts per class.
+
+    Names outside :data:`hemseg.data.RBC_CLASSES` (a red cell no classifier saw is just ``rbc``) are
+    not counted.
+    """
+    counts = dict.fromkeys(RBC_CLASSES, 0)
+    pairs = cells.items() if isinstance(cells, Mapping) else ((name, 1) for name in cells)
+    for name, count in pairs:
+        if name in counts:
+            counts[name] += int(count)
+    classified = sum(counts.values())
+    percent = {c: (100.0 * counts[c] / classified if classified else 0.0) for c in RBC_CLASSES}
+    return RedCellShares(counts=counts, classified=classified, percent=percent)

@@ -1,4 +1,4 @@
-"""Flags for review raised from a differential, each with the rule that raised it.
+"""Flags for review raised from a differential and the red cells' morphology, each with the rule that raised it.
 
 Decision support: a flag asks a qualified person to look at the smear; it is not a diagnosis.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hemseg.diagnosis.differential import Differential
+from hemseg.diagnosis.differential import Differential, RedCellShares
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,35 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class RedCellFlag:
+    """One red-cell morphology flag: the share of some classes of red cells at or above a threshold.
+
+    Attributes:
+        classes: the red-cell classes counted together (e.g. ``elliptocyte`` and ``ovalocyte``).
+        percent: the flag is raised when their share of the classified red cells reaches this (%).
+        guidance: where the threshold comes from, in words (shown in the flag's rule).
+    """
+
+    classes: tuple[str, ...]
+    percent: float
+    guidance: str
+
+
+@dataclass(frozen=True)
+class RedCellFlagRules:
+    """The red-cell morphology flags (``flag_rules#red_cells`` of the ``hemseg_diagnose`` bundle).
+
+    Attributes:
+        min_rbc: fewer classified red cells than this raise no red-cell flag (a share of a handful
+            of cells says little; ICSH grades on at least 1,000 red cells: pool a specimen's fields).
+        flags: flag name -> :class:`RedCellFlag`.
+    """
+
+    min_rbc: int
+    flags: Mapping[str, RedCellFlag]
+
+
+@dataclass(frozen=True)
 class FlagRules:
     """Thresholds of the flags (the ``flag_rules`` of the ``hemseg_diagnose`` bundle's config).
 
@@ -35,6 +64,7 @@ class FlagRules:
             flag (a differential of a handful of cells says little).
         reference_percent: reference interval (%) per white-cell class (a lab should use its own).
         max_review_share: a share of low-confidence cells above this raises ``uncertain_cells``.
+        red_cells: the red-cell morphology flags (:class:`RedCellFlagRules`; None: none).
     """
 
     min_blasts: int
@@ -42,6 +72,21 @@ class FlagRules:
     min_wbc_for_differential: int
     reference_percent: Mapping[str, tuple[float, float]]
     max_review_share: float
+    red_cells: RedCellFlagRules | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> FlagRules:
+        """The rules back from their :func:`dataclasses.asdict` form (as ``report.json``'s provenance keeps them)."""
+        data = dict(data)
+        data["reference_percent"] = {k: tuple(v) for k, v in data["reference_percent"].items()}
+        red = data.get("red_cells")
+        if red is not None:
+            flags = {
+                name: RedCellFlag(tuple(f["classes"]), float(f["percent"]), f["guidance"])
+                for name, f in red["flags"].items()
+            }
+            data["red_cells"] = RedCellFlagRules(int(red["min_rbc"]), flags)
+        return cls(**data)
 
 
 def review_flags(
@@ -92,4 +137,26 @@ def review_flags(
                 f"{review_cells} of {result.wbc} white cells low-confidence > {rules.max_review_share:.0%}",
             )
         )
+    return flags
+
+
+def red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | None) -> list[Flag]:
+    """Flags for review of red-cell morphology: each rule whose classes' share reaches its threshold.
+
+    Nothing is raised below ``rules.min_rbc`` classified red cells, or without rules.
+    """
+    if rules is None or shares.classified < rules.min_rbc:
+        return []
+    flags = []
+    for name, flag in rules.flags.items():
+        count = sum(shares.counts.get(c, 0) for c in flag.classes)
+        percent = 100.0 * count / shares.classified
+        if percent >= flag.percent:
+            flags.append(
+                Flag(
+                    name,
+                    f"{' + '.join(flag.classes)} {count} of {shares.classified} red cells = {percent:.1f}% "
+                    f">= {flag.percent:g}% ({flag.guidance})",
+                )
+            )
     return flags

@@ -1,4 +1,4 @@
-"""One smear photo -> its cells (white cells classified, red cells, platelets), counts and flags.
+"""One smear photo -> its cells (white cells classified, red cells and their morphology, platelets), counts and flags.
 
 :class:`SmearAnalyser` runs the whole per-photo pipeline on networks it is given (any objects with
 the small protocols :class:`hemseg.postproc.SegmenterLike` and
@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hemseg.diagnosis.differential import Differential, differential
-from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
+from hemseg.diagnosis.differential import Differential, differential, red_cell_shares
+from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_flags, review_flags
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import Cell, SmearReport
 from hemseg.diagnosis.specimen import SpecimenRules
@@ -137,6 +137,11 @@ class SmearAnalyser:
         tiling: :class:`TileRules` for photos much larger than a field (None: every photo analysed whole).
         provenance: what the analysis is made of (bundle versions and weights' SHA-256), written
             into every report.
+        red_cell_classifier: morphology classes of red-cell patches (None: red cells are counted,
+            not classified).
+        red_cell_patch_rbc_px: red-cell diameter of the typical red cell in its patches (the patch
+            keeps each red cell's size relative to the photo's typical red cell).
+        red_cell_patch_size: side of the red-cell patches.
     """
 
     def __init__(
@@ -157,6 +162,9 @@ class SmearAnalyser:
         specimen_rules: SpecimenRules | None = None,
         provenance: Mapping | None = None,
         tiling: TileRules | None = None,
+        red_cell_classifier: ClassifierLike | None = None,
+        red_cell_patch_rbc_px: float = 28.0,
+        red_cell_patch_size: int = 56,
     ) -> None:
         self.segmenter = segmenter
         self.classifier = classifier
@@ -174,6 +182,8 @@ class SmearAnalyser:
         self.specimen_rules = specimen_rules
         self.provenance = dict(provenance or {})
         self.tiling = tiling
+        self.red_cell_classifier = red_cell_classifier
+        self.red_cell_patch = (float(red_cell_patch_rbc_px), int(red_cell_patch_size))
 
     def settings_sha256(self, rbc_px: float | None = None, scale_source: str | None = None) -> str:
         """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given scale.
@@ -190,6 +200,7 @@ class SmearAnalyser:
             "mask_rules": self.mask_rules,
             "split_distance": self.split_distance,
             "patch": [self.patch_rbc_px, self.patch_size],
+            "red_cell_patch": list(self.red_cell_patch) if self.red_cell_classifier is not None else None,
             "review_below": self.review_below,
             "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets, self.flag_rules)],
             "tiling": asdict(self.tiling) if self.tiling else None,
@@ -318,7 +329,8 @@ class SmearAnalyser:
         """Analyse an (H, W, 3) uint8 RGB photo whole; ``rbc_px`` None estimates the scale from the red cells.
 
         Cells are found by :meth:`find_cells`; positions, areas and outlines are reported in the
-        photo's pixels, and each white cell's patch is cut from the full-resolution photo.
+        photo's pixels, and each white cell's patch (and, with a red-cell classifier, each red cell's)
+        is cut from the full-resolution photo.
         ``scale_source`` names where a given ``rbc_px`` came from.
         """
         from hemseg.postproc import cell_patches, instance_table
@@ -328,28 +340,28 @@ class SmearAnalyser:
         rbc_px, wbc, rbc, platelets = found.rbc_px, found.wbc, found.rbc, found.platelets
         wbc_table = instance_table(wbc)
         patches = cell_patches(rgb, wbc, wbc_table, rbc_px, self.patch_rbc_px, self.patch_size)
-        scores = self.classifier.probabilities(patches)
-        names = self.classifier.classes
-        chosen = self.classifier.decide(scores)
-        alternatives = self.classifier.alternatives(scores, chosen)
+        white = _classified(self.classifier, patches)
+        rbc_table = instance_table(rbc)
+        red = None
+        if self.red_cell_classifier is not None:
+            red = _classified(self.red_cell_classifier, cell_patches(rgb, rbc, rbc_table, rbc_px, *self.red_cell_patch))
         cells: list[Cell] = []
-        for kind, labels, table in (
-            ("wbc", wbc, wbc_table),
-            ("rbc", rbc, instance_table(rbc)),
-            ("platelet", platelets, instance_table(platelets)),
+        for kind, labels, table, classes in (
+            ("wbc", wbc, wbc_table, white),
+            ("rbc", rbc, rbc_table, red),
+            ("platelet", platelets, instance_table(platelets), None),
         ):
             made = _cells(labels, table, rgb.shape[:2], kind, len(cells) + 1, found.nuclei if kind == "wbc" else None)
             for row, cell in enumerate(made):
-                if kind == "wbc":
-                    best, alternative = int(chosen[row]), int(alternatives[row])
-                    probability = float(scores[row][best])
+                if classes is not None:
+                    name, probability, alternative, alternative_probability = classes[row]
                     cell = replace(
                         cell,
-                        cls=names[best],
+                        cls=name,
                         probability=probability,
-                        review=probability < self.review_below,
-                        alternative=names[alternative],
-                        alternative_probability=float(scores[row][alternative]),
+                        review=kind == "wbc" and probability < self.review_below,
+                        alternative=alternative,
+                        alternative_probability=alternative_probability,
                     )
                 cells.append(cell)
         result, flags = findings(cells, self.flag_rules)
@@ -363,6 +375,18 @@ class SmearAnalyser:
             flags=flags,
             ms=(time.perf_counter() - start) * 1000.0,
         )
+
+
+def _classified(classifier: ClassifierLike, patches: np.ndarray) -> list[tuple[str, float, str, float]]:
+    """Per patch: its class, that class's probability, the most probable other class and its probability."""
+    scores = classifier.probabilities(patches)
+    chosen = classifier.decide(scores)
+    alternatives = classifier.alternatives(scores, chosen)
+    names = classifier.classes
+    return [
+        (names[best], float(row[best]), names[other], float(row[other]))
+        for row, best, other in zip(scores, np.asarray(chosen).tolist(), np.asarray(alternatives).tolist(), strict=True)
+    ]
 
 
 def _moved(cell: Cell, dx: int, dy: int, shape: tuple[int, int]) -> Cell:
@@ -380,7 +404,7 @@ def _moved(cell: Cell, dx: int, dy: int, shape: tuple[int, int]) -> Cell:
 
 
 def findings(cells: Sequence[Cell], flag_rules: FlagRules) -> tuple[Differential, list[Flag]]:
-    """The differential of a photo's white cells and its flags for review.
+    """The differential of a photo's white cells and its flags for review (red-cell morphology flags too).
 
     White cells classified as platelets count as platelets, not in the differential; cells still
     marked for review count in the ``uncertain_cells`` rule. A person's review gives its findings
@@ -388,7 +412,9 @@ def findings(cells: Sequence[Cell], flag_rules: FlagRules) -> tuple[Differential
     """
     white = [c for c in cells if c.kind == "wbc"]
     result = differential([c.cls for c in white if c.cls != "platelet"])
-    return result, review_flags(result, sum(c.review for c in white), flag_rules)
+    red = red_cell_shares([c.cls for c in cells if c.kind == "rbc"])
+    flags = review_flags(result, sum(c.review for c in white), flag_rules)
+    return result, flags + red_cell_flags(red, flag_rules.red_cells)
 
 
 def _cells(

@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hemseg.data.classes import WHITE_CELL_CLASSES
-from hemseg.diagnosis.differential import Differential, differential
+from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
+from hemseg.diagnosis.differential import Differential, RedCellShares, differential, red_cell_shares
 from hemseg.diagnosis.flags import Flag
 
 #: The notice every report carries.
@@ -23,7 +23,7 @@ NOTICE = (
 )
 #: Nucleated-cell classes with a count column in the summary (platelets have their own column).
 COUNT_CLASSES: tuple[str, ...] = (*WHITE_CELL_CLASSES, "erythroblast")
-#: Outline colour per class or kind (RGB), used by the overlay and the GeoJSON.
+#: Outline colour per class or kind (RGB), used by the overlay and the GeoJSON (:func:`colour_of`).
 COLOURS: dict[str, tuple[int, int, int]] = {
     "neutrophil": (0, 114, 178),
     "eosinophil": (230, 159, 0),
@@ -38,6 +38,11 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 }
 
 
+def colour_of(cls: str, kind: str) -> tuple[int, int, int]:
+    """A cell's outline colour: its class's, else its kind's (red cells of every morphology class), else grey."""
+    return COLOURS.get(cls, COLOURS.get(kind, (128, 128, 128)))
+
+
 @dataclass(frozen=True)
 class Cell:
     """One cell found in a smear photo.
@@ -45,17 +50,19 @@ class Cell:
     Attributes:
         id: number of the cell in its image (1, 2, ...).
         kind: ``wbc`` (nucleated cell, classified), ``rbc`` or ``platelet``.
-        cls: class name for white cells (see :data:`hemseg.data.CELL_CLASSES`); the kind otherwise.
-        probability: classifier probability of ``cls`` (None for red cells and platelets).
+        cls: class name for white cells (see :data:`hemseg.data.CELL_CLASSES`), the morphology
+            class for red cells when a red-cell classifier ran (:data:`hemseg.data.RBC_CLASSES`);
+            the kind otherwise.
+        probability: classifier probability of ``cls`` (None for cells no classifier saw).
         review: the classifier was not confident (probability below the review threshold).
         bbox: (x_min, y_min, x_max, y_max) in pixels, max exclusive.
         centroid: (x, y) in pixels.
         area: pixels.
         on_border: the cell touches the image edge (it may be cut).
         outline: outline polygon, (x, y) vertices on pixel corners.
-        alternative: for white cells, the most probable class other than ``cls`` (a blast passed
-            over below the classifier's blast threshold shows here), else None.
-        alternative_probability: its probability (None for red cells and platelets).
+        alternative: for classified cells, the most probable class other than ``cls`` (a blast
+            passed over below the classifier's blast threshold shows here), else None.
+        alternative_probability: its probability (None for cells no classifier saw).
         nucleus: for white cells whose nucleus was segmented, its outline (empty otherwise).
         nucleus_area: that nucleus' pixels (None without one).
     """
@@ -111,6 +118,11 @@ class SmearReport:
         return sum(c.kind == "platelet" or c.cls == "platelet" for c in self.cells)
 
     @property
+    def red_cells(self) -> RedCellShares:
+        """The red cells' morphology classes counted (none classified without a red-cell classifier)."""
+        return red_cell_shares([c.cls for c in self.cells if c.kind == "rbc"])
+
+    @property
     def review_cells(self) -> int:
         """White cells marked for review."""
         return sum(c.review for c in self.cells if c.kind == "wbc")
@@ -139,6 +151,7 @@ class SmearReport:
             "differential_percent": {k: round(v, 2) for k, v in self.differential.percent.items()},
             "blast_fraction": round(self.differential.blast_fraction, 4),
             "review_cells": self.review_cells,
+            "red_cells": _red_cells_dict(self.red_cells),
             "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
             "ms": round(self.ms, 1),
             "cells": [_cell_dict(c) for c in self.cells],
@@ -175,6 +188,15 @@ class SmearReport:
             flags=[Flag(f["name"], f["rule"]) for f in data["flags"]],
             ms=data["ms"],
         )
+
+
+def _red_cells_dict(shares: RedCellShares) -> dict:
+    """``red_cells`` of ``report.json``: classified red cells, count and % per morphology class."""
+    return {
+        "classified": shares.classified,
+        "counts": shares.counts,
+        "percent": {c: round(v, 2) for c, v in shares.percent.items()} if shares.classified else None,
+    }
 
 
 def _cell_dict(cell: Cell) -> dict:
@@ -248,7 +270,7 @@ def cells_geojson(cells: Sequence[Cell]) -> str:
             "geometry": _polygon(c.outline, c.bbox),
             "properties": {
                 "objectType": "cell" if c.nucleus else "detection",
-                "classification": {"name": c.cls, "color": list(COLOURS.get(c.cls, (128, 128, 128)))},
+                "classification": {"name": c.cls, "color": list(colour_of(c.cls, c.kind))},
                 "measurements": {k: v for k, v in measurements.items() if v is not None},
                 **{
                     k: v
@@ -274,13 +296,19 @@ def _polygon(outline: Sequence[tuple[float, float]], bbox: tuple[int, int, int, 
 
 #: Columns of ``summary.csv`` filled by a person's review (:mod:`hemseg.diagnosis.review`), empty before.
 REVIEW_COLUMNS: tuple[str, ...] = (
-    "reviewed_cells", "reviewed_wbc", *(f"reviewed_{name}" for name in COUNT_CLASSES), "reviewed_platelet",
-    "smudge", "not_wbc", "reviewed_blast_fraction", "reviewed_flags", "reviewers",
+    "reviewed_cells", "reviewed_red_cells", "reviewed_wbc", *(f"reviewed_{name}" for name in COUNT_CLASSES),
+    "reviewed_platelet", "smudge", "not_wbc", "reviewed_blast_fraction", "reviewed_flags", "reviewers",
+)  # fmt: skip
+#: Red-cell morphology columns of ``summary.csv``: classified red cells, then count and % per class
+#: (empty when no red-cell classifier ran).
+RED_CELL_COLUMNS: tuple[str, ...] = (
+    "rbc_classified", *(f"rbc_{c}" for c in RBC_CLASSES), *(f"rbc_{c}_percent" for c in RBC_CLASSES),
 )  # fmt: skip
 #: Columns of ``summary.csv`` (one row per input): the machine's results, the scale and what made
 #: them, the image's output folder, then the reviewed results.
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "image", "status", "error", "wbc", "rbc", "platelet", *COUNT_CLASSES, "blast_fraction", "flags", "ms",
+    "image", "status", "error", "wbc", "rbc", "platelet", *COUNT_CLASSES, "blast_fraction", *RED_CELL_COLUMNS,
+    "flags", "ms",
     "rbc_diameter_px", "scale_source", "hemseg_version", "models", "date", "folder", *REVIEW_COLUMNS,
 )  # fmt: skip
 
@@ -311,6 +339,11 @@ def summary_row(
     if report is not None:
         row.update(report.counts())
         row["blast_fraction"] = round(report.differential.blast_fraction, 4)
+        red = report.red_cells
+        if red.classified:
+            row["rbc_classified"] = red.classified
+            row.update({f"rbc_{c}": red.counts[c] for c in RBC_CLASSES})
+            row.update({f"rbc_{c}_percent": round(red.percent[c], 2) for c in RBC_CLASSES})
         row["flags"] = ";".join(f.name for f in report.flags)
         row["ms"] = round(report.ms)
         row["rbc_diameter_px"] = round(report.rbc_diameter_px, 2)
@@ -398,10 +431,27 @@ def html_page(
             shown = "" if percent is None else f"{percent:.1f}"
             parts.append(f"<tr><td>{e(name)}</td><td>{count}</td><td>{shown}</td></tr>")
         parts.append("</table>")
+        parts.append(_red_cells_html(report.red_cells))
         if overlay:
             parts.append(f"<p><img src='{e(overlay)}' alt='cell outlines of {e(row['image'])}'></p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _red_cells_html(shares: RedCellShares) -> str:
+    """A red-cell morphology table (count and % of classified red cells per class); empty when none were classified."""
+    if not shares.classified:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{shares.counts[name]}</td><td>{shares.percent[name]:.1f}</td></tr>"
+        for name in RBC_CLASSES
+    )
+    return (
+        f"<p>Red-cell morphology of {shares.classified} red cells (for review on the slide: a red-cell "
+        "classifier trained on another microscope's photos can call normal red cells abnormal; see its "
+        "model card):</p>"
+        f"<table class='red-cells'><tr><th>red-cell class</th><th>count</th><th>% of red cells</th></tr>{rows}</table>"
+    )
 
 
 def _specimen_html(specimen) -> str:
@@ -437,4 +487,5 @@ def _specimen_html(specimen) -> str:
         else:
             lines.append(f"<tr><td>{e(name)}</td><td>{count}</td><td></td><td></td></tr>")
     lines.append("</table>")
+    lines.append(_red_cells_html(specimen.red_cells))
     return "\n".join(lines)

@@ -1,6 +1,7 @@
-"""A person's review of a ``hemseg diagnose`` output: corrections of white cells, their findings, the export.
+"""A person's review of a ``hemseg diagnose`` output: corrections of cells, their findings, the export.
 
-A technologist confirms or reclassifies each white cell of a photo (``hemseg review``). Every
+A technologist confirms or reclassifies each white cell of a photo, and each red cell's morphology
+class where the analysis classified red cells (``hemseg review``). Every
 correction goes at once to ``OUT/<stem>/review.json`` (written whole, then renamed); the counts,
 differential, blast fraction and flags are recomputed from the corrected classes by the same code
 as the machine's (:func:`hemseg.diagnosis.pipeline.findings`), and written beside the machine's in
@@ -41,12 +42,13 @@ class ReviewError(ValueError):
 
 @dataclass(frozen=True)
 class Correction:
-    """A person's decision on one white cell.
+    """A person's decision on one cell (a white cell, or a red cell's morphology).
 
     Attributes:
         cell: the cell's id in ``report.json``.
         original: the machine's class.
-        label: the class given (equal to ``original`` when confirmed), :data:`NOT_WBC` or :data:`SMUDGE`.
+        label: the class given (equal to ``original`` when confirmed); for white cells also
+            :data:`NOT_WBC` or :data:`SMUDGE`.
         time: when, ISO 8601 UTC.
         reviewer: who, when given.
     """
@@ -62,11 +64,14 @@ def apply_review(report: SmearReport, corrections: Sequence[Correction], rules: 
     """The report as reviewed: each corrected cell's class replaced (the latest correction wins), findings recomputed.
 
     Reviewed cells are no longer marked for review, so the ``uncertain_cells`` rule counts only the
-    low-confidence cells nobody has looked at yet.
+    low-confidence cells nobody has looked at yet. Reclassified red cells change the red-cell shares
+    and their flags.
     """
     latest = {c.cell: c for c in corrections}
     cells = [
-        replace(cell, cls=latest[cell.id].label, review=False) if cell.kind == "wbc" and cell.id in latest else cell
+        replace(cell, cls=latest[cell.id].label, review=False)
+        if cell.kind in ("wbc", "rbc") and cell.id in latest
+        else cell
         for cell in report.cells
     ]
     result, flags = findings(cells, rules)
@@ -74,17 +79,29 @@ def apply_review(report: SmearReport, corrections: Sequence[Correction], rules: 
 
 
 def review_summary(reviewed: SmearReport, corrections: Sequence[Correction]) -> dict:
-    """The ``review`` block of ``report.json``: the reviewed findings and who made them."""
+    """The ``review`` block of ``report.json``: the reviewed findings and who made them.
+
+    ``reviewed_cells`` counts white cells, ``reviewed_red_cells`` red cells; ``red_cells`` holds the
+    reviewed red-cell shares.
+    """
     latest = {c.cell: c for c in corrections}
     labels = [cell.cls for cell in reviewed.cells if cell.kind == "wbc"]
+    red_ids = {cell.id for cell in reviewed.cells if cell.kind == "rbc"}
+    shares = reviewed.red_cells
     return {
-        "reviewed_cells": len(latest),
+        "reviewed_cells": sum(cell not in red_ids for cell in latest),
+        "reviewed_red_cells": sum(cell in red_ids for cell in latest),
         "corrected": sum(c.label != c.original for c in latest.values()),
         "reviewers": sorted({c.reviewer for c in latest.values() if c.reviewer}),
         "counts": {**reviewed.counts(), SMUDGE: labels.count(SMUDGE), NOT_WBC: labels.count(NOT_WBC)},
         "differential_percent": {k: round(v, 2) for k, v in reviewed.differential.percent.items()},
         "blast_fraction": round(reviewed.differential.blast_fraction, 4),
         "review_cells": reviewed.review_cells,
+        "red_cells": {
+            "classified": shares.classified,
+            "counts": shares.counts,
+            "percent": {k: round(v, 2) for k, v in shares.percent.items()} if shares.classified else None,
+        },
         "flags": [{"name": f.name, "rule": f.rule} for f in reviewed.flags],
     }
 
@@ -94,6 +111,7 @@ def reviewed_columns(summary: Mapping) -> dict:
     counts = summary["counts"]
     return {
         "reviewed_cells": summary["reviewed_cells"],
+        "reviewed_red_cells": summary["reviewed_red_cells"],
         "reviewed_wbc": counts["wbc"],
         **{f"reviewed_{name}": counts[name] for name in COUNT_CLASSES},
         "reviewed_platelet": counts["platelet"],
@@ -128,10 +146,10 @@ class ImageReview:
         provenance = self.data.get("provenance", {})
         if "flag_rules" not in provenance or "classes" not in provenance:
             raise ReviewError(f"{path}: made by an older hemseg without its flag rules; run hemseg diagnose again")
-        rules = dict(provenance["flag_rules"])
-        rules["reference_percent"] = {k: tuple(v) for k, v in rules["reference_percent"].items()}
-        self.rules = FlagRules(**rules)
+        self.rules = FlagRules.from_dict(provenance["flag_rules"])
         self.labels: tuple[str, ...] = (*provenance["classes"], NOT_WBC, SMUDGE)
+        #: a red cell's classes (empty where the analysis did not classify red cells)
+        self.red_labels: tuple[str, ...] = tuple(provenance.get("red_cell_classes", ()))
         self.report = SmearReport.from_dict(self.data)
         self.corrections = self._read_corrections()
 
@@ -158,6 +176,11 @@ class ImageReview:
         white = [c for c in self.report.cells if c.kind == "wbc"]
         return sorted(white, key=lambda c: (not c.review, c.probability if c.review else 0.0, c.id))
 
+    def red_cells(self) -> list[Cell]:
+        """The classified red cells in review order: least confident first, then by id."""
+        red = [c for c in self.report.cells if c.kind == "rbc" and c.probability is not None]
+        return sorted(red, key=lambda c: (c.probability, c.id))
+
     def latest(self) -> dict[int, Correction]:
         """The latest correction of each reviewed cell."""
         return {c.cell: c for c in self.corrections}
@@ -171,20 +194,21 @@ class ImageReview:
         return review_summary(self.reviewed(), self.corrections)
 
     def correct(self, cell_id: int, label: str, reviewer: str | None = None) -> dict:
-        """Record a decision on a white cell and write it through; return the reviewed findings.
+        """Record a decision on a white cell or a classified red cell, write it through, return the findings.
 
         ``review.json`` is written first (whole, then renamed), then ``report.json``'s ``review``
         block and this image's ``summary.csv`` row.
 
         Raises:
-            KeyError: no white cell ``cell_id`` in this image.
-            ReviewError: ``label`` is not a class of this review.
+            KeyError: no white cell or classified red cell ``cell_id`` in this image.
+            ReviewError: ``label`` is not a class of this review for that kind of cell.
         """
-        cell = next((c for c in self.report.cells if c.id == cell_id and c.kind == "wbc"), None)
-        if cell is None:
-            raise KeyError(f"{self.name}: no white cell {cell_id}")
-        if label not in self.labels:
-            raise ReviewError(f"unknown class {label!r}; known: {', '.join(self.labels)}")
+        cell = next((c for c in self.report.cells if c.id == cell_id), None)
+        if cell is None or not (cell.kind == "wbc" or (cell.kind == "rbc" and cell.cls in self.red_labels)):
+            raise KeyError(f"{self.name}: no white cell or classified red cell {cell_id}")
+        labels = self.labels if cell.kind == "wbc" else self.red_labels
+        if label not in labels:
+            raise ReviewError(f"unknown class {label!r}; known: {', '.join(labels)}")
         now = datetime.now(UTC).isoformat(timespec="seconds")
         self.corrections.append(Correction(cell_id, cell.cls, label, now, reviewer or None))
         stored = {"settings_sha256": self.settings_sha256, "corrections": [asdict(c) for c in self.corrections]}

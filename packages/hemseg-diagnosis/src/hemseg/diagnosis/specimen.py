@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hemseg.data.classes import WHITE_CELL_CLASSES
-from hemseg.diagnosis.differential import Differential, differential
-from hemseg.diagnosis.flags import Flag, FlagRules, review_flags
+from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
+from hemseg.diagnosis.differential import Differential, RedCellShares, differential, red_cell_shares
+from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_flags, review_flags
 from hemseg.diagnosis.report import COUNT_CLASSES, SmearReport
 
 #: The note of a specimen with fewer white cells than its rules' ``min_wbc``.
@@ -100,6 +100,8 @@ class Specimen:
         blast_interval: the interval of the blast fraction.
         rbc_per_field, platelet_per_field: per analysed photo.
         review_cells: white cells marked for review.
+        red_cells: the pooled red-cell morphology (ICSH grades on at least 1,000 red cells, which
+            a specimen's fields reach where one field does not).
         flags: the specimen's flags for review.
         note: :data:`TOO_FEW` when the count is below the rules' ``min_wbc``, else empty.
     """
@@ -112,6 +114,7 @@ class Specimen:
     rbc_per_field: list[int]
     platelet_per_field: list[int]
     review_cells: int
+    red_cells: RedCellShares
     flags: list[Flag]
     note: str
 
@@ -131,6 +134,13 @@ class Specimen:
             "rbc_per_field": _spread(self.rbc_per_field),
             "platelet_per_field": _spread(self.platelet_per_field),
             "review_cells": self.review_cells,
+            "red_cells": {
+                "classified": self.red_cells.classified,
+                "counts": self.red_cells.counts,
+                "percent": {c: round(v, 2) for c, v in self.red_cells.percent.items()}
+                if self.red_cells.classified
+                else None,
+            },
             "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
             "note": self.note,
         }
@@ -160,6 +170,11 @@ def pool_specimens(
             c: proportion_interval(result.counts.get(c, 0), result.wbc, rules.confidence) for c in WHITE_CELL_CLASSES
         }
         review = sum(report.review_cells for _, report in members)
+        red: dict[str, int] = {}
+        for _, report in members:
+            for cls, count in report.red_cells.counts.items():
+                red[cls] = red.get(cls, 0) + count
+        red_cells = red_cell_shares(red)
         specimens.append(
             Specimen(
                 name=name,
@@ -170,7 +185,9 @@ def pool_specimens(
                 rbc_per_field=[report.rbc for _, report in members],
                 platelet_per_field=[report.platelet for _, report in members],
                 review_cells=review,
-                flags=review_flags(result, review, flags, intervals, rules.min_wbc),
+                red_cells=red_cells,
+                flags=review_flags(result, review, flags, intervals, rules.min_wbc)
+                + red_cell_flags(red_cells, flags.red_cells),
                 note=TOO_FEW if result.wbc < rules.min_wbc else "",
             )
         )
@@ -194,6 +211,8 @@ SPECIMEN_COLUMNS: tuple[str, ...] = (
     "platelet_per_field",
     "platelet_per_field_min",
     "platelet_per_field_max",
+    "rbc_classified",
+    *(f"rbc_{c}_percent" for c in RBC_CLASSES),
     "flags",
     "note",
 )
@@ -219,6 +238,9 @@ def specimens_csv(specimens: Sequence[Specimen]) -> str:
                 spread["min"],
                 spread["max"],
             )
+        if specimen.red_cells.classified:
+            row["rbc_classified"] = specimen.red_cells.classified
+            row.update({f"rbc_{c}_percent": data["red_cells"]["percent"][c] for c in RBC_CLASSES})
         row["flags"] = ";".join(f.name for f in specimen.flags)
         row["note"] = specimen.note
         writer.writerow(row)

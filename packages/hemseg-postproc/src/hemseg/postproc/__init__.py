@@ -11,7 +11,7 @@ from hemseg.postproc.instances import (
 )
 from hemseg.postproc.morphology import clean_mask
 from hemseg.postproc.patcher import CellPatcher
-from hemseg.postproc.patches import cell_patch, cell_patches, central_cell, central_instance, full_size_mask
+from hemseg.postproc.patches import cell_patch, cell_patches, central_cell, central_instance
 from hemseg.postproc.platelets import platelet_instances
 from hemseg.postproc.points import instances_at_points, point_patches
 from hemseg.postproc.protocols import SegmenterLike
@@ -31,7 +31,6 @@ __all__ = [
     "clean_mask",
     "draw_outlines",
     "estimate_rbc_diameter",
-    "full_size_mask",
     "instance_polygons",
     "instance_table",
     "instances_at_points",

@@ -49,6 +49,18 @@ def _outlines(folder: Path) -> dict[int, str]:
     }
 
 
+def _sprite(cell, data: dict) -> dict[str, int]:
+    """Where a red cell sits in the image's overlay: its box grown by a quarter each side, within the image.
+
+    The page shows that window of ``overlay.png`` (a CSS background), so red cells need no crop files.
+    """
+    x0, y0, x1, y1 = cell.bbox
+    pad = max(x1 - x0, y1 - y0) // 4
+    left, top = max(0, x0 - pad), max(0, y0 - pad)
+    right, bottom = min(data["width"], x1 + pad), min(data["height"], y1 + pad)
+    return {"left": left, "top": top, "width": right - left, "height": bottom - top}
+
+
 def create_app(out: str | Path, reviewer: str | None = None) -> Starlette:
     """The web app reviewing the diagnose output ``out``.
 
@@ -100,6 +112,8 @@ def create_app(out: str | Path, reviewer: str | None = None) -> Starlette:
             "name": review.name,
             "review": review,
             "cells": review.white_cells(),
+            "red_cells": [(cell, _sprite(cell, review.data)) for cell in review.red_cells()],
+            "red_labels": review.red_labels,
             "latest": latest,
             "outlines": _outlines(review.folder),
             "keys": label_keys(review.labels),
@@ -125,9 +139,17 @@ def create_app(out: str | Path, reviewer: str | None = None) -> Starlette:
                 "review": c.review,
                 "label": latest[c.id].label if c.id in latest else None,
             }
-            for c in review.white_cells()
+            for c in [*review.white_cells(), *review.red_cells()]
         ]
-        return JSONResponse({"name": review.name, "labels": list(review.labels), "cells": cells, **review.summary()})
+        return JSONResponse(
+            {
+                "name": review.name,
+                "labels": list(review.labels),
+                "red_labels": list(review.red_labels),
+                "cells": cells,
+                **review.summary(),
+            }
+        )
 
     async def correct(request: Request) -> JSONResponse:
         review = review_of(request)

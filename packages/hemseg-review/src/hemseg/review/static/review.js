@@ -1,5 +1,6 @@
-// Keyboard-first review of one image: a key per class, Enter confirms, arrows move; clicks select.
-// Each decision is POSTed at once; the summary panel is re-rendered by the server.
+// Keyboard-first review of one image's white cells: a key per class, Enter confirms, arrows move;
+// clicks select. Red cells: a list of classes per cell. Each decision is POSTed at once; the summary
+// panel is re-rendered by the server.
 (function () {
   "use strict";
   const image = document.body.dataset.image;
@@ -18,18 +19,25 @@
   }
 
   async function decide(label) {
-    const card = cards[current];
     const panel = document.getElementById("summary");
     if (panel.dataset.loading) return; // one decision at a time
     panel.dataset.loading = "1";
     try {
-      await send(card, label, panel);
+      await send(cards[current], label, panel, true);
     } finally {
       delete panel.dataset.loading;
     }
   }
 
-  async function send(card, label, panel) {
+  // red cells: choices made in quick succession are sent one after the other, none dropped
+  let queued = Promise.resolve();
+  function decideRed(card, label) {
+    const sent = queued.then(() => send(card, label, document.getElementById("summary"), false));
+    queued = sent.catch(() => false);
+    return sent;
+  }
+
+  async function send(card, label, panel, next) {
     const reviewer = document.getElementById("reviewer").value.trim();
     const url = `/api/images/${encodeURIComponent(image)}/cells/${card.dataset.id}`;
     const response = await fetch(url, {
@@ -39,17 +47,18 @@
     });
     if (!response.ok) {
       alert(`Not saved: ${await response.text()}`);
-      return;
+      return false;
     }
     card.classList.add("done");
     card.querySelector(".label").textContent = label === card.dataset.class ? "confirmed" : `\u2192 ${label}`;
     const summary = await fetch(`/images/${encodeURIComponent(image)}/summary`);
     panel.innerHTML = await summary.text();
-    select(current + 1);
+    if (next) select(current + 1);
+    return true;
   }
 
   document.addEventListener("keydown", (event) => {
-    if (event.target.tagName === "INPUT" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (["INPUT", "SELECT"].includes(event.target.tagName) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "ArrowRight" || event.key === "ArrowDown") select(current + 1);
     else if (event.key === "ArrowLeft" || event.key === "ArrowUp") select(current - 1);
     else if (event.key === "Enter" && cards.length) decide(cards[current].dataset.class);
@@ -61,5 +70,13 @@
   document.querySelectorAll("polygon.cell").forEach((polygon) =>
     polygon.addEventListener("click", () => select(cards.findIndex((c) => c.dataset.id === polygon.dataset.id)))
   );
+  document.querySelectorAll("#red-gallery .red-card").forEach((card) => {
+    const list = card.querySelector("select.red-label");
+    let saved = list.value;
+    list.addEventListener("change", async () => {
+      if (await decideRed(card, list.value)) saved = list.value;
+      else list.value = saved; // not saved: show what is stored
+    });
+  });
   select(0, false);
 })();

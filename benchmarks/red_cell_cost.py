@@ -1,0 +1,76 @@
+"""What red-cell morphology costs ``hemseg diagnose``: time per 640x480 field with and without it, in one run.
+
+    HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/red_cell_cost.py \
+        --json benchmarks/results/red_cell_cost.json
+
+The ``hemseg_diagnose`` analyser is loaded twice, as shipped (``red_cell_morphology: true``) and
+with ``red_cell_morphology=false`` (red cells counted, not classified), both through ONNX Runtime.
+Each validation field of ``bccd`` and ``chula_rbc`` (the first ``--fields`` of each, scale estimated
+per photo as ``hemseg diagnose`` does) is analysed by both in turn after one warm-up, so both see
+the same machine load. Prints the median time per field of each, their ratio (issue 23 allows 1.3)
+and the red cells classified per field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    """Time both analysers field by field and print (and optionally write) the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fields", type=int, default=20, help="validation fields per dataset")
+    parser.add_argument("--threads", type=int, default=2, help="torch / ONNX Runtime threads")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+
+    import torch
+
+    from hemseg.data import read_smear, split_datasets
+    from hemseg.models import load_analyser
+
+    torch.set_num_threads(args.threads)
+    analysers = {"with": load_analyser(), "without": load_analyser(red_cell_morphology=False)}
+    results = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "threads": args.threads,
+        "sets": {},
+    }
+    for dataset, samples in split_datasets(os.environ["HEMSEG_DATA"], ["bccd", "chula_rbc"], "val"):
+        photos = [read_smear(s.image) for s in samples[: args.fields]]
+        for analyser in analysers.values():
+            analyser.analyse(photos[0])  # warm-up
+        times: dict[str, list[float]] = {name: [] for name in analysers}
+        red = []
+        for photo in photos:
+            for name, analyser in analysers.items():
+                start = time.perf_counter()
+                report = analyser.analyse(photo)
+                times[name].append((time.perf_counter() - start) * 1000.0)
+                if name == "with":
+                    red.append(report.red_cells.classified)
+        medians = {name: statistics.median(values) for name, values in times.items()}
+        results["sets"][dataset.name] = {
+            "fields": len(photos),
+            "ms_with": round(medians["with"], 1),
+            "ms_without": round(medians["without"], 1),
+            "ratio": round(medians["with"] / medians["without"], 3),
+            "red_cells_per_field": statistics.median(red),
+        }
+        print(
+            f"{dataset.name:<10} {len(photos)} fields: median {medians['without']:.0f} ms without red-cell "
+            f"morphology, {medians['with']:.0f} ms with ({medians['with'] / medians['without']:.2f}x); "
+            f"{statistics.median(red):.0f} red cells classified per field"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
