@@ -19,3 +19,5 @@ def test_the_pipeline_snippet_runs_on_one_photo(tmp_path):
     wbc, rbc, diameter, source = done.stdout.splitlines()[0].split()
     assert (wbc, source) == ("2", "estimated") and int(rbc) > 20 and 40 < float(diameter) < 56
     assert "'neutrophil': 50.0" in done.stdout and "'lymphocyte': 50.0" in done.stdout
+    classified, counts = done.stdout.splitlines()[3].split(" ", 1)
+    assert classified == rbc and sum(int(n) for n in re.findall(r": (\d+)", counts)) == int(rbc)
