@@ -124,7 +124,7 @@ def test_red_cell_flags_survive_a_review_of_the_white_cells(tmp_path):
     assert [f["name"] for f in summary["flags"]] == ["normal_cells"]  # every white cell reviewed
     # red cells: least confident first (the stub's normal cells, 0.7), each reclassified in turn
     red = review.red_cells()
-    assert review.red_labels == RedSizeClassifier.classes and len(red) > 20
+    assert review.red_labels == (*RedSizeClassifier.classes, "not_rbc") and len(red) > 20
     assert [c.cls for c in red] == ["normal"] * len(red) and red == sorted(red, key=lambda c: c.id)
     for cell in red[: len(red) // 2 + 1]:  # over half called schistocytes: normal cells fall below 50 %
         summary = review.correct(cell.id, "schistocyte", "ana")
@@ -137,6 +137,10 @@ def test_red_cell_flags_survive_a_review_of_the_white_cells(tmp_path):
         review.correct(red[-1].id, "neutrophil")
     with pytest.raises(ReviewError, match="unknown class 'schistocyte'"):
         review.correct(review.white_cells()[0].id, "schistocyte")
+    # a piece that is no red cell: left out of the red-cell count and the shares
+    before = summary["counts"]["rbc"]
+    summary = review.correct(red[-1].id, "not_rbc")
+    assert (summary["counts"]["rbc"], summary["red_cells"]["classified"]) == (before - 1, len(red) - 1)
     platelet = next(c for c in review.report.cells if c.kind == "platelet")
     with pytest.raises(KeyError):
         review.correct(platelet.id, "normal")

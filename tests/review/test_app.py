@@ -48,7 +48,7 @@ def test_red_cells_are_listed_and_reclassified_over_http(red_server, red_out):
     text = page.decode()
     assert status == 200 and "Red cells (" in text and "background-position:-" in text
     state = json.loads(request(red_server, "GET", "/api/images/a")[1])
-    assert state["red_labels"] == ["normal", "microcyte", "schistocyte"]
+    assert state["red_labels"] == ["normal", "microcyte", "schistocyte", "not_rbc"]
     red = [c for c in state["cells"] if c["class"] == "normal"]
     assert len(red) > 20 and all(c["probability"] == pytest.approx(0.7) for c in red)
     path = f"/api/images/a/cells/{red[0]['id']}"

@@ -20,6 +20,7 @@ from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import (
     COLOURS,
     COUNT_CLASSES,
+    NOT_RBC,
     NOTICE,
     REVIEW_COLUMNS,
     SUMMARY_COLUMNS,
@@ -59,6 +60,7 @@ __all__ = [
     "COUNT_CLASSES",
     "EXPORT_RBC_PX",
     "NOTICE",
+    "NOT_RBC",
     "NOT_WBC",
     "REVIEW_COLUMNS",
     "SMUDGE",

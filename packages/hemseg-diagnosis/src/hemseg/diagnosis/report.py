@@ -21,6 +21,8 @@ NOTICE = (
     "Decision support, not a diagnosis: hemseg is not a medical device. Every count, class and flag "
     "is for review by a qualified person."
 )
+#: A red-cell piece a person's review called no red cell (debris, a platelet clump): not counted.
+NOT_RBC = "not_rbc"
 #: Nucleated-cell classes with a count column in the summary (platelets have their own column).
 COUNT_CLASSES: tuple[str, ...] = (*WHITE_CELL_CLASSES, "erythroblast")
 #: Outline colour per class or kind (RGB), used by the overlay and the GeoJSON (:func:`colour_of`).
@@ -109,8 +111,8 @@ class SmearReport:
 
     @property
     def rbc(self) -> int:
-        """Red cells counted."""
-        return sum(c.kind == "rbc" for c in self.cells)
+        """Red cells counted (pieces a review called :data:`NOT_RBC` are not)."""
+        return sum(c.kind == "rbc" and c.cls != NOT_RBC for c in self.cells)
 
     @property
     def platelet(self) -> int:

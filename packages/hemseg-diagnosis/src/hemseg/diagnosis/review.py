@@ -24,7 +24,7 @@ from pathlib import Path
 from hemseg.data.files import replacing, write_text_atomic
 from hemseg.diagnosis.flags import FlagRules
 from hemseg.diagnosis.pipeline import findings
-from hemseg.diagnosis.report import COUNT_CLASSES, SUMMARY_COLUMNS, Cell, SmearReport
+from hemseg.diagnosis.report import COUNT_CLASSES, NOT_RBC, SUMMARY_COLUMNS, Cell, SmearReport
 
 #: A segmented object that is no white cell: left out of every count.
 NOT_WBC = "not_wbc"
@@ -48,7 +48,7 @@ class Correction:
         cell: the cell's id in ``report.json``.
         original: the machine's class.
         label: the class given (equal to ``original`` when confirmed); for white cells also
-            :data:`NOT_WBC` or :data:`SMUDGE`.
+            :data:`NOT_WBC` or :data:`SMUDGE`, for red cells :data:`hemseg.diagnosis.NOT_RBC`.
         time: when, ISO 8601 UTC.
         reviewer: who, when given.
     """
@@ -148,8 +148,9 @@ class ImageReview:
             raise ReviewError(f"{path}: made by an older hemseg without its flag rules; run hemseg diagnose again")
         self.rules = FlagRules.from_dict(provenance["flag_rules"])
         self.labels: tuple[str, ...] = (*provenance["classes"], NOT_WBC, SMUDGE)
-        #: a red cell's classes (empty where the analysis did not classify red cells)
-        self.red_labels: tuple[str, ...] = tuple(provenance.get("red_cell_classes", ()))
+        #: a red cell's classes and :data:`NOT_RBC` (empty where the analysis did not classify red cells)
+        red = tuple(provenance.get("red_cell_classes", ()))
+        self.red_labels: tuple[str, ...] = (*red, NOT_RBC) if red else ()
         self.report = SmearReport.from_dict(self.data)
         self.corrections = self._read_corrections()
 
