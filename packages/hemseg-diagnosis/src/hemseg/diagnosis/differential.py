@@ -62,6 +62,11 @@ class RedCellShares:
     classified: int
     percent: dict[str, float]
 
+    def to_dict(self) -> dict:
+        """JSON-ready: ``classified``, ``counts`` and ``percent`` (rounded; None when none were classified)."""
+        percent = {c: round(v, 2) for c, v in self.percent.items()} if self.classified else None
+        return {"classified": self.classified, "counts": self.counts, "percent": percent}
+
 
 def red_cell_shares(cells: Iterable[str] | Mapping[str, int]) -> RedCellShares:
     """Count red cells per morphology class, from one class name per red cell or from counts per class.

@@ -153,7 +153,7 @@ class SmearReport:
             "differential_percent": {k: round(v, 2) for k, v in self.differential.percent.items()},
             "blast_fraction": round(self.differential.blast_fraction, 4),
             "review_cells": self.review_cells,
-            "red_cells": _red_cells_dict(self.red_cells),
+            "red_cells": self.red_cells.to_dict(),
             "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
             "ms": round(self.ms, 1),
             "cells": [_cell_dict(c) for c in self.cells],
@@ -190,15 +190,6 @@ class SmearReport:
             flags=[Flag(f["name"], f["rule"]) for f in data["flags"]],
             ms=data["ms"],
         )
-
-
-def _red_cells_dict(shares: RedCellShares) -> dict:
-    """``red_cells`` of ``report.json``: classified red cells, count and % per morphology class."""
-    return {
-        "classified": shares.classified,
-        "counts": shares.counts,
-        "percent": {c: round(v, 2) for c, v in shares.percent.items()} if shares.classified else None,
-    }
 
 
 def _cell_dict(cell: Cell) -> dict:

@@ -87,7 +87,6 @@ def review_summary(reviewed: SmearReport, corrections: Sequence[Correction]) -> 
     latest = {c.cell: c for c in corrections}
     labels = [cell.cls for cell in reviewed.cells if cell.kind == "wbc"]
     red_ids = {cell.id for cell in reviewed.cells if cell.kind == "rbc"}
-    shares = reviewed.red_cells
     return {
         "reviewed_cells": sum(cell not in red_ids for cell in latest),
         "reviewed_red_cells": sum(cell in red_ids for cell in latest),
@@ -97,11 +96,7 @@ def review_summary(reviewed: SmearReport, corrections: Sequence[Correction]) -> 
         "differential_percent": {k: round(v, 2) for k, v in reviewed.differential.percent.items()},
         "blast_fraction": round(reviewed.differential.blast_fraction, 4),
         "review_cells": reviewed.review_cells,
-        "red_cells": {
-            "classified": shares.classified,
-            "counts": shares.counts,
-            "percent": {k: round(v, 2) for k, v in shares.percent.items()} if shares.classified else None,
-        },
+        "red_cells": reviewed.red_cells.to_dict(),
         "flags": [{"name": f.name, "rule": f.rule} for f in reviewed.flags],
     }
 

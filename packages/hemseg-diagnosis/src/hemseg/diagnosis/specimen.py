@@ -134,13 +134,7 @@ class Specimen:
             "rbc_per_field": _spread(self.rbc_per_field),
             "platelet_per_field": _spread(self.platelet_per_field),
             "review_cells": self.review_cells,
-            "red_cells": {
-                "classified": self.red_cells.classified,
-                "counts": self.red_cells.counts,
-                "percent": {c: round(v, 2) for c, v in self.red_cells.percent.items()}
-                if self.red_cells.classified
-                else None,
-            },
+            "red_cells": self.red_cells.to_dict(),
             "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
             "note": self.note,
         }
