@@ -49,10 +49,11 @@
       alert(`Not saved: ${await response.text()}`);
       return false;
     }
-    card.classList.add("done");
-    card.querySelector(".label").textContent = label === card.dataset.class ? "confirmed" : `\u2192 ${label}`;
     const summary = await fetch(`/images/${encodeURIComponent(image)}/summary`);
     panel.innerHTML = await summary.text();
+    // marked done last, with the summary shown and the next cell selected: "done" means settled
+    card.classList.add("done");
+    card.querySelector(".label").textContent = label === card.dataset.class ? "confirmed" : `\u2192 ${label}`;
     if (next) select(current + 1);
     return true;
   }
