@@ -1,4 +1,5 @@
-"""The hemseg_diagnose bundle's multi_gpu_inference override under torchrun (gloo, 2 CPU processes)."""
+"""The hemseg_diagnose bundle's multi_gpu_inference override in 2 CPU processes (gloo): under torchrun,
+and started one by one, meeting in a file (the rendezvous of machines that share a folder)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -23,7 +25,30 @@ def _rows(out: Path) -> list[dict]:
     ]
 
 
-def test_two_ranks_merge_the_summary_of_one_process(tmp_path):
+RUN = ["-m", "monai.bundle", "run", "--config_file", "['configs/inference.yaml','configs/multi_gpu_inference.yaml']"]
+
+
+def _ranks(launcher: str, photos: Path, out: Path, rendezvous: Path) -> tuple[int, str]:
+    """Run the override in 2 processes: (the worst exit code, their stderr)."""
+    args = ["--bundle_root", ".", "--input_dir", str(photos), "--output_dir", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if launcher == "torchrun":
+        torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2"]
+        done = subprocess.run(
+            [*torchrun, *RUN, *args], cwd=BUNDLE, env=env, capture_output=True, text=True, timeout=600
+        )
+        return done.returncode, done.stderr
+    command = [sys.executable, *RUN, *args, "--init_method", f"file://{rendezvous}"]
+    ranks = [
+        subprocess.Popen(command, cwd=BUNDLE, env={**env, **rank_env}, stderr=subprocess.PIPE, text=True)
+        for rank_env in ({"RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank)} for rank in range(2))
+    ]
+    errors = [rank.communicate(timeout=600)[1] for rank in ranks]
+    return max(rank.returncode for rank in ranks), "".join(errors)
+
+
+@pytest.mark.parametrize("launcher", ["torchrun", "file"])
+def test_two_ranks_merge_the_summary_of_one_process(tmp_path, launcher):
     photos = tmp_path / "photos"
     photos.mkdir()
     for seed in range(5):
@@ -32,18 +57,10 @@ def test_two_ranks_merge_the_summary_of_one_process(tmp_path):
     single = tmp_path / "single"
     CliRunner().invoke(app, ["diagnose", str(photos), "--out", str(single)])
     sharded = tmp_path / "sharded"
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
-        "-m", "monai.bundle", "run",
-        "--config_file", "['configs/inference.yaml','configs/multi_gpu_inference.yaml']",
-        "--bundle_root", ".", "--input_dir", str(photos), "--output_dir", str(sharded),
-    ]  # fmt: skip
-    done = subprocess.run(
-        command, cwd=BUNDLE, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    code, stderr = _ranks(launcher, photos, sharded, tmp_path / "rendezvous")
+    assert code == 0, stderr[-3000:]
     assert _rows(sharded) == _rows(single) and len(_rows(sharded)) == 6
     assert (sharded / "specimens.csv").read_text() == (single / "specimens.csv").read_text()
     assert (sharded / "field3" / "cells.csv").read_text() == (single / "field3" / "cells.csv").read_text()
     assert (sharded / "report.html").read_text().count("src='data:image/jpeg;base64,") == 5  # overlays embedded
-    assert done.stderr.count("broken.png: not an image") == 1  # reported once, by rank 0
+    assert stderr.count("broken.png: not an image") == 1  # reported once, by rank 0

@@ -15,6 +15,13 @@ import typer
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def _load_analyser(bundle: Path | None, onnx: bool, red_cells: bool):
+    """The ``hemseg_diagnose`` bundle's analyser; imports torch and MONAI (seconds), here or in a worker."""
+    from hemseg.models import load_analyser
+
+    return load_analyser(bundle, onnx, red_cell_morphology=red_cells)
+
+
 def diagnose(
     inputs: Annotated[list[Path], typer.Argument(help="Smear photos and/or folders of them.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="Folder for the reports.")],
@@ -57,7 +64,6 @@ def diagnose(
     from hemseg.diagnosis import diagnose_images, read_specimens
     from hemseg.diagnosis.batch import image_inputs, start_workers, use_threads, worker_threads
     from hemseg.diagnosis.specimen import specimen_of
-    from hemseg.models import load_analyser
 
     if rbc_diameter_px is not None and um_per_px is not None:
         typer.echo("hemseg: error: give --rbc-diameter-px or --um-per-px, not both", err=True)
@@ -83,11 +89,12 @@ def diagnose(
     typer.echo(
         f"hemseg: {len(groups)} specimen(s), {how}: {', '.join(groups[:5])}{' ...' * (len(groups) > 5)}", err=True
     )
-    factory = functools.partial(load_analyser, bundle, onnx, red_cell_morphology=red_cells)
+    factory = functools.partial(_load_analyser, bundle, onnx, red_cells)
     pool = None
     if workers > 1:  # this process is one of them, with its share of the threads
         use_threads(worker_threads(workers))
-        pool = start_workers(factory, workers)  # they load their networks while this process does
+        # started before this process imports the networks' libraries, so that they import theirs meanwhile
+        pool = start_workers(factory, workers)
     try:
         analyser = factory()
     except (OSError, ValueError, RuntimeError) as err:
