@@ -95,7 +95,7 @@ class RedSizeClassifier(SizeClassifier):
         return np.where(small[:, None], [0.15, 0.8, 0.05], [0.7, 0.2, 0.1]).astype(np.float32)
 
 
-def analyser(red_cell_classifier=None, flag_rules: FlagRules = RULES) -> SmearAnalyser:
+def analyser(red_cell_classifier=None, flag_rules: FlagRules = RULES, stain_reference=None) -> SmearAnalyser:
     return SmearAnalyser(
         segmenter=ColourSegmenter(),
         classifier=SizeClassifier(),
@@ -118,6 +118,7 @@ def analyser(red_cell_classifier=None, flag_rules: FlagRules = RULES) -> SmearAn
         red_cell_classifier=red_cell_classifier,
         red_cell_patch_rbc_px=28.0,
         red_cell_patch_size=56,
+        stain_reference=stain_reference,
     )
 
 

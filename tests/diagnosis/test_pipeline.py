@@ -146,3 +146,18 @@ def test_red_cells_get_their_morphology_class_counts_and_flags():
     assert plain.red_cells.classified == 0 and {c.cls for c in plain.cells if c.kind == "rbc"} == {"rbc"}
     assert summary_row("a.png", plain)["rbc_classified"] is None
     assert plain.to_dict("a.png")["red_cells"]["percent"] is None
+
+
+@pytest.mark.parametrize("threshold", [-1.0, np.inf])
+def test_white_cells_of_an_unfamiliar_stain_are_marked_for_review(threshold):
+    from hemseg.postproc import StainReference
+
+    reference = StainReference({"any": (np.zeros(6), np.eye(6))}, threshold)  # every distance > -1, none > inf
+    report = analyser(stain_reference=reference).analyse(smear()[0], rbc_px=48.0)
+    white = sorted((c for c in report.cells if c.kind == "wbc"), key=lambda c: c.centroid)
+    unfamiliar = threshold < 0
+    assert [c.unfamiliar_stain for c in white] == [unfamiliar] * 3
+    assert [c.review for c in white] == [unfamiliar, True, True]  # the two lymphocytes: 0.55 < review_below
+    assert [c.cls for c in white] == ["neutrophil", "lymphocyte", "lymphocyte"]  # the classes stay
+    assert not any(c.unfamiliar_stain for c in report.cells if c.kind != "wbc")
+    assert report.review_cells == (3 if unfamiliar else 2)

@@ -7,7 +7,15 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
+from PIL import Image
+from starlette.testclient import TestClient
+from stubs import analyser, smear
+
+from hemseg.diagnosis import diagnose_images
+from hemseg.postproc import StainReference
+from hemseg.review import create_app
 
 
 def request(base: str, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
@@ -107,3 +115,11 @@ def test_a_folder_that_is_no_diagnose_output_is_refused(tmp_path):
 
     with pytest.raises(ReviewError, match=r"no summary\.csv"):
         create_app(Path(tmp_path))
+
+
+def test_a_cell_of_an_unfamiliar_stain_says_why_it_is_marked(tmp_path):
+    Image.fromarray(smear()[0]).save(tmp_path / "a.png")
+    everything_unfamiliar = StainReference({"any": (np.zeros(6), np.eye(6))}, -1.0)
+    diagnose_images(analyser(stain_reference=everything_unfamiliar), [tmp_path / "a.png"], tmp_path / "out")
+    page = TestClient(create_app(tmp_path / "out")).get("/images/a").text
+    assert page.count("for review (unfamiliar stain)") == 3  # the confident neutrophil too

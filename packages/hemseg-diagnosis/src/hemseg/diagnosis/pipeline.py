@@ -19,7 +19,7 @@ from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_flags, review_flags
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import Cell, SmearReport
 from hemseg.diagnosis.specimen import SpecimenRules
-from hemseg.postproc import SegmenterLike
+from hemseg.postproc import SegmenterLike, StainReference
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,9 @@ class SmearAnalyser:
         red_cell_patch_rbc_px: red-cell diameter of the typical red cell in its patches (the patch
             keeps each red cell's size relative to the photo's typical red cell).
         red_cell_patch_size: side of the red-cell patches.
+        stain_reference: the stains of the classifier's training sources
+            (:class:`hemseg.postproc.StainReference`); a white cell whose stain is unlike all of them
+            is marked for review (``Cell.unfamiliar_stain``). None: no such check.
     """
 
     def __init__(
@@ -165,6 +168,7 @@ class SmearAnalyser:
         red_cell_classifier: ClassifierLike | None = None,
         red_cell_patch_rbc_px: float = 28.0,
         red_cell_patch_size: int = 56,
+        stain_reference: StainReference | None = None,
     ) -> None:
         self.segmenter = segmenter
         self.classifier = classifier
@@ -184,6 +188,7 @@ class SmearAnalyser:
         self.tiling = tiling
         self.red_cell_classifier = red_cell_classifier
         self.red_cell_patch = (float(red_cell_patch_rbc_px), int(red_cell_patch_size))
+        self.stain_reference = stain_reference
 
     def settings_sha256(self, rbc_px: float | None = None, scale_source: str | None = None) -> str:
         """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given scale.
@@ -202,6 +207,7 @@ class SmearAnalyser:
             "patch": [self.patch_rbc_px, self.patch_size],
             "red_cell_patch": list(self.red_cell_patch) if self.red_cell_classifier is not None else None,
             "review_below": self.review_below,
+            "stain_reference": self.stain_reference.to_dict() if self.stain_reference is not None else None,
             "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets, self.flag_rules)],
             "tiling": asdict(self.tiling) if self.tiling else None,
             "rbc_diameter_um": self.rbc_diameter_um,
@@ -333,7 +339,7 @@ class SmearAnalyser:
         is cut from the full-resolution photo.
         ``scale_source`` names where a given ``rbc_px`` came from.
         """
-        from hemseg.postproc import cell_patches, instance_table
+        from hemseg.postproc import cell_patches, instance_table, stain_signatures
 
         start = time.perf_counter()
         found = self.find_cells(rgb, rbc_px)
@@ -341,6 +347,9 @@ class SmearAnalyser:
         wbc_table = instance_table(wbc)
         patches = cell_patches(rgb, wbc, wbc_table, rbc_px, self.patch_rbc_px, self.patch_size)
         white = _classified(self.classifier, patches)
+        unfamiliar = np.zeros(len(patches), bool)
+        if self.stain_reference is not None and len(patches):
+            unfamiliar = self.stain_reference.unfamiliar(stain_signatures(patches))
         rbc_table = instance_table(rbc)
         red = None
         if self.red_cell_classifier is not None:
@@ -359,9 +368,10 @@ class SmearAnalyser:
                         cell,
                         cls=name,
                         probability=probability,
-                        review=kind == "wbc" and probability < self.review_below,
+                        review=kind == "wbc" and (probability < self.review_below or bool(unfamiliar[row])),
                         alternative=alternative,
                         alternative_probability=alternative_probability,
+                        unfamiliar_stain=kind == "wbc" and bool(unfamiliar[row]),
                     )
                 cells.append(cell)
         result, flags = findings(cells, self.flag_rules)

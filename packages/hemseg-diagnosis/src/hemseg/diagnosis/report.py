@@ -56,7 +56,8 @@ class Cell:
             class for red cells when a red-cell classifier ran (:data:`hemseg.data.RBC_CLASSES`);
             the kind otherwise.
         probability: classifier probability of ``cls`` (None for cells no classifier saw).
-        review: the classifier was not confident (probability below the review threshold).
+        review: marked for review: the classifier was not confident (probability below the review
+            threshold), or the cell's stain is unlike the classifier's training photos.
         bbox: (x_min, y_min, x_max, y_max) in pixels, max exclusive.
         centroid: (x, y) in pixels.
         area: pixels.
@@ -67,6 +68,9 @@ class Cell:
         alternative_probability: its probability (None for cells no classifier saw).
         nucleus: for white cells whose nucleus was segmented, its outline (empty otherwise).
         nucleus_area: that nucleus' pixels (None without one).
+        unfamiliar_stain: for white cells, the stain of the cell and its surround is unlike every
+            source the classifier was trained on (:class:`hemseg.postproc.StainReference`), so its
+            class was learnt from no such photo; such a cell is marked for review.
     """
 
     id: int
@@ -83,6 +87,7 @@ class Cell:
     alternative_probability: float | None = None
     nucleus: list[tuple[float, float]] = field(default_factory=list, repr=False)
     nucleus_area: int | None = None
+    unfamiliar_stain: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,7 @@ class SmearReport:
                 alternative=c["alternative"],
                 alternative_probability=c["alternative_probability"],
                 nucleus_area=c.get("nucleus_area"),
+                unfamiliar_stain=c.get("unfamiliar_stain", False),
             )
             for c in data["cells"]
         ]
@@ -206,6 +212,7 @@ def _cell_dict(cell: Cell) -> dict:
         "alternative": cell.alternative,
         "alternative_probability": _rounded(cell.alternative_probability),
         "nucleus_area": cell.nucleus_area,
+        "unfamiliar_stain": cell.unfamiliar_stain,
     }
 
 
@@ -217,6 +224,7 @@ def _rounded(probability: float | None) -> float | None:
 CELL_COLUMNS: tuple[str, ...] = (
     "id", "kind", "class", "probability", "review", "x_min", "y_min", "x_max", "y_max",
     "centroid_x", "centroid_y", "area", "on_border", "alternative", "alternative_probability", "nucleus_area",
+    "unfamiliar_stain",
 )  # fmt: skip
 
 
@@ -234,7 +242,7 @@ def cells_csv(cells: Sequence[Cell]) -> str:
             [c.id, c.kind, c.cls, _formatted(c.probability), int(c.review),
              *c.bbox, f"{c.centroid[0]:.1f}", f"{c.centroid[1]:.1f}", c.area, int(c.on_border),
              c.alternative or "", _formatted(c.alternative_probability),
-             "" if c.nucleus_area is None else c.nucleus_area]
+             "" if c.nucleus_area is None else c.nucleus_area, int(c.unfamiliar_stain)]
         )  # fmt: skip
     return out.getvalue()
 
@@ -268,7 +276,7 @@ def cells_geojson(cells: Sequence[Cell]) -> str:
                 **{
                     k: v
                     for k, v in _cell_dict(c).items()
-                    if k in ("id", "kind", "class", "review", "on_border", "alternative")
+                    if k in ("id", "kind", "class", "review", "on_border", "alternative", "unfamiliar_stain")
                 },
             },
         }

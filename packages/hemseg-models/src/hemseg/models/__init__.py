@@ -37,6 +37,7 @@ from hemseg.models.networks import (
 from hemseg.models.patch_cache import patch_records
 from hemseg.models.red_cells import classify_red_cells, red_cell_patches, red_cell_records
 from hemseg.models.segmenter import Segmenter
+from hemseg.models.stain import fit_stain_reference, read_stain_reference
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "evaluate_segmentation",
     "export_onnx",
     "file_sha256",
+    "fit_stain_reference",
     "has_onnxruntime",
     "known_structures_output",
     "load_analyser",
@@ -77,6 +79,7 @@ __all__ = [
     "mask_metrics",
     "partial_label_output",
     "patch_records",
+    "read_stain_reference",
     "red_cell_patches",
     "red_cell_records",
     "patcher_from_bundle",

@@ -17,12 +17,14 @@ from hemseg.postproc.points import instances_at_points, point_patches
 from hemseg.postproc.protocols import SegmenterLike
 from hemseg.postproc.rules import MaskRules, postprocess
 from hemseg.postproc.scale import chw_float, estimate_rbc_diameter, rbc_diameter
+from hemseg.postproc.stain import StainReference, stain_signatures
 from hemseg.postproc.tiles import tile_grid
 
 __all__ = [
     "CellPatcher",
     "MaskRules",
     "SegmenterLike",
+    "StainReference",
     "cell_patch",
     "cell_patches",
     "central_cell",
@@ -39,6 +41,7 @@ __all__ = [
     "point_patches",
     "postprocess",
     "rbc_diameter",
+    "stain_signatures",
     "remove_background_coloured",
     "remove_thin_instances",
     "split_cells",

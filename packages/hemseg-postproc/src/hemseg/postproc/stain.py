@@ -1,0 +1,107 @@
+"""Is a cell's stain like the training photos'? Stain signatures of cell patches and a reference of known stains."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The share of a cell's pixels, the darkest, that stand for its nucleus' stain.
+NUCLEUS_SHARE = 0.3
+#: Fewest pixels of the cell, and of the rest of the patch, that give a signature.
+MIN_PIXELS = 50
+#: What each of the 6 numbers of a signature is (CIE L*a*b*).
+SIGNATURE_NAMES = ("nucleus_L", "nucleus_a", "nucleus_b", "surround_L", "surround_a", "surround_b")
+
+
+def stain_signatures(patches: np.ndarray) -> np.ndarray:
+    """(N, 6) stain signatures of (N, P, P, 4) uint8 cell patches (RGB + cell mask, :func:`cell_patches`).
+
+    Per patch: the mean L*a*b* colour of the darkest :data:`NUCLEUS_SHARE` of the cell's pixels
+    (the nucleus' stain) and the median L*a*b* colour of the pixels outside the cell (plasma and red
+    cells). A row is NaN where the cell or its surround has fewer than :data:`MIN_PIXELS` pixels.
+    """
+    from skimage.color import rgb2lab
+
+    signatures = np.full((len(patches), len(SIGNATURE_NAMES)), np.nan)
+    for row, patch in enumerate(patches):
+        inside = patch[..., 3] > 0
+        if inside.sum() < MIN_PIXELS or (~inside).sum() < MIN_PIXELS:
+            continue
+        lab = rgb2lab(patch[..., :3])
+        cell = lab[inside]
+        dark = cell[cell[:, 0] <= np.quantile(cell[:, 0], NUCLEUS_SHARE)]
+        signatures[row] = np.r_[dark.mean(axis=0), np.median(lab[~inside], axis=0)]
+    return signatures
+
+
+@dataclass(frozen=True)
+class StainReference:
+    """The stains a classifier was trained on: one Gaussian of stain signatures per training source.
+
+    A signature's distance is its smallest Mahalanobis distance to a source; beyond ``threshold``
+    the stain is unfamiliar (a cell whose class was learnt from no such photo).
+
+    Attributes:
+        sources: per source name, the mean (6,) and the inverse covariance (6, 6) of its signatures.
+        threshold: the distance beyond which a signature is unfamiliar.
+    """
+
+    sources: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    threshold: float
+
+    @classmethod
+    def fit(cls, signatures: Mapping[str, np.ndarray], quantile: float = 0.99, floor: float = 1.0) -> StainReference:
+        """Fit one Gaussian per source; the threshold is the ``quantile`` of the training signatures' distances.
+
+        ``floor`` (L*a*b* units squared) is added to each covariance's diagonal, so that a source
+        with little spread in one colour still admits a difference of about one unit.
+        """
+        sources = {}
+        for name, rows in signatures.items():
+            rows = rows[~np.isnan(rows).any(axis=1)]
+            covariance = np.cov(rows.T) + floor * np.eye(rows.shape[1])
+            sources[name] = (rows.mean(axis=0), np.linalg.inv(covariance))
+        reference = cls(sources, np.inf)
+        distances = np.concatenate([reference.distances(rows) for rows in signatures.values()])
+        return cls(sources, float(np.nanquantile(distances, quantile)))
+
+    def distances(self, signatures: np.ndarray) -> np.ndarray:
+        """(N,) distance of each signature to the nearest source (NaN for a NaN signature)."""
+        per_source = [
+            np.sqrt(np.einsum("ij,jk,ik->i", signatures - mean, precision, signatures - mean))
+            for mean, precision in self.sources.values()
+        ]
+        return np.min(per_source, axis=0)
+
+    def unfamiliar(self, signatures: np.ndarray) -> np.ndarray:
+        """(N,) bool: the signature is farther than ``threshold`` from every source (False for NaN)."""
+        with np.errstate(invalid="ignore"):
+            return self.distances(signatures) > self.threshold
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (:meth:`from_dict` reads it back)."""
+        return {
+            "signature": list(SIGNATURE_NAMES),
+            "threshold": self.threshold,
+            "sources": {
+                name: {"mean": mean.tolist(), "precision": precision.tolist()}
+                for name, (mean, precision) in self.sources.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> StainReference:
+        """The reference that :meth:`to_dict` wrote.
+
+        Raises:
+            ValueError: the signature is not this module's.
+        """
+        if list(data["signature"]) != list(SIGNATURE_NAMES):
+            raise ValueError(f"stain reference of another signature: {data['signature']}")
+        sources = {
+            name: (np.asarray(source["mean"], float), np.asarray(source["precision"], float))
+            for name, source in data["sources"].items()
+        }
+        return cls(sources, float(data["threshold"]))
