@@ -27,12 +27,9 @@ SOURCES = ("pbc", "jtsc_wbc", "bccd", "all_idb2")
 
 def _signatures(patcher, data: str, source: str, side: str, cache: Path) -> np.ndarray:
     from hemseg.data import RBC_DIAMETER_PX
-    from hemseg.models import patch_records
-    from hemseg.postproc import stain_signatures
+    from hemseg.models import patch_records, record_signatures
 
-    records = patch_records(patcher, data, [source], RBC_DIAMETER_PX, side, cache)
-    patches = np.stack([np.concatenate([r["image"], r["mask"]]).transpose(1, 2, 0) for r in records])
-    return stain_signatures(patches)
+    return record_signatures(patch_records(patcher, data, [source], RBC_DIAMETER_PX, side, cache))
 
 
 def _share(reference, signatures: np.ndarray) -> float:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from hemseg.data import RBC_DIAMETER_PX
-from hemseg.models import fit_stain_reference, patch_records, patcher_from_bundle, read_stain_reference
-from hemseg.postproc import stain_signatures
+from hemseg.models import (
+    fit_stain_reference,
+    patch_records,
+    patcher_from_bundle,
+    read_stain_reference,
+    record_signatures,
+)
 
 CLASSIFICATION = Path(__file__).resolve().parents[2] / "bundles" / "hemseg_classification"
 PATCHES = json.loads((CLASSIFICATION / "configs" / "metadata.json").read_text())["hemseg"]["patches"]
@@ -31,8 +35,7 @@ def test_a_reference_without_pbc_marks_its_cells_and_not_those_it_knows(data_roo
     assert set(again.sources) == {"jtsc_wbc", "all_idb2"} and again.threshold == reference.threshold
 
     def unfamiliar(rows: list[dict]) -> float:
-        patches = np.stack([np.concatenate([r["image"], r["mask"]]).transpose(1, 2, 0) for r in rows])
-        return float(again.unfamiliar(stain_signatures(patches)).mean())
+        return float(again.unfamiliar(record_signatures(rows)).mean())
 
     assert unfamiliar(records("pbc", "val", 40)) >= 0.9  # another lab's stain: marked
     assert unfamiliar(records("jtsc_wbc", "val", 40)) <= 0.15  # a lab it was fitted on: mostly left alone

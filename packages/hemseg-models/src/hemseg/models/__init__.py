@@ -37,7 +37,7 @@ from hemseg.models.networks import (
 from hemseg.models.patch_cache import patch_records
 from hemseg.models.red_cells import classify_red_cells, red_cell_patches, red_cell_records
 from hemseg.models.segmenter import Segmenter
-from hemseg.models.stain import fit_stain_reference, read_stain_reference
+from hemseg.models.stain import fit_stain_reference, read_stain_reference, record_signatures
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "partial_label_output",
     "patch_records",
     "read_stain_reference",
+    "record_signatures",
     "red_cell_patches",
     "red_cell_records",
     "patcher_from_bundle",
