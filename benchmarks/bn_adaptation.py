@@ -9,11 +9,20 @@ bundle's patch cache, cut as ``hemseg diagnose`` cuts them) with a checkpoint of
 ``scripts/leave-one-source-out-classification.sh``, once with the batch-norm statistics learnt on the
 training sources, once with them re-estimated on the left-out source's own patches (AdaBN: the
 unlabelled patches of one lab; no labels, no weights changed). No test-time averaging, no blast rule.
+
+``--first N ...`` re-estimates only the first N batch-norm layers (the stem's is the first), the
+others keeping the learnt statistics: where in the network the lab's look is lost.
+
+``--specimens K`` asks what re-estimation per specimen would do where the statistics are right
+already (run it with the shipped ``models/model.pt`` on ``pbc``): K specimens of 100 validation
+cells in a smear's proportions (58 neutrophils, 30 lymphocytes, 7 monocytes, 4 eosinophils,
+1 basophil), the statistics re-estimated on each, mean accuracy over the K.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 from collections import Counter
@@ -33,12 +42,41 @@ def _accuracy(network: torch.nn.Module, patches: torch.Tensor, labels: list[str]
     }
 
 
+#: 100 white cells of a specimen in a normal smear's proportions (``--specimens``).
+SMEAR_CELLS = {"neutrophil": 58, "lymphocyte": 30, "monocyte": 7, "eosinophil": 4, "basophil": 1}
+
+
+def _batch_norms(network: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNorm]:
+    return [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def _reestimated(network: torch.nn.Module, patches: torch.Tensor, first: int | None = None) -> torch.nn.Module:
+    """A copy of ``network``, its first ``first`` (None: all) batch-norm layers' statistics ``patches``'."""
+    network = copy.deepcopy(network)
+    layers = _batch_norms(network)
+    learnt = [(m.running_mean.clone(), m.running_var.clone()) for m in layers]
+    for module in layers:
+        module.reset_running_stats()
+        module.momentum = None  # a plain average over the batches below
+    network.train()
+    with torch.no_grad():
+        for batch in torch.randperm(len(patches)).split(64):
+            network(patches[batch])
+    for module, (mean, var) in list(zip(layers, learnt, strict=True))[len(layers) if first is None else first :]:
+        module.running_mean.copy_(mean)
+        module.running_var.copy_(var)
+    return network.eval()
+
+
 def main() -> None:
     """Classify with the learnt and with the re-estimated statistics; print and write both."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", type=Path, help="model.pt of a leave-one-out arm")
     parser.add_argument("dataset", help="the source the arm left out")
     parser.add_argument("--norm", default="batch", help="the arm's normalisation layers (train.yaml norm)")
+    parser.add_argument("--first", type=int, nargs="*", default=[], help="also re-estimate only the first N layers")
+    parser.add_argument("--specimens", type=int, default=0, help="also re-estimate per specimen of 100 cells, K times")
+    parser.add_argument("--split", default="all", choices=["all", "val"], help="the patches classified")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -53,25 +91,41 @@ def main() -> None:
     data = os.environ.get("HEMSEG_DATA", "../shared/data")
     records = [
         r
-        for side in ("train", "val")
+        for side in (("train", "val") if args.split == "all" else ("val",))
         for r in patch_records(patcher, data, [args.dataset], RBC_DIAMETER_PX, side, cache)
     ]
     transform = classification_val_transforms()
-    patches = torch.stack([transform(r)["image"] for r in records])
+    patches = torch.stack([transform(r)["image"] for r in records]).as_subclass(torch.Tensor)
     labels = [r["label"] for r in records]
     network = classification_network(len(CELL_CLASSES), 4, colour_norm="slide", norm=args.norm)
     network.load_state_dict(torch.load(args.checkpoint, weights_only=True))
-    result = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "patches": len(records)}
-    result["learnt_statistics"] = _accuracy(network.eval(), patches, labels, CELL_CLASSES)
-    for module in network.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.reset_running_stats()
-            module.momentum = None  # a plain average over the batches below
-    network.train()
-    with torch.no_grad():
-        for batch in torch.randperm(len(patches)).split(64):
-            network(patches[batch])
-    result["statistics_of_the_left_out_source"] = _accuracy(network.eval(), patches, labels, CELL_CLASSES)
+    network.eval()
+    result = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split}
+    result["patches"] = len(records)
+    result["learnt_statistics"] = _accuracy(network, patches, labels, CELL_CLASSES)
+    adapted = _reestimated(network, patches)
+    result["statistics_of_the_left_out_source"] = _accuracy(adapted, patches, labels, CELL_CLASSES)
+    for first in args.first:
+        result[f"first_{first}_layers_re_estimated"] = _accuracy(
+            _reestimated(network, patches, first), patches, labels, CELL_CLASSES
+        )
+    if args.specimens:
+        rng = np.random.default_rng(0)
+        by_class = {name: [i for i, label in enumerate(labels) if label == name] for name in SMEAR_CELLS}
+        learnt, adapted = [], {first: [] for first in (None, *args.first)}
+        for _ in range(args.specimens):
+            cells = np.concatenate([rng.choice(by_class[k], size=n, replace=False) for k, n in SMEAR_CELLS.items()])
+            chosen, truth = patches[torch.from_numpy(cells)], [labels[i] for i in cells]
+            learnt.append(_accuracy(network, chosen, truth, CELL_CLASSES)["accuracy"])
+            for first, scores in adapted.items():
+                scores.append(_accuracy(_reestimated(network, chosen, first), chosen, truth, CELL_CLASSES)["accuracy"])
+        result["specimens"] = {
+            "count": args.specimens,
+            "cells": SMEAR_CELLS,
+            "learnt_statistics": float(np.mean(learnt)),
+            "statistics_of_each_specimen": float(np.mean(adapted.pop(None))),
+            **{f"first_{first}_layers_of_each_specimen": float(np.mean(v)) for first, v in adapted.items()},
+        }
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -201,7 +201,7 @@ def loso_classification_table(results: Path) -> str:
     """Markdown: each labelled source classified by a model trained without it, per recipe."""
     lines = [
         "| recipe | left out | crops | accuracy | accuracy, 5 common classes | lowest recall of them | ECE "
-        "| marked for review | training |",
+        "| marked for review: in all (low probability) | training |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for folder in sorted(p for p in (results / "loso_classification").glob("*") if p.is_dir()):
@@ -216,10 +216,13 @@ def loso_classification_table(results: Path) -> str:
             if accuracy is not None:
                 common_accuracy.append(accuracy)
             lowest = min((v["recall"], c) for c, v in common.items()) if common else None
+            # results scored before the stain check hold only the low-probability share
+            low = r.get("low_confidence_share", r["review_share"])
+            marked = f"{r['review_share']:.1%} ({low:.1%})" if "low_confidence_share" in r else f"n/a ({low:.1%})"
             lines.append(
                 f"| {folder.name} | `{source}` | {r['images']} | {r['accuracy']:.3f} | {_score(accuracy)} "
                 f"| {'n/a' if lowest is None else f'{lowest[0]:.3f} ({lowest[1]})'} | {r['ece']:.3f} "
-                f"| {r['review_share']:.1%} | {train['epochs']} epochs of {train['samples_per_epoch']} draws, "
+                f"| {marked} | {train['epochs']} epochs of {train['samples_per_epoch']} draws, "
                 f"{train['train_s'] / 60:.0f} min |"
             )
         if common_accuracy:

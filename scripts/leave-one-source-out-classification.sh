@@ -5,7 +5,9 @@
 # default 20, of SAMPLES draws, default 6400: the committed stage 1; a 6 x 3200 trial was too short,
 # docs/benchmarks.md; the other sets keep their relative shares), plus
 # the overrides in ARGS, then score every image of the source left out (hemseg evaluate
-# classification: segmented, central cell cut and classified as hemseg diagnose does).
+# classification: segmented, central cell cut and classified as hemseg diagnose does; cells marked for
+# review for a low probability or for a stain unlike the arm's training sources').
+# EVALUATE_ONLY=1 scores an arm's existing checkpoint again without training it.
 # RECIPE names the arm set (default "baseline"): checkpoints in
 # bundles/hemseg_classification/runs/loso/<recipe>/<source>/model.pt, MLflow runs
 # "loso-<recipe>-<source>" in runs/mlflow.db, scores in
@@ -29,14 +31,16 @@ declare -A train_on=(
 for source in ${SOURCES:-jtsc_wbc bccd all_idb2 pbc}; do
   shares=${train_on[$source]}
   datasets=$(python3 -c "import ast, sys; print(list(ast.literal_eval(sys.argv[1])))" "$shares")
-  start=$(date +%s)
-  # shellcheck disable=SC2086
-  (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run --config_file configs/train.yaml \
-    --bundle_root . --data_root "$data" --datasets "$datasets" --dataset_share "$shares" \
-    --max_epochs "$epochs" --samples_per_epoch "$samples" --val_interval "$epochs" \
-    --ckpt_dir "runs/loso/$recipe/$source" --run_name "loso-$recipe-$source" ${ARGS:-})
-  echo "{\"recipe\": \"$recipe\", \"left_out\": \"$source\", \"epochs\": $epochs, \"samples_per_epoch\": $samples, \"args\": \"${ARGS:-}\", \"train_s\": $(($(date +%s) - start))}" \
-    > "$results/$source-train.json"
+  if [ -z "${EVALUATE_ONLY:-}" ]; then
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run --config_file configs/train.yaml \
+      --bundle_root . --data_root "$data" --datasets "$datasets" --dataset_share "$shares" \
+      --max_epochs "$epochs" --samples_per_epoch "$samples" --val_interval "$epochs" \
+      --ckpt_dir "runs/loso/$recipe/$source" --run_name "loso-$recipe-$source" ${ARGS:-})
+    echo "{\"recipe\": \"$recipe\", \"left_out\": \"$source\", \"epochs\": $epochs, \"samples_per_epoch\": $samples, \"args\": \"${ARGS:-}\", \"train_s\": $(($(date +%s) - start))}" \
+      > "$results/$source-train.json"
+  fi
   copy=$out/bundles/$source/hemseg_classification
   rm -rf "$copy" && mkdir -p "$copy/models" && cp -r "$bundle/configs" "$bundle/LICENSE" "$copy/"
   ln -sfn "$(realpath bundles/hemseg_segmentation)" "$(dirname "$copy")/hemseg_segmentation"  # its patcher
@@ -51,5 +55,10 @@ for key, value in zip(args[::2], args[1::2]):
 open(path, 'w').write(text)" "$copy/configs/inference.yaml" ${ARGS:-}
   .venv/bin/python -c "import sys; from hemseg.models import publish_weights; publish_weights(sys.argv[1], sys.argv[2])" \
     "$bundle/runs/loso/$recipe/$source/model.pt" "$copy"
+  # the stain reference of the arm's own training sources: the evaluation marks cells of an unfamiliar
+  # stain for review as hemseg diagnose does
+  (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run \
+    --config_file "['configs/train.yaml','configs/stain_reference.yaml']" --bundle_root . --data_root "$data" \
+    --datasets "$datasets" --dataset_share "$shares" --stain_reference_file "$(realpath "$OLDPWD/$copy")/models/stain_reference.json")
   .venv/bin/hemseg evaluate classification "$data/$source" --split all --bundle "$copy" --json "$results/$source.json"
 done

@@ -14,6 +14,7 @@ from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundl
 from monai.bundle import ConfigWorkflow
 
 from hemseg.data import CELL_CLASSES
+from hemseg.models import classification_network
 
 BUNDLE = BUNDLES / "hemseg_classification"
 
@@ -51,7 +52,9 @@ def test_training_smoke_run_caches_patches_logs_to_mlflow_and_saves_a_checkpoint
         batch_size=8,
         samples_per_epoch=16,
         num_workers=0,
+        style_mixing=0.5,
     )
+    assert len(workflow.parser.get_parsed_content("network").network.style_mixers) == 4
     records = workflow.parser.get_parsed_content("train#records")
     assert len(records) == 16 and {r["dataset"] for r in records} == {"pbc", "all_idb2"}
     assert records[0]["image"].shape == (3, 96, 96) and records[0]["mask"].shape == (1, 96, 96)
@@ -62,12 +65,14 @@ def test_training_smoke_run_caches_patches_logs_to_mlflow_and_saves_a_checkpoint
     assert len(list((root / "runs" / "patches").glob("*.npz"))) == 4  # two sets x train/val
     state = torch.load(root / "runs" / "checkpoints" / "model.pt", weights_only=True)
     assert state["network._fc.weight"].shape[0] == 9  # the EfficientNet behind the slide reference
+    # trained with style mixing, the weights are those of the inference network (no mixer in them)
+    assert state.keys() == classification_network(9, 4, colour_norm="slide").state_dict().keys()
     with sqlite3.connect(root / "runs" / "mlflow.db") as db:
         metrics = {k for (k,) in db.execute("select distinct key from metrics")}
         params = dict(db.execute("select key, value from params"))
     assert {"train_loss", "val_accuracy"} <= metrics
     assert params["target_rbc_px"] == "36.0" and len(params["segmentation_sha256"]) == 64
-    assert params["colour_norm"] == "slide"
+    assert params["colour_norm"] == "slide" and params["style_mixing"] == "0.5"
     assert [p.name for p in (root / "runs" / "mlruns").rglob("model.pt")] == ["model.pt"]
 
 

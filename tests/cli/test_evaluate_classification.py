@@ -11,7 +11,8 @@ from hemseg.cli.main import app
 
 # Figures of the shipped weights on the validation split (bundles/hemseg_classification/docs/README.md):
 # images, accuracy (the test allows one image fewer right), cells marked for review (measured
-# 2026-12-01: 12 of 39 ALL-IDB2 crops, 2 of 58 jtsc_wbc crops; one cell either way allowed)
+# 2026-12-01: 12 of 39 ALL-IDB2 crops, 2 of 58 jtsc_wbc crops, all for a low probability: the shipped
+# stain reference knows both sources' stains; one cell either way allowed)
 DOCUMENTED = {"all_idb2": (39, 0.974, 12), "jtsc_wbc": (58, 0.931, 2)}
 
 
@@ -26,7 +27,9 @@ def test_shipped_weights_reproduce_documented_accuracy(data_root, tmp_path, data
     assert report["dataset"] == dataset and report["images"] == images and report["skipped"] == 0
     assert report["accuracy"] >= accuracy - 1.5 / images, report["accuracy"]
     assert set(report) >= {"macro_f1", "per_class", "confusion", "ece", "ms_per_image"}
-    assert abs(report["review_share"] * images - marked) <= 1  # top probability below review_below (0.6)
+    assert abs(report["review_share"] * images - marked) <= 1
+    assert report["low_confidence_share"] == report["review_share"]  # top probability below review_below (0.6)
+    assert report["unfamiliar_share"] == 0.0
     assert sum(v["support"] for v in report["per_class"].values()) == images
     assert sum(map(sum, report["confusion"]["matrix"])) == images
 
@@ -82,3 +85,24 @@ def test_bad_folder_is_a_one_line_error(tmp_path):
     assert result.output.strip().splitlines() == [
         f"hemseg: error: {tmp_path / 'dataset.json'}: missing (every dataset folder needs a dataset.json)"
     ]
+
+
+def test_cells_of_a_stain_unlike_the_training_sources_count_as_marked_for_review(data_root, tmp_path):
+    """As in ``hemseg diagnose``: marked for a low probability or for an unfamiliar stain."""
+    import shutil
+
+    from hemseg.models import bundle_dir
+
+    copy = tmp_path / "bundles" / "hemseg_classification"
+    shutil.copytree(bundle_dir("hemseg_classification"), copy, ignore=shutil.ignore_patterns("runs"))
+    (tmp_path / "bundles" / "hemseg_segmentation").symlink_to(bundle_dir("hemseg_segmentation"))
+    reference = json.loads((copy / "models" / "stain_reference.json").read_text())
+    (copy / "models" / "stain_reference.json").write_text(json.dumps({**reference, "threshold": -1.0}))
+    out = tmp_path / "result.json"
+    args = ["evaluate", "classification", str(data_root / "jtsc_wbc"), "--split", "val", "--bundle", str(copy)]
+    result = CliRunner().invoke(app, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert (report["review_share"], report["unfamiliar_share"]) == (1.0, 1.0)
+    assert abs(report["low_confidence_share"] * 58 - DOCUMENTED["jtsc_wbc"][2]) <= 1
+    assert "marked for review 100.0%" in result.output and "100.0% for their stain" in result.output

@@ -154,14 +154,16 @@ def classification(
         dataset_dir,
         split,
         rbc_diameter_px,
-        keyword_items=("review_below",),
+        keyword_items=("review_below", "stain_reference"),
     )
+    unfamiliar = f", {result['unfamiliar_share']:.1%} for their stain" if "unfamiliar_share" in result else ""
     lines = [
         f"{result['dataset']}: {result['images']} images ({split}), {result['skipped']} skipped, "
         f"{result['ms_per_image']:.1f} ms/image",
         _scale_line(result),
         f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}  "
-        f"marked for review {result['review_share']:.1%}",
+        f"marked for review {result['review_share']:.1%} ({result['low_confidence_share']:.1%} for a low "
+        f"probability{unfamiliar})",
     ]
     for label, scores in result["per_class"].items():
         lines.append(

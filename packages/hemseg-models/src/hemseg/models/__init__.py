@@ -38,6 +38,7 @@ from hemseg.models.patch_cache import patch_records
 from hemseg.models.red_cells import classify_red_cells, red_cell_patches, red_cell_records
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.stain import fit_stain_reference, read_stain_reference, record_signatures
+from hemseg.models.styles import MixStyle, mix_styles
 from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "ColourNormalised",
     "ColourStandardised",
     "MaskedDiceCELoss",
+    "MixStyle",
     "OnnxNetwork",
     "PartialLabelCELoss",
     "Segmenter",
@@ -77,6 +79,7 @@ __all__ = [
     "load_weights",
     "mark_unknown",
     "mask_metrics",
+    "mix_styles",
     "partial_label_output",
     "patch_records",
     "read_stain_reference",

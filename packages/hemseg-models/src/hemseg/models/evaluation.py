@@ -180,6 +180,7 @@ def evaluate_classification(
     image_transform: Callable | None = None,
     scale=None,
     review_below: float | None = None,
+    stain_reference=None,
 ) -> dict:
     """Classify the central cell of every single-label crop of a dataset (or one side of its split).
 
@@ -191,8 +192,10 @@ def evaluate_classification(
     segmentation plus classification networks, ``not_found`` the images where no white cell was
     segmented (classified on a centred patch). ``image_transform``, ``rbc_diameter_px`` and ``scale``
     as in :func:`evaluate_segmentation`. With ``review_below`` (the classification bundle's), the
-    result also holds ``review_share``: the share of cells whose top probability is below it, which
-    ``hemseg diagnose`` marks for review.
+    result also holds ``review_share``: the share of cells that ``hemseg diagnose`` marks for review,
+    those whose top probability is below it (``low_confidence_share``) and, with ``stain_reference``
+    (a :class:`hemseg.postproc.StainReference`, the bundle's), those whose stain is unlike every
+    training source's (``unfamiliar_share``).
 
     Raises:
         LayoutError: the folder is not a dataset.
@@ -207,7 +210,9 @@ def evaluate_classification(
     samples = samples_of_split(dataset, split)
     known = set(CELL_CLASSES) | set(PARTIAL_LABELS)
     kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
-    labels, predicted, confidence, times, not_found = [], [], [], [], 0
+    from hemseg.postproc import stain_signatures
+
+    labels, predicted, confidence, unfamiliar, times, not_found = [], [], [], [], [], 0
     for sample in kept:
         image = _loaded(sample.image, image_transform)
         patch, found = patcher.central_patch(image, choice(image))
@@ -218,6 +223,8 @@ def evaluate_classification(
         best = int(classifier.decide(probabilities)[0])
         predicted.append(classifier.classes[best])
         confidence.append(float(probabilities[best]))
+        if stain_reference is not None:
+            unfamiliar.append(bool(stain_reference.unfamiliar(stain_signatures(patch[None]))[0]))
     return {
         "dataset": dataset.name,
         "images": len(kept),
@@ -226,9 +233,19 @@ def evaluate_classification(
         **choice.summary(),
         **classification_scores(labels, predicted, confidence),
         "not_found": not_found,
-        **({} if review_below is None else {"review_share": float(np.mean(np.less(confidence, review_below)))}),
+        **({} if review_below is None else _review_shares(confidence, review_below, unfamiliar)),
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }
+
+
+def _review_shares(confidence: list[float], review_below: float, unfamiliar: list[bool]) -> dict[str, float]:
+    """Shares of cells marked for review: in all, for a low probability, for an unfamiliar stain."""
+    low = np.less(confidence, review_below)
+    shares = {"low_confidence_share": float(np.mean(low))}
+    if unfamiliar:
+        shares["unfamiliar_share"] = float(np.mean(unfamiliar))
+        low = low | np.asarray(unfamiliar)
+    return {"review_share": float(np.mean(low)), **shares}
 
 
 def evaluate_red_cells(

@@ -7,6 +7,7 @@ from monai.networks.nets import BasicUNet, EfficientNetBN, FlexibleUNet
 from torch import nn
 
 import hemseg.models.encoders  # noqa: F401 - registers hemseg-vgg16 and hemseg-resnet34 with FlexibleUNet
+from hemseg.models.styles import mix_styles
 
 #: The plain U-Net baseline's name (MONAI ``BasicUNet``); any other name is a FlexibleUNet backbone.
 PLAIN_UNET = "basic-unet"
@@ -59,6 +60,9 @@ def segmentation_network(
 
 #: The normalisation layers :func:`classification_network` can build its EfficientNet with.
 CLASSIFIER_NORMS = ("batch", "group")
+#: Where ``style_mixing`` mixes the EfficientNet's feature styles: after the stem's normalisation and
+#: the first three stages, whose statistics carry most of the cross-lab loss (docs/benchmarks.md).
+STYLE_MIXED_LAYERS = ("_bn0", "_blocks.0", "_blocks.1", "_blocks.2")
 
 
 def classification_network(
@@ -68,6 +72,7 @@ def classification_network(
     bn_momentum: float = 0.1,
     colour_norm: str = "none",
     norm: str = "batch",
+    style_mixing: float = 0.0,
 ) -> nn.Module:
     """Build the cell classifier: MONAI ``EfficientNetBN``, randomly initialised, one logit per class.
 
@@ -80,6 +85,9 @@ def classification_network(
     ``norm`` (one of :data:`CLASSIFIER_NORMS`) is the EfficientNet's normalisation layer:
     ``"batch"``, or ``"group"`` (8 groups per layer), whose statistics come from each patch alone,
     so a photo unlike the training photos is not normalised with the training photos' statistics.
+    ``style_mixing`` > 0 mixes feature styles in training (:func:`hemseg.models.styles.mix_styles`,
+    with this probability per batch) after the stem and the first three stages
+    (:data:`STYLE_MIXED_LAYERS`); the weights and the eval-mode network are those without it.
 
     Raises:
         ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS` or ``norm`` not one of
@@ -100,6 +108,8 @@ def classification_network(
         else ("group", {"num_groups": 8, "eps": 1e-3}),
     )
     network = _set_bn_momentum(network, bn_momentum)
+    if style_mixing > 0:
+        network = mix_styles(network, STYLE_MIXED_LAYERS, style_mixing)
     wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
     return wrapper(network) if wrapper is not None else network
 
