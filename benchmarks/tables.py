@@ -197,38 +197,57 @@ COMMON_CLASSES = ("neutrophil", "eosinophil", "basophil", "lymphocyte", "monocyt
 LOSO_CLASSIFICATION = ("pbc", "jtsc_wbc", "bccd", "all_idb2")
 
 
+def _common_classes(result: dict) -> tuple[float | None, tuple[float, str] | None]:
+    """Accuracy over the crops of the 5 common classes, and the lowest recall of them (with its class)."""
+    common = {c: v for c, v in result["per_class"].items() if c in COMMON_CLASSES and v["support"]}
+    cells = sum(v["support"] for v in common.values())
+    accuracy = sum(v["recall"] * v["support"] for v in common.values()) / cells if cells else None
+    return accuracy, min((v["recall"], c) for c, v in common.items()) if common else None
+
+
+def _lowest(lowest: tuple[float, str] | None) -> str:
+    return "n/a" if lowest is None else f"{lowest[0]:.3f} ({lowest[1]})"
+
+
 def loso_classification_table(results: Path) -> str:
     """Markdown: each labelled source classified by a model trained without it, per recipe."""
     lines = [
         "| recipe | left out | crops | accuracy | accuracy, 5 common classes | lowest recall of them | ECE "
-        "| marked for review: in all (low probability) | training |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| marked for review: in all (low probability) | `--adapt`: 5 common classes / lowest recall / ECE "
+        "| training |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for folder in sorted(p for p in (results / "loso_classification").glob("*") if p.is_dir()):
-        common_accuracy = []
+        common_accuracy, adapted_accuracy = [], []
         for source in LOSO_CLASSIFICATION:
             if not (folder / f"{source}.json").exists():
                 continue
             r, train = _read(folder / f"{source}.json"), _read(folder / f"{source}-train.json")
-            common = {c: v for c, v in r["per_class"].items() if c in COMMON_CLASSES and v["support"]}
-            cells = sum(v["support"] for v in common.values())
-            accuracy = sum(v["recall"] * v["support"] for v in common.values()) / cells if cells else None
+            accuracy, lowest = _common_classes(r)
             if accuracy is not None:
                 common_accuracy.append(accuracy)
-            lowest = min((v["recall"], c) for c, v in common.items()) if common else None
+            adapted = "not scored"
+            if (folder / f"{source}-adapted.json").exists():
+                a = _read(folder / f"{source}-adapted.json")
+                a_accuracy, a_lowest = _common_classes(a)
+                if a_accuracy is not None:
+                    adapted_accuracy.append(a_accuracy)
+                adapted = f"{_score(a_accuracy)} / {_lowest(a_lowest)} / {a['ece']:.3f}"
+                adapted += "" if a["adapted_layers"] else " (not adapted)"
             # results scored before the stain check hold only the low-probability share
             low = r.get("low_confidence_share", r["review_share"])
             marked = f"{r['review_share']:.1%} ({low:.1%})" if "low_confidence_share" in r else f"n/a ({low:.1%})"
             lines.append(
                 f"| {folder.name} | `{source}` | {r['images']} | {r['accuracy']:.3f} | {_score(accuracy)} "
-                f"| {'n/a' if lowest is None else f'{lowest[0]:.3f} ({lowest[1]})'} | {r['ece']:.3f} "
-                f"| {marked} | {train['epochs']} epochs of {train['samples_per_epoch']} draws, "
+                f"| {_lowest(lowest)} | {r['ece']:.3f} | {marked} | {adapted} "
+                f"| {train['epochs']} epochs of {train['samples_per_epoch']} draws, "
                 f"{train['train_s'] / 60:.0f} min |"
             )
         if common_accuracy:
+            adapted_mean = f"**{statistics.mean(adapted_accuracy):.3f}**" if adapted_accuracy else ""
             lines.append(
                 f"| **{folder.name}** | **mean, 5 common classes ({len(common_accuracy)} of 3 sources)** | | "
-                f"| **{statistics.mean(common_accuracy):.3f}** | | | | |"
+                f"| **{statistics.mean(common_accuracy):.3f}** | | | | {adapted_mean} | |"
             )
     return "\n".join(lines) + "\n"
 

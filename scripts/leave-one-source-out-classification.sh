@@ -7,6 +7,8 @@
 # the overrides in ARGS, then score every image of the source left out (hemseg evaluate
 # classification: segmented, central cell cut and classified as hemseg diagnose does; cells marked for
 # review for a low probability or for a stain unlike the arm's training sources').
+# Each arm is scored twice: as is, and with --adapt (<source>-adapted.json: the statistics of the
+# first layers re-estimated on the left-out source's crops where most have an unfamiliar stain).
 # EVALUATE_ONLY=1 scores an arm's existing checkpoint again without training it.
 # RECIPE names the arm set (default "baseline"): checkpoints in
 # bundles/hemseg_classification/runs/loso/<recipe>/<source>/model.pt, MLflow runs
@@ -61,4 +63,10 @@ open(path, 'w').write(text)" "$copy/configs/inference.yaml" ${ARGS:-}
     --config_file "['configs/train.yaml','configs/stain_reference.yaml']" --bundle_root . --data_root "$data" \
     --datasets "$datasets" --dataset_share "$shares" --stain_reference_file "$(realpath "$OLDPWD/$copy")/models/stain_reference.json")
   .venv/bin/hemseg evaluate classification "$data/$source" --split all --bundle "$copy" --json "$results/$source.json"
+  # and as one lab's cells: the first layers' statistics re-estimated on them where their stain is
+  # unfamiliar (a network with group normalisation has no such statistics)
+  if [[ "${ARGS:-}" != *"--norm group"* ]]; then
+    .venv/bin/hemseg evaluate classification "$data/$source" --split all --bundle "$copy" --adapt \
+      --json "$results/$source-adapted.json"
+  fi
 done

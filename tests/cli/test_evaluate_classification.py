@@ -98,11 +98,29 @@ def test_cells_of_a_stain_unlike_the_training_sources_count_as_marked_for_review
     (tmp_path / "bundles" / "hemseg_segmentation").symlink_to(bundle_dir("hemseg_segmentation"))
     reference = json.loads((copy / "models" / "stain_reference.json").read_text())
     (copy / "models" / "stain_reference.json").write_text(json.dumps({**reference, "threshold": -1.0}))
-    out = tmp_path / "result.json"
     args = ["evaluate", "classification", str(data_root / "jtsc_wbc"), "--split", "val", "--bundle", str(copy)]
-    result = CliRunner().invoke(app, [*args, "--json", str(out)])
-    assert result.exit_code == 0, result.output
-    report = json.loads(out.read_text())
-    assert (report["review_share"], report["unfamiliar_share"]) == (1.0, 1.0)
-    assert abs(report["low_confidence_share"] * 58 - DOCUMENTED["jtsc_wbc"][2]) <= 1
-    assert "marked for review 100.0%" in result.output and "100.0% for their stain" in result.output
+    reports = {}
+    for name, options in (("as_is", []), ("adapt", ["--adapt"])):
+        out = tmp_path / f"{name}.json"
+        result = CliRunner().invoke(app, [*args, *options, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        reports[name] = report = json.loads(out.read_text())
+        assert (report["review_share"], report["unfamiliar_share"]) == (1.0, 1.0)
+        assert "marked for review 100.0%" in result.output and "100.0% for their stain" in result.output
+    assert abs(reports["as_is"]["low_confidence_share"] * 58 - DOCUMENTED["jtsc_wbc"][2]) <= 1
+    # every crop of an unfamiliar stain: the first 4 layers' statistics are re-estimated on them
+    assert "adapted_layers" not in reports["as_is"] and reports["adapt"]["adapted_layers"] == 4
+    assert "first 4 normalisation layers re-estimated" in result.output
+    assert reports["adapt"]["confusion"] != reports["as_is"]["confusion"]
+
+
+def test_adapt_leaves_a_lab_whose_stain_is_familiar_as_it_is(data_root, tmp_path):
+    args = ["evaluate", "classification", str(data_root / "jtsc_wbc"), "--split", "val"]
+    reports = []
+    for options in ([], ["--adapt"]):
+        out = tmp_path / "result.json"
+        result = CliRunner().invoke(app, [*args, *options, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        reports.append(json.loads(out.read_text()))
+    assert reports[1]["adapted_layers"] == 0 and "statistics as learnt" in result.output
+    assert reports[1]["confusion"] == reports[0]["confusion"] and reports[1]["accuracy"] == reports[0]["accuracy"]

@@ -69,3 +69,47 @@ def test_a_class_with_a_least_probability_is_called_only_when_it_reaches_it():
     assert guarded.decide(probabilities[0]).tolist() == [1]
     with pytest.raises(ValueError, match="blast"):
         Classifier(_Fixed(), classes=("a", "b", "c"), least_probability={"blast": 0.5})
+
+
+class _TwoNorms(torch.nn.Module):
+    """A 1x1 convolution, two batch norms and a linear head: the first norm sees the convolution's output."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(4, 2, 1, bias=False)
+        self.first, self.second = torch.nn.BatchNorm2d(2), torch.nn.BatchNorm2d(2)
+        self.head = torch.nn.Linear(2, 3)
+
+    def forward(self, x):
+        return self.head(self.second(self.first(self.conv(x))).mean(dim=(2, 3)))
+
+
+def test_adapted_takes_the_first_layers_statistics_from_the_patches_and_leaves_the_rest():
+    torch.manual_seed(0)
+    network = _TwoNorms().eval()
+    for norm in (network.first, network.second):
+        norm.running_mean.fill_(5.0)
+        norm.running_var.fill_(9.0)
+    patches = np.random.default_rng(0).integers(0, 256, (6, 8, 8, 4), dtype=np.uint8)
+    classifier = Classifier(network, classes=("a", "b", "c"), batch_size=64)
+    adapted = classifier.adapted(patches, layers=1)
+    with torch.no_grad():
+        features = network.conv(torch.from_numpy(patches).permute(0, 3, 1, 2).float() / 255)
+    new = adapted.network
+    torch.testing.assert_close(new.first.running_mean, features.mean(dim=(0, 2, 3)))
+    torch.testing.assert_close(new.first.running_var, features.var(dim=(0, 2, 3)))  # unbiased, as BatchNorm
+    assert bool((new.second.running_mean == 5.0).all()) and bool((new.second.running_var == 9.0).all())
+    assert not new.first.training and not new.second.training
+    # the classifier itself is unchanged, and the copy classifies as the re-estimated network does
+    assert bool((network.first.running_mean == 5.0).all()) and adapted.classes == classifier.classes
+    assert not np.allclose(adapted.probabilities(patches), classifier.probabilities(patches))
+
+
+def test_adapted_needs_a_torch_network_patches_and_enough_layers():
+    patches = np.zeros((2, 8, 8, 4), np.uint8)
+    with pytest.raises(TypeError, match="torch"):
+        Classifier(lambda x: x[:, :3, 0, 0], classes=("a", "b", "c")).adapted(patches, 1)
+    with pytest.raises(ValueError, match="has 2 batch-norm layers, fewer than the 3"):
+        Classifier(_TwoNorms().eval(), classes=("a", "b", "c")).adapted(patches, 3)
+    with pytest.raises(ValueError, match="no patches"):
+        Classifier(_TwoNorms().eval(), classes=("a", "b", "c")).adapted(patches[:0], 1)

@@ -141,11 +141,20 @@ def classification(
     bundle: Annotated[
         Path | None, typer.Option(help="Classification bundle folder (default: the shipped one).")
     ] = None,
+    adapt: Annotated[
+        bool,
+        typer.Option(
+            "--adapt",
+            help="Treat the crops as one lab's: where most have a stain unlike the training sources', "
+            "re-estimate the network's first normalisation statistics on them before classifying.",
+        ),
+    ] = False,
 ) -> None:
     """Accuracy, per-class precision/recall/F1, confusion and calibration of the central cell's class."""
     from hemseg.models import evaluate_classification
 
     items = ("patcher", "classifier")
+    adapting = ("adapt_layers", "adapt_unfamiliar_share") if adapt else ()
     result = _network_evaluation(
         evaluate_classification,
         "hemseg_classification",
@@ -154,7 +163,7 @@ def classification(
         dataset_dir,
         split,
         rbc_diameter_px,
-        keyword_items=("review_below", "stain_reference"),
+        keyword_items=("review_below", "stain_reference", *adapting),
     )
     unfamiliar = f", {result['unfamiliar_share']:.1%} for their stain" if "unfamiliar_share" in result else ""
     lines = [
@@ -165,6 +174,13 @@ def classification(
         f"marked for review {result['review_share']:.1%} ({result['low_confidence_share']:.1%} for a low "
         f"probability{unfamiliar})",
     ]
+    if "adapted_layers" in result:
+        layers = result["adapted_layers"]
+        lines.append(
+            f"  statistics of the first {layers} normalisation layers re-estimated on these crops"
+            if layers
+            else "  statistics as learnt (too few crops of an unfamiliar stain to re-estimate them)"
+        )
     for label, scores in result["per_class"].items():
         lines.append(
             f"  {label:<21} precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  "

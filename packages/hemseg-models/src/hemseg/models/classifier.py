@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping
 
@@ -57,8 +58,7 @@ class Classifier:
         start = time.perf_counter()
         out = []
         for first in range(0, len(patches), self.batch_size):
-            batch = torch.from_numpy(np.ascontiguousarray(patches[first : first + self.batch_size]))
-            batch = batch.permute(0, 3, 1, 2).float().div_(255.0).to(self.device)
+            batch = self._tensor(patches[first : first + self.batch_size])
             views = _dihedral_views(batch) if self.dihedral else [batch]
             probabilities = self._softmax(torch.cat(views))  # one network call for all views
             out.append(probabilities.reshape(len(views), len(batch), -1).mean(dim=0).cpu())
@@ -66,6 +66,39 @@ class Classifier:
         if not out:
             return np.zeros((0, len(self.classes)), np.float32)
         return torch.cat(out).numpy()
+
+    def adapted(self, patches: np.ndarray, layers: int) -> Classifier:
+        """A copy whose network's first ``layers`` batch-norm layers take their statistics from ``patches``.
+
+        ``patches`` (N, P, P, 4) uint8 are unlabelled cells of one lab (a specimen); the statistics of
+        the first layers — how strongly the earliest filters answer its stain, contrast and sharpness —
+        are re-estimated on them (AdaBN), no weight is changed and deeper layers keep the learnt ones,
+        which also depend on the mix of cell classes (docs/benchmarks.md).
+
+        Raises:
+            TypeError: the network is not a torch module (e.g. an ONNX Runtime session).
+            ValueError: no patches, or the network has fewer batch-norm layers than ``layers``.
+        """
+        if not isinstance(self.network, torch.nn.Module):
+            raise TypeError("only a torch network's statistics can be re-estimated")
+        network = copy.deepcopy(self.network)
+        norms = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)][:layers]
+        if len(norms) < layers:
+            raise ValueError(f"the network has {len(norms)} batch-norm layers, fewer than the {layers} to re-estimate")
+        if not len(patches):
+            raise ValueError("no patches to re-estimate the batch-norm statistics on")
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # a plain average over the batches
+            norm.train()
+        with torch.no_grad():
+            for first in range(0, len(patches), self.batch_size):
+                network(self._tensor(patches[first : first + self.batch_size]))
+        for norm in norms:
+            norm.eval()
+        classifier = copy.copy(self)
+        classifier.network = network
+        return classifier
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """(N,) class indices for (N, K) probabilities: the most probable class each row may be called.
@@ -83,6 +116,11 @@ class Classifier:
         others = np.array(probabilities, dtype=np.float32, ndmin=2)
         others[np.arange(len(others)), chosen] = -1.0
         return others.argmax(axis=1)
+
+    def _tensor(self, patches: np.ndarray) -> torch.Tensor:
+        """(B, 4, P, P) float tensor in [0, 1] on the device, of (B, P, P, 4) uint8 patches."""
+        batch = torch.from_numpy(np.ascontiguousarray(patches)).permute(0, 3, 1, 2).float().div_(255.0)
+        return batch.to(self.device)
 
     def _softmax(self, batch: torch.Tensor) -> torch.Tensor:
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format

@@ -181,6 +181,8 @@ def evaluate_classification(
     scale=None,
     review_below: float | None = None,
     stain_reference=None,
+    adapt_layers: int | None = None,
+    adapt_unfamiliar_share: float = 0.5,
 ) -> dict:
     """Classify the central cell of every single-label crop of a dataset (or one side of its split).
 
@@ -197,11 +199,18 @@ def evaluate_classification(
     (a :class:`hemseg.postproc.StainReference`, the bundle's), those whose stain is unlike every
     training source's (``unfamiliar_share``).
 
+    ``adapt_layers`` N treats the crops as the cells of one lab never seen: every patch is cut first
+    and, when at least ``adapt_unfamiliar_share`` of them have an unfamiliar stain (or without
+    ``stain_reference``), the classifier's first N batch-norm layers take their statistics from
+    them (:meth:`hemseg.models.Classifier.adapted`) before any is classified; ``adapted_layers``
+    says whether (N) or not (0).
+
     Raises:
         LayoutError: the folder is not a dataset.
         ValueError: the scale cannot be had.
     """
     from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset, samples_of_split
+    from hemseg.postproc import stain_signatures
 
     dataset = read_dataset(dataset_dir)
     choice = ScaleChoice(
@@ -210,21 +219,32 @@ def evaluate_classification(
     samples = samples_of_split(dataset, split)
     known = set(CELL_CLASSES) | set(PARTIAL_LABELS)
     kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
-    from hemseg.postproc import stain_signatures
+    labels, predicted, confidence, unfamiliar, times, not_found, patches = [], [], [], [], [], 0, []
 
-    labels, predicted, confidence, unfamiliar, times, not_found = [], [], [], [], [], 0
-    for sample in kept:
-        image = _loaded(sample.image, image_transform)
-        patch, found = patcher.central_patch(image, choice(image))
+    def classify(patch: np.ndarray, row: int) -> None:
         probabilities = classifier.probabilities(patch[None])[0]
-        times.append(patcher.last_ms + classifier.last_network_ms)
-        not_found += not found
-        labels.append(sample.labels[0])
+        times[row] += classifier.last_network_ms
         best = int(classifier.decide(probabilities)[0])
         predicted.append(classifier.classes[best])
         confidence.append(float(probabilities[best]))
+
+    for sample in kept:
+        image = _loaded(sample.image, image_transform)
+        patch, found = patcher.central_patch(image, choice(image))
+        times.append(patcher.last_ms)
+        not_found += not found
+        labels.append(sample.labels[0])
         if stain_reference is not None:
             unfamiliar.append(bool(stain_reference.unfamiliar(stain_signatures(patch[None]))[0]))
+        if adapt_layers:  # classified once every patch is cut
+            patches.append(patch)
+        else:
+            classify(patch, len(times) - 1)
+    adapted = bool(patches) and (stain_reference is None or np.mean(unfamiliar) >= adapt_unfamiliar_share)
+    if adapted:
+        classifier = classifier.adapted(np.stack(patches), adapt_layers)
+    for row, patch in enumerate(patches):
+        classify(patch, row)
     return {
         "dataset": dataset.name,
         "images": len(kept),
@@ -234,6 +254,7 @@ def evaluate_classification(
         **classification_scores(labels, predicted, confidence),
         "not_found": not_found,
         **({} if review_below is None else _review_shares(confidence, review_below, unfamiliar)),
+        **({"adapted_layers": adapt_layers if adapted else 0} if adapt_layers else {}),
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }
 
