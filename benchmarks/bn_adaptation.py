@@ -8,7 +8,8 @@ Classifies every cached patch of the left-out source (train and val sides of the
 bundle's patch cache, cut as ``hemseg diagnose`` cuts them) with a checkpoint of
 ``scripts/leave-one-source-out-classification.sh``, once with the batch-norm statistics learnt on the
 training sources, once with them re-estimated on the left-out source's own patches (AdaBN: the
-unlabelled patches of one lab; no labels, no weights changed). No test-time averaging, no blast rule.
+unlabelled patches of one lab; no labels, no weights changed; :meth:`hemseg.models.Classifier.adapted`,
+what ``hemseg evaluate classification --adapt`` uses). No test-time averaging, no blast rule.
 
 ``--first N ...`` re-estimates only the first N batch-norm layers (the stem's is the first), the
 others keeping the learnt statistics: where in the network the lab's look is lost.
@@ -17,12 +18,15 @@ others keeping the learnt statistics: where in the network the lab's look is los
 already (run it with the shipped ``models/model.pt`` on ``pbc``): K specimens of 100 validation
 cells in a smear's proportions (58 neutrophils, 30 lymphocytes, 7 monocytes, 4 eosinophils,
 1 basophil), the statistics re-estimated on each, mean accuracy over the K.
+
+``--sizes N ...`` asks how many cells a specimen needs (``adapt_min_cells``): ``--draws`` random
+draws of N of the patches (the source's own mix of classes), the first layers (each ``--first``)
+re-estimated on each draw, mean accuracy on the drawn cells.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 from collections import Counter
@@ -32,10 +36,9 @@ import numpy as np
 import torch
 
 
-def _accuracy(network: torch.nn.Module, patches: torch.Tensor, labels: list[str], classes: tuple[str, ...]) -> dict:
-    with torch.no_grad():
-        called = torch.cat([network(patches[i : i + 64]).argmax(1) for i in range(0, len(patches), 64)])
-    names = [classes[int(i)] for i in called]
+def _accuracy(classifier, patches: np.ndarray, labels: list[str]) -> dict:
+    """Accuracy of the most probable class (no blast rule) and how often each class was called."""
+    names = [classifier.classes[int(i)] for i in classifier.probabilities(patches).argmax(axis=1)]
     return {
         "accuracy": float(np.mean([a == b for a, b in zip(names, labels, strict=True)])),
         "called": dict(Counter(names).most_common()),
@@ -46,28 +49,6 @@ def _accuracy(network: torch.nn.Module, patches: torch.Tensor, labels: list[str]
 SMEAR_CELLS = {"neutrophil": 58, "lymphocyte": 30, "monocyte": 7, "eosinophil": 4, "basophil": 1}
 
 
-def _batch_norms(network: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNorm]:
-    return [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-
-
-def _reestimated(network: torch.nn.Module, patches: torch.Tensor, first: int | None = None) -> torch.nn.Module:
-    """A copy of ``network``, its first ``first`` (None: all) batch-norm layers' statistics ``patches``'."""
-    network = copy.deepcopy(network)
-    layers = _batch_norms(network)
-    learnt = [(m.running_mean.clone(), m.running_var.clone()) for m in layers]
-    for module in layers:
-        module.reset_running_stats()
-        module.momentum = None  # a plain average over the batches below
-    network.train()
-    with torch.no_grad():
-        for batch in torch.randperm(len(patches)).split(64):
-            network(patches[batch])
-    for module, (mean, var) in list(zip(layers, learnt, strict=True))[len(layers) if first is None else first :]:
-        module.running_mean.copy_(mean)
-        module.running_var.copy_(var)
-    return network.eval()
-
-
 def main() -> None:
     """Classify with the learnt and with the re-estimated statistics; print and write both."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -76,15 +57,15 @@ def main() -> None:
     parser.add_argument("--norm", default="batch", help="the arm's normalisation layers (train.yaml norm)")
     parser.add_argument("--first", type=int, nargs="*", default=[], help="also re-estimate only the first N layers")
     parser.add_argument("--specimens", type=int, default=0, help="also re-estimate per specimen of 100 cells, K times")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[], help="also re-estimate on draws of N cells")
+    parser.add_argument("--draws", type=int, default=10, help="random draws of each size (--sizes)")
     parser.add_argument("--split", default="all", choices=["all", "val"], help="the patches classified")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
     from hemseg.data import CELL_CLASSES, RBC_DIAMETER_PX
-    from hemseg.data.transforms import classification_val_transforms
-    from hemseg.models import Bundle, bundle_dir, classification_network, patch_records, patcher_from_bundle
+    from hemseg.models import Bundle, Classifier, bundle_dir, classification_network, patch_records, patcher_from_bundle
 
-    torch.manual_seed(0)
     bundle = Bundle(bundle_dir("hemseg_classification"))
     cache = bundle.root / "runs" / "patches"
     patcher = patcher_from_bundle(bundle_dir("hemseg_segmentation"), bundle.item("patches"), cache)
@@ -94,38 +75,50 @@ def main() -> None:
         for side in (("train", "val") if args.split == "all" else ("val",))
         for r in patch_records(patcher, data, [args.dataset], RBC_DIAMETER_PX, side, cache)
     ]
-    transform = classification_val_transforms()
-    patches = torch.stack([transform(r)["image"] for r in records]).as_subclass(torch.Tensor)
+    # (N, P, P, 4) uint8: RGB and cell mask, as hemseg diagnose hands them to the classifier
+    patches = np.stack([np.concatenate([r["image"], r["mask"]]).transpose(1, 2, 0) for r in records])
     labels = [r["label"] for r in records]
     network = classification_network(len(CELL_CLASSES), 4, colour_norm="slide", norm=args.norm)
     network.load_state_dict(torch.load(args.checkpoint, weights_only=True))
-    network.eval()
+    classifier = Classifier(network.eval(), CELL_CLASSES)
+    layers = sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())
     result = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split}
     result["patches"] = len(records)
-    result["learnt_statistics"] = _accuracy(network, patches, labels, CELL_CLASSES)
-    adapted = _reestimated(network, patches)
-    result["statistics_of_the_left_out_source"] = _accuracy(adapted, patches, labels, CELL_CLASSES)
+    result["learnt_statistics"] = _accuracy(classifier, patches, labels)
+    result["statistics_of_the_left_out_source"] = _accuracy(classifier.adapted(patches, layers), patches, labels)
     for first in args.first:
-        result[f"first_{first}_layers_re_estimated"] = _accuracy(
-            _reestimated(network, patches, first), patches, labels, CELL_CLASSES
-        )
+        result[f"first_{first}_layers_re_estimated"] = _accuracy(classifier.adapted(patches, first), patches, labels)
     if args.specimens:
         rng = np.random.default_rng(0)
         by_class = {name: [i for i, label in enumerate(labels) if label == name] for name in SMEAR_CELLS}
-        learnt, adapted = [], {first: [] for first in (None, *args.first)}
+        learnt, adapted = [], {first: [] for first in (layers, *args.first)}
         for _ in range(args.specimens):
             cells = np.concatenate([rng.choice(by_class[k], size=n, replace=False) for k, n in SMEAR_CELLS.items()])
-            chosen, truth = patches[torch.from_numpy(cells)], [labels[i] for i in cells]
-            learnt.append(_accuracy(network, chosen, truth, CELL_CLASSES)["accuracy"])
+            chosen, truth = patches[cells], [labels[i] for i in cells]
+            learnt.append(_accuracy(classifier, chosen, truth)["accuracy"])
             for first, scores in adapted.items():
-                scores.append(_accuracy(_reestimated(network, chosen, first), chosen, truth, CELL_CLASSES)["accuracy"])
+                scores.append(_accuracy(classifier.adapted(chosen, first), chosen, truth)["accuracy"])
         result["specimens"] = {
             "count": args.specimens,
             "cells": SMEAR_CELLS,
             "learnt_statistics": float(np.mean(learnt)),
-            "statistics_of_each_specimen": float(np.mean(adapted.pop(None))),
+            "statistics_of_each_specimen": float(np.mean(adapted.pop(layers))),
             **{f"first_{first}_layers_of_each_specimen": float(np.mean(v)) for first, v in adapted.items()},
         }
+    if args.sizes:
+        rng = np.random.default_rng(0)
+        by_size = {}
+        for size in args.sizes:
+            scores = {"learnt_statistics": [], **{f"first_{first}_layers_of_each_draw": [] for first in args.first}}
+            for _ in range(args.draws):
+                cells = rng.choice(len(patches), size=size, replace=False)
+                chosen, truth = patches[cells], [labels[i] for i in cells]
+                scores["learnt_statistics"].append(_accuracy(classifier, chosen, truth)["accuracy"])
+                for first in args.first:
+                    adapted = classifier.adapted(chosen, first)
+                    scores[f"first_{first}_layers_of_each_draw"].append(_accuracy(adapted, chosen, truth)["accuracy"])
+            by_size[str(size)] = {name: float(np.mean(values)) for name, values in scores.items()}
+        result["draws"] = {"count": args.draws, "by_size": by_size}
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -213,7 +213,8 @@ def loso_classification_table(results: Path) -> str:
     """Markdown: each labelled source classified by a model trained without it, per recipe."""
     lines = [
         "| recipe | left out | crops | accuracy | accuracy, 5 common classes | lowest recall of them | ECE "
-        "| marked for review: in all (low probability) | `--adapt`: 5 common classes / lowest recall / ECE "
+        "| marked for review: in all (low probability) | adapted to the lab (the default): 5 common classes "
+        "/ lowest recall / ECE "
         "| training |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

@@ -62,11 +62,12 @@ open(path, 'w').write(text)" "$copy/configs/inference.yaml" ${ARGS:-}
   (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run \
     --config_file "['configs/train.yaml','configs/stain_reference.yaml']" --bundle_root . --data_root "$data" \
     --datasets "$datasets" --dataset_share "$shares" --stain_reference_file "$(realpath "$OLDPWD/$copy")/models/stain_reference.json")
-  .venv/bin/hemseg evaluate classification "$data/$source" --split all --bundle "$copy" --json "$results/$source.json"
+  .venv/bin/hemseg evaluate classification "$data/$source" --split all --bundle "$copy" --no-adapt \
+    --json "$results/$source.json"
   # and as one lab's cells: the first layers' statistics re-estimated on them where their stain is
   # unfamiliar (a network with group normalisation has no such statistics)
   if [[ "${ARGS:-}" != *"--norm group"* ]]; then
-    .venv/bin/hemseg evaluate classification "$data/$source" --split all --bundle "$copy" --adapt \
+    .venv/bin/hemseg evaluate classification "$data/$source" --split all --bundle "$copy" \
       --json "$results/$source-adapted.json"
   fi
 done

@@ -100,7 +100,7 @@ def test_cells_of_a_stain_unlike_the_training_sources_count_as_marked_for_review
     (copy / "models" / "stain_reference.json").write_text(json.dumps({**reference, "threshold": -1.0}))
     args = ["evaluate", "classification", str(data_root / "jtsc_wbc"), "--split", "val", "--bundle", str(copy)]
     reports = {}
-    for name, options in (("as_is", []), ("adapt", ["--adapt"])):
+    for name, options in (("as_is", ["--no-adapt"]), ("adapt", [])):
         out = tmp_path / f"{name}.json"
         result = CliRunner().invoke(app, [*args, *options, "--json", str(out)])
         assert result.exit_code == 0, result.output
@@ -117,7 +117,7 @@ def test_cells_of_a_stain_unlike_the_training_sources_count_as_marked_for_review
 def test_adapt_leaves_a_lab_whose_stain_is_familiar_as_it_is(data_root, tmp_path):
     args = ["evaluate", "classification", str(data_root / "jtsc_wbc"), "--split", "val"]
     reports = []
-    for options in ([], ["--adapt"]):
+    for options in (["--no-adapt"], []):
         out = tmp_path / "result.json"
         result = CliRunner().invoke(app, [*args, *options, "--json", str(out)])
         assert result.exit_code == 0, result.output

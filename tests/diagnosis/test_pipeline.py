@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from stubs import BACKGROUND, CYTOPLASM, RED, RULES, RedSizeClassifier, analyser, smear
+from stubs import BACKGROUND, CYTOPLASM, RED, RULES, RedSizeClassifier, SizeClassifier, analyser, smear
 
 
 @pytest.mark.parametrize("scale", [1, 2])
@@ -99,6 +99,10 @@ def test_a_photo_larger_than_a_tile_is_analysed_tile_by_tile_with_every_cell_onc
         b = sorted((round(c.centroid[0]), round(c.centroid[1]), c.area) for c in tiled.cells if c.kind == kind)
         assert a == b, kind  # the same cells, where the whole photo has them
     assert sum(c.on_border for c in tiled.cells) == sum(c.on_border for c in whole.cells)
+    # each white cell's patch is kept in the cells' order: classified again, every cell keeps its class
+    assert len(tiled.patches) == len(whole.patches) == 3
+    again = tiled_analyser.reclassified(tiled, SizeClassifier(), {"layers": 0})
+    assert [c.cls for c in again.cells] == [c.cls for c in tiled.cells] and again.adaptation == {"layers": 0}
 
 
 def test_red_cells_get_their_morphology_class_counts_and_flags():

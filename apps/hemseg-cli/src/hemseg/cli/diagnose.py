@@ -15,11 +15,11 @@ import typer
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _load_analyser(bundle: Path | None, onnx: bool, red_cells: bool):
+def _load_analyser(bundle: Path | None, onnx: bool, red_cells: bool, adapt: bool):
     """The ``hemseg_diagnose`` bundle's analyser; imports torch and MONAI (seconds), here or in a worker."""
     from hemseg.models import load_analyser
 
-    return load_analyser(bundle, onnx, red_cell_morphology=red_cells)
+    return load_analyser(bundle, onnx, red_cell_morphology=red_cells, **({} if adapt else {"adaptation": None}))
 
 
 def diagnose(
@@ -50,6 +50,13 @@ def diagnose(
     red_cells: Annotated[
         bool, typer.Option(help="Classify each red cell's morphology (12 classes) and raise red-cell flags.")
     ] = True,
+    adapt: Annotated[
+        bool,
+        typer.Option(
+            help="Classify again, adapted to their stain, the white cells of a specimen whose stain is mostly "
+            "unlike the training photos'."
+        ),
+    ] = True,
 ) -> None:
     """Count, classify and flag the cells of blood-smear photos; write reports for review.
 
@@ -59,6 +66,8 @@ def diagnose(
     pooled) OUT/specimens.csv and OUT/specimens/<name>.json. Decision support, not a diagnosis.
     summary.csv and log.jsonl grow as each photo finishes; SIGINT / SIGTERM stop after the photos
     under way, with the summary and report.html written (exit 130 / 143); --resume finishes the rest.
+    A specimen of enough white cells (25), most with a stain unlike the classifier's training photos,
+    has its white cells classified again with the classifier adapted to its stain (--no-adapt: not).
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
     from hemseg.diagnosis import diagnose_images, read_specimens
@@ -89,7 +98,7 @@ def diagnose(
     typer.echo(
         f"hemseg: {len(groups)} specimen(s), {how}: {', '.join(groups[:5])}{' ...' * (len(groups) > 5)}", err=True
     )
-    factory = functools.partial(_load_analyser, bundle, onnx, red_cells)
+    factory = functools.partial(_load_analyser, bundle, onnx, red_cells, adapt)
     pool = None
     if workers > 1:  # this process is one of them, with its share of the threads
         use_threads(worker_threads(workers))
@@ -105,6 +114,14 @@ def diagnose(
     scale, source = rbc_diameter_px, "given" if rbc_diameter_px else None
     if um_per_px is not None:
         scale, source = analyser.rbc_diameter_um / um_per_px, "um_per_px"
+
+    def report_adapted(specimen: str, adaptation: dict) -> None:
+        typer.echo(
+            f"hemseg: specimen {specimen}: {adaptation['unfamiliar_share']:.0%} of its {adaptation['white_cells']} "
+            f"white cells have a stain unlike the classifier's training photos; classified again with the "
+            f"classifier adapted to it (statistics of its first {adaptation['layers']} batch-norm layers)",
+            err=True,
+        )
 
     def report_error(path: Path, error: str) -> None:
         newline = "\n" if len(paths) > 1 and sys.stderr.isatty() else ""  # past the progress bar
@@ -126,6 +143,7 @@ def diagnose(
                 rbc_px=scale,
                 scale_source=source,
                 on_error=report_error,
+                on_adapted=report_adapted,
                 on_done=lambda _: bar.update(1),
                 specimens=table,
             )

@@ -144,17 +144,18 @@ def classification(
     adapt: Annotated[
         bool,
         typer.Option(
-            "--adapt",
-            help="Treat the crops as one lab's: where most have a stain unlike the training sources', "
-            "re-estimate the network's first normalisation statistics on them before classifying.",
+            "--adapt/--no-adapt",
+            help="Treat the crops as one lab's, as hemseg diagnose treats a specimen: where most have a stain "
+            "unlike the training sources', re-estimate the network's first normalisation statistics on them "
+            "before classifying.",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Accuracy, per-class precision/recall/F1, confusion and calibration of the central cell's class."""
     from hemseg.models import evaluate_classification
 
     items = ("patcher", "classifier")
-    adapting = ("adapt_layers", "adapt_unfamiliar_share") if adapt else ()
+    adapting = ("adapt_layers", "adapt_unfamiliar_share", "adapt_min_cells") if adapt else ()
     result = _network_evaluation(
         evaluate_classification,
         "hemseg_classification",
@@ -179,7 +180,7 @@ def classification(
         lines.append(
             f"  statistics of the first {layers} normalisation layers re-estimated on these crops"
             if layers
-            else "  statistics as learnt (too few crops of an unfamiliar stain to re-estimate them)"
+            else "  statistics as learnt (too few crops, or too few of an unfamiliar stain, to re-estimate them)"
         )
     for label, scores in result["per_class"].items():
         lines.append(

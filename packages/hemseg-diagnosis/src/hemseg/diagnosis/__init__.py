@@ -3,6 +3,7 @@
 Decision support for review by a qualified person, not a diagnosis.
 """
 
+from hemseg.diagnosis.adaptation import AdaptationRules, adaptation_of
 from hemseg.diagnosis.batch import diagnose_images, hemseg_version, write_image_outputs
 from hemseg.diagnosis.differential import Differential, RedCellShares, differential, red_cell_shares
 from hemseg.diagnosis.evaluation import evaluate_diagnosis
@@ -56,6 +57,8 @@ from hemseg.diagnosis.specimen import (
 )
 
 __all__ = [
+    "AdaptationRules",
+    "adaptation_of",
     "COLOURS",
     "COUNT_CLASSES",
     "EXPORT_RBC_PX",

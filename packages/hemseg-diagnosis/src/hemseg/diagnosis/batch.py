@@ -15,10 +15,12 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+import numpy as np
 
 from hemseg.data.files import replacing, write_text_atomic
 from hemseg.diagnosis.pipeline import SmearAnalyser
@@ -208,6 +210,8 @@ class Batch:
             and the top of ``report.html`` (:mod:`hemseg.diagnosis.specimen`).
         writes: prepare ``out`` (create it, remove a killed run's temporaries); False on the ranks
             that only analyse.
+        on_adapted: called with each specimen classified again by a classifier adapted to its
+            stain, and what that meant (:meth:`adapt`).
     """
 
     def __init__(
@@ -221,11 +225,12 @@ class Batch:
         on_done: Callable[[Path], None] | None = None,
         specimens: Mapping[str, str] | None = None,
         writes: bool = True,
+        on_adapted: Callable[[str, dict], None] | None = None,
     ) -> None:
         from hemseg.diagnosis.specimen import specimen_of
 
         self.analyser, self.out, self.rbc_px, self.scale_source = analyser, Path(out), rbc_px, scale_source
-        self.on_error, self.on_done = on_error, on_done
+        self.on_error, self.on_done, self.on_adapted = on_error, on_done, on_adapted
         self.todo = list(image_inputs(inputs))
         self.names = output_names([path for path, _ in self.todo])
         self.specimens = specimen_of([path for path, _ in self.todo], specimens)
@@ -265,6 +270,11 @@ class Batch:
 
     def finish(self, index: int, report: SmearReport | None, error: str | None) -> None:
         """Record a finished input and rewrite ``summary.csv`` and ``log.jsonl``."""
+        self._record(index, report, error)
+        if self.on_done is not None:
+            self.on_done(self.todo[index][0])
+
+    def _record(self, index: int, report: SmearReport | None, error: str | None) -> None:
         from hemseg.diagnosis.report import summary_row
 
         path, name = self.todo[index][0], self.names[index]
@@ -273,15 +283,66 @@ class Batch:
             for stale in IMAGE_FILES:  # no report of an earlier run beside an error row
                 (self.out / name / stale).unlink(missing_ok=True)
             shutil.rmtree(self.out / name / "cells", ignore_errors=True)
+        if report is not None and not self.analyser.adapts:
+            report = replace(report, patches=None)  # kept only for adapt()
         self.done[index] = (summary_row(str(path), report, error or "", self.provenance, name), report)
         _write_progress(self.out, self.done, self.provenance)
-        if self.on_done is not None:
-            self.on_done(path)
 
-    def close(self) -> list[dict]:
-        """Write ``report.html`` (one file, overlays embedded) and the specimens; return the rows in input order."""
+    def adapt(self) -> None:
+        """Classify again every specimen whose white cells call for a classifier adapted to their stain.
+
+        A specimen's photos are those of one folder (or of one name in ``specimens``); whether it
+        calls for it is :func:`hemseg.diagnosis.adaptation.adaptation_of` with the analyser's
+        ``adaptation``. The analyser's ``adapter`` re-estimates the classifier on the white-cell
+        patches of all its photos (photos kept by ``resume`` are analysed again for theirs), each
+        photo's white cells are classified again (:meth:`SmearAnalyser.reclassified`) and its files
+        and row rewritten.
+        """
+        from hemseg.diagnosis.adaptation import adaptation_of
+
+        if not self.analyser.adapts:
+            return
+        rules = self.analyser.adaptation
+        by_specimen: dict[str, list[int]] = {}
+        for index in sorted(self.done):
+            if self.done[index][1] is not None:
+                by_specimen.setdefault(self.specimens[index], []).append(index)
+        for specimen, indices in by_specimen.items():
+            adaptation = adaptation_of([self.done[i][1] for i in indices], rules)
+            if adaptation is None:
+                continue
+            for index in [i for i in indices if self.done[i][1].patches is None]:
+                self._record(*self.analyse(index))  # kept by resume: its patches are cut again
+            indices = [i for i in indices if self.done[i][1] is not None]
+            patches = np.concatenate([self.done[i][1].patches for i in indices])
+            classifier = self.analyser.adapter(patches, rules.layers)
+            adaptation = {"specimen": specimen, **adaptation}
+            for index in indices:
+                report = self.analyser.reclassified(self.done[index][1], classifier, adaptation)
+                self._record(index, *self._rewritten(index, report))
+            if self.on_adapted is not None:
+                self.on_adapted(specimen, adaptation)
+
+    def _rewritten(self, index: int, report: SmearReport) -> tuple[SmearReport | None, str | None]:
+        """Rewrite the files of input ``index`` for a new ``report``: (report, None) or (None, the reason it failed)."""
+        from hemseg.data import SmearImageError, read_smear
+
+        path = self.todo[index][0]
+        try:
+            write_image_outputs(self.out / self.names[index], path.name, read_smear(path), report, self.provenance)
+            return report, None
+        except (SmearImageError, OSError) as err:
+            return None, f"cannot rewrite the adapted report ({err})".splitlines()[0]
+
+    def close(self, adapt: bool = True) -> list[dict]:
+        """Write ``report.html`` (one file, overlays embedded) and the specimens; return the rows in input order.
+
+        With ``adapt``, first the specimens that call for it are classified again (:meth:`adapt`).
+        """
         from hemseg.diagnosis.report import html_page
 
+        if adapt:
+            self.adapt()
         order = sorted(self.done)
         done, names = self.done, self.names
         entries = [
@@ -328,7 +389,7 @@ def diagnose_images(
         should_stop: asked after each finished image; True stops the run after the images under way,
             with the summary, ``report.html`` and specimens of those finished.
         options: the rest of :class:`Batch`'s arguments (``rbc_px``, ``scale_source``, ``on_error``,
-            ``on_done``, ``specimens``).
+            ``on_done``, ``specimens``, ``on_adapted``).
 
     Returns:
         The :func:`hemseg.diagnosis.summary_row` rows of the finished inputs, in input order, as in
@@ -344,7 +405,7 @@ def diagnose_images(
             if stop():
                 break
             batch.finish(*batch.analyse(index))
-    return batch.close()
+    return batch.close(adapt=not stop())  # a stopped run's specimens adapt when --resume finishes them
 
 
 def _write_progress(out: Path, done: Mapping[int, tuple[dict, SmearReport | None]], provenance: Mapping) -> None:
@@ -431,7 +492,9 @@ def _run_workers(pool, workers: int, pending: list[int], batch: Batch, stop: Cal
 
     # what a worker needs of the batch: no analyser, no callbacks (they stay in this process)
     shipped = Batch.__new__(Batch)
-    shipped.__dict__.update({**batch.__dict__, "analyser": None, "on_error": None, "on_done": None, "done": {}})
+    shipped.__dict__.update(
+        {**batch.__dict__, "analyser": None, "on_error": None, "on_done": None, "on_adapted": None, "done": {}}
+    )
     queue = list(pending)
     with pool:
         running: set = set()

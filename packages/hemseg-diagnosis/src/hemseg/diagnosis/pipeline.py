@@ -9,11 +9,12 @@ bundle builds it from the two network bundles, with every setting below in its c
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from hemseg.diagnosis.adaptation import AdaptationRules
 from hemseg.diagnosis.differential import Differential, differential, red_cell_shares
 from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_flags, review_flags
 from hemseg.diagnosis.protocols import ClassifierLike
@@ -145,6 +146,11 @@ class SmearAnalyser:
         stain_reference: the stains of the classifier's training sources
             (:class:`hemseg.postproc.StainReference`); a white cell whose stain is unlike all of them
             is marked for review (``Cell.unfamiliar_stain``). None: no such check.
+        adaptation: which specimens are classified again by a classifier adapted to their stain
+            (:class:`hemseg.diagnosis.AdaptationRules`; None, or no ``adapter``: none).
+        adapter: ``(patches, layers)`` -> the classifier with its first ``layers`` batch-norm layers'
+            statistics re-estimated on those white-cell patches (e.g. the torch
+            :class:`hemseg.models.Classifier`'s ``adapted``, also when ``classifier`` runs elsewhere).
     """
 
     def __init__(
@@ -169,6 +175,8 @@ class SmearAnalyser:
         red_cell_patch_rbc_px: float = 28.0,
         red_cell_patch_size: int = 56,
         stain_reference: StainReference | None = None,
+        adaptation: AdaptationRules | None = None,
+        adapter: Callable[[np.ndarray, int], ClassifierLike] | None = None,
     ) -> None:
         self.segmenter = segmenter
         self.classifier = classifier
@@ -189,6 +197,8 @@ class SmearAnalyser:
         self.red_cell_classifier = red_cell_classifier
         self.red_cell_patch = (float(red_cell_patch_rbc_px), int(red_cell_patch_size))
         self.stain_reference = stain_reference
+        self.adaptation = adaptation
+        self.adapter = adapter
 
     def settings_sha256(self, rbc_px: float | None = None, scale_source: str | None = None) -> str:
         """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given scale.
@@ -208,6 +218,7 @@ class SmearAnalyser:
             "red_cell_patch": list(self.red_cell_patch) if self.red_cell_classifier is not None else None,
             "review_below": self.review_below,
             "stain_reference": self.stain_reference.to_dict() if self.stain_reference is not None else None,
+            "adaptation": asdict(self.adaptation) if self.adapts else None,
             "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets, self.flag_rules)],
             "tiling": asdict(self.tiling) if self.tiling else None,
             "rbc_diameter_um": self.rbc_diameter_um,
@@ -215,6 +226,11 @@ class SmearAnalyser:
             "scale": [rbc_px, scale_source],
         }
         return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
+    @property
+    def adapts(self) -> bool:
+        """Whether specimens of an unfamiliar stain are classified again (``adaptation`` and ``adapter`` given)."""
+        return self.adaptation is not None and self.adapter is not None
 
     def estimate_scale(self, rgb: np.ndarray) -> tuple[float, str]:
         """Red-cell diameter (px) of an (H, W, 3) photo from its red cells, and ``estimated`` or ``assumed``."""
@@ -255,6 +271,7 @@ class SmearAnalyser:
             rbc_px, scale_source = centre.rbc_diameter_px, centre.scale_source
         margin = int(np.ceil(self.tiling.overlap * rbc_px / 2))
         kept: list[Cell] = []
+        patches = []  # of the white cells kept, in their order
         for tile, core in tile_grid((height, width), (tile_h, tile_w), margin):
             (y0, y1), (x0, x1) = tile
             report = self.analyse_field(rgb[y0:y1, x0:x1], rbc_px, scale_source or "given")
@@ -262,6 +279,8 @@ class SmearAnalyser:
                 x, y = cell.centroid[0] + x0, cell.centroid[1] + y0
                 if core[0][0] <= y + 0.5 < core[0][1] and core[1][0] <= x + 0.5 < core[1][1]:
                     kept.append(_moved(cell, x0, y0, (height, width)))
+                    if cell.kind == "wbc":
+                        patches.append(report.patches[cell.id - 1])  # white cells come first, from 1
         order = {"wbc": 0, "rbc": 1, "platelet": 2}
         kept.sort(key=lambda c: order.get(c.kind, 3))  # stable: tile by tile within a kind
         cells = [replace(cell, id=number) for number, cell in enumerate(kept, start=1)]
@@ -275,6 +294,7 @@ class SmearAnalyser:
             differential=result,
             flags=flags,
             ms=(time.perf_counter() - start) * 1000.0,
+            patches=np.stack(patches) if patches else np.zeros((0, self.patch_size, self.patch_size, 4), np.uint8),
         )
 
     def find_cells(self, rgb: np.ndarray, rbc_px: float | None = None) -> FoundCells:
@@ -363,16 +383,9 @@ class SmearAnalyser:
             made = _cells(labels, table, rgb.shape[:2], kind, len(cells) + 1, found.nuclei if kind == "wbc" else None)
             for row, cell in enumerate(made):
                 if classes is not None:
-                    name, probability, alternative, alternative_probability = classes[row]
-                    cell = replace(
-                        cell,
-                        cls=name,
-                        probability=probability,
-                        review=kind == "wbc" and (probability < self.review_below or bool(unfamiliar[row])),
-                        alternative=alternative,
-                        alternative_probability=alternative_probability,
-                        unfamiliar_stain=kind == "wbc" and bool(unfamiliar[row]),
-                    )
+                    white = kind == "wbc"
+                    below = self.review_below if white else None
+                    cell = _with_class(cell, classes[row], below, white and unfamiliar[row])
                 cells.append(cell)
         result, flags = findings(cells, self.flag_rules)
         return SmearReport(
@@ -384,7 +397,27 @@ class SmearAnalyser:
             differential=result,
             flags=flags,
             ms=(time.perf_counter() - start) * 1000.0,
+            patches=patches,
         )
+
+    def reclassified(self, report: SmearReport, classifier: ClassifierLike, adaptation: Mapping) -> SmearReport:
+        """``report`` with its white cells classified again by ``classifier`` from its ``patches``; findings anew.
+
+        Each white cell keeps its stain check and is marked for review as :meth:`analyse_field`
+        marks it; ``adaptation`` (:func:`hemseg.diagnosis.adaptation.adaptation_of`) is recorded.
+
+        Raises:
+            ValueError: the report holds no patches (one read back from its file).
+        """
+        if report.patches is None:
+            raise ValueError("a report read back holds no patches to classify again")
+        classes = iter(_classified(classifier, report.patches))
+        cells = [
+            _with_class(c, next(classes), self.review_below, c.unfamiliar_stain) if c.kind == "wbc" else c
+            for c in report.cells
+        ]
+        result, flags = findings(cells, self.flag_rules)
+        return replace(report, cells=cells, differential=result, flags=flags, adaptation=dict(adaptation))
 
 
 def _classified(classifier: ClassifierLike, patches: np.ndarray) -> list[tuple[str, float, str, float]]:
@@ -397,6 +430,25 @@ def _classified(classifier: ClassifierLike, patches: np.ndarray) -> list[tuple[s
         (names[best], float(row[best]), names[other], float(row[other]))
         for row, best, other in zip(scores, np.asarray(chosen).tolist(), np.asarray(alternatives).tolist(), strict=True)
     ]
+
+
+def _with_class(
+    cell: Cell, classified: tuple[str, float, str, float], review_below: float | None, unfamiliar: bool
+) -> Cell:
+    """``cell`` with its (class, probability, alternative, its probability), and whether it is for review.
+
+    Marked for review below ``review_below`` (None: never, as red cells) or for an ``unfamiliar`` stain.
+    """
+    name, probability, alternative, alternative_probability = classified
+    return replace(
+        cell,
+        cls=name,
+        probability=probability,
+        review=review_below is not None and (probability < review_below or bool(unfamiliar)),
+        alternative=alternative,
+        alternative_probability=alternative_probability,
+        unfamiliar_stain=bool(unfamiliar),
+    )
 
 
 def _moved(cell: Cell, dx: int, dy: int, shape: tuple[int, int]) -> Cell:

@@ -11,10 +11,14 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
 from hemseg.diagnosis.differential import Differential, RedCellShares, differential, red_cell_shares
 from hemseg.diagnosis.flags import Flag
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: The notice every report carries.
 NOTICE = (
@@ -103,6 +107,11 @@ class SmearReport:
         differential: :class:`Differential` of the classified white cells.
         flags: the flags for review (:func:`hemseg.diagnosis.review_flags`).
         ms: wall time of the whole analysis.
+        adaptation: when the white cells were classified by a classifier adapted to the stain of
+            the photo's specimen (:mod:`hemseg.diagnosis.adaptation`): ``specimen``, ``layers``,
+            ``white_cells``, ``unfamiliar_share``; None otherwise.
+        patches: the white cells' classifier patches, in the order of the white cells, while the
+            batch runs (never written; None in a report read back).
     """
 
     width: int
@@ -113,6 +122,8 @@ class SmearReport:
     differential: Differential
     flags: list[Flag]
     ms: float
+    adaptation: Mapping | None = None
+    patches: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def rbc(self) -> int:
@@ -158,6 +169,7 @@ class SmearReport:
             "differential_percent": {k: round(v, 2) for k, v in self.differential.percent.items()},
             "blast_fraction": round(self.differential.blast_fraction, 4),
             "review_cells": self.review_cells,
+            "adaptation": dict(self.adaptation) if self.adaptation else None,
             "red_cells": self.red_cells.to_dict(),
             "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
             "ms": round(self.ms, 1),
@@ -195,6 +207,7 @@ class SmearReport:
             differential=differential({k: data["counts"][k] for k in COUNT_CLASSES}),
             flags=[Flag(f["name"], f["rule"]) for f in data["flags"]],
             ms=data["ms"],
+            adaptation=data.get("adaptation"),
         )
 
 
@@ -414,6 +427,14 @@ def html_page(
             f"({e(report.scale_source)}); {report.differential.wbc} white cells, {report.rbc} red cells, "
             f"{report.platelet} platelets; {report.review_cells} white cells marked for review.</p>"
         )
+        if report.adaptation:
+            adapted = report.adaptation
+            parts.append(
+                f"<p class='flag'>{adapted['unfamiliar_share']:.0%} of the {adapted['white_cells']} white cells of "
+                f"specimen {e(str(adapted['specimen']))} have a stain unlike the classifier's training photos: its "
+                f"white cells were classified with the statistics of the classifier's first {adapted['layers']} "
+                "batch-norm layers re-estimated on them (adapted to this stain). Review every class.</p>"
+            )
         if report.scale_source == "assumed":
             parts.append(
                 "<p class='flag'>Too few red cells to measure the scale: a red-cell diameter of "

@@ -72,8 +72,9 @@ class Classifier:
 
         ``patches`` (N, P, P, 4) uint8 are unlabelled cells of one lab (a specimen); the statistics of
         the first layers — how strongly the earliest filters answer its stain, contrast and sharpness —
-        are re-estimated on them (AdaBN), no weight is changed and deeper layers keep the learnt ones,
-        which also depend on the mix of cell classes (docs/benchmarks.md).
+        are re-estimated on them (AdaBN, batches drawn in a fixed random order), no weight is changed
+        and deeper layers keep the learnt ones, which also depend on the mix of cell classes
+        (docs/benchmarks.md).
 
         Raises:
             TypeError: the network is not a torch module (e.g. an ONNX Runtime session).
@@ -91,9 +92,10 @@ class Classifier:
             norm.reset_running_stats()
             norm.momentum = None  # a plain average over the batches
             norm.train()
+        order = np.random.default_rng(0).permutation(len(patches))  # batches of mixed cells, whatever the order
         with torch.no_grad():
             for first in range(0, len(patches), self.batch_size):
-                network(self._tensor(patches[first : first + self.batch_size]))
+                network(self._tensor(patches[order[first : first + self.batch_size]]))
         for norm in norms:
             norm.eval()
         classifier = copy.copy(self)

@@ -183,6 +183,7 @@ def evaluate_classification(
     stain_reference=None,
     adapt_layers: int | None = None,
     adapt_unfamiliar_share: float = 0.5,
+    adapt_min_cells: int = 0,
 ) -> dict:
     """Classify the central cell of every single-label crop of a dataset (or one side of its split).
 
@@ -200,8 +201,9 @@ def evaluate_classification(
     training source's (``unfamiliar_share``).
 
     ``adapt_layers`` N treats the crops as the cells of one lab never seen: every patch is cut first
-    and, when at least ``adapt_unfamiliar_share`` of them have an unfamiliar stain (or without
-    ``stain_reference``), the classifier's first N batch-norm layers take their statistics from
+    and, when there are at least ``adapt_min_cells`` and at least ``adapt_unfamiliar_share`` of them
+    have an unfamiliar stain (or without ``stain_reference``), as ``hemseg diagnose`` adapts a
+    specimen (:mod:`hemseg.diagnosis.adaptation`), the classifier's first N batch-norm layers take their statistics from
     them (:meth:`hemseg.models.Classifier.adapted`) before any is classified; ``adapted_layers``
     says whether (N) or not (0).
 
@@ -240,7 +242,8 @@ def evaluate_classification(
             patches.append(patch)
         else:
             classify(patch, len(times) - 1)
-    adapted = bool(patches) and (stain_reference is None or np.mean(unfamiliar) >= adapt_unfamiliar_share)
+    adapted = bool(patches) and len(patches) >= adapt_min_cells
+    adapted = adapted and (stain_reference is None or np.mean(unfamiliar) >= adapt_unfamiliar_share)
     if adapted:
         classifier = classifier.adapted(np.stack(patches), adapt_layers)
     for row, patch in enumerate(patches):

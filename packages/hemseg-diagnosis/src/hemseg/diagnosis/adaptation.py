@@ -1,0 +1,47 @@
+"""When a specimen's white cells are classified again by a classifier adapted to its stain.
+
+A classifier loses most of its accuracy in a lab whose stain and optics it never saw, and most of
+that loss sits in the statistics of its first batch-norm layers (docs/benchmarks.md, "Where the
+look is lost"). When most white cells of a specimen have a stain unlike every training source's
+(:class:`hemseg.postproc.StainReference`), :meth:`hemseg.diagnosis.batch.Batch.adapt` has those
+statistics re-estimated on the specimen's own white-cell patches (the analyser's ``adapter``, e.g.
+:meth:`hemseg.models.Classifier.adapted`) and classifies its cells again
+(:meth:`hemseg.diagnosis.SmearAnalyser.reclassified`). Specimens of a familiar stain are left as
+they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hemseg.diagnosis.report import SmearReport
+
+
+@dataclass(frozen=True)
+class AdaptationRules:
+    """Which specimens are classified again, adapted to their stain.
+
+    Attributes:
+        layers: the classifier's first batch-norm layers whose statistics the specimen's cells give.
+        unfamiliar_share: only a specimen with at least this share of white cells of an unfamiliar stain.
+        min_cells: only a specimen with at least this many white cells (a few cells' statistics
+            describe their classes more than the stain).
+    """
+
+    layers: int
+    unfamiliar_share: float
+    min_cells: int
+
+
+def adaptation_of(reports: Sequence[SmearReport], rules: AdaptationRules) -> dict | None:
+    """What adapting to the specimen of ``reports`` means, or None when its cells do not call for it.
+
+    Returns:
+        ``{"layers", "white_cells", "unfamiliar_share"}`` (the record written into each report).
+    """
+    unfamiliar = [c.unfamiliar_stain for r in reports for c in r.cells if c.kind == "wbc"]
+    share = sum(unfamiliar) / len(unfamiliar) if unfamiliar else 0.0
+    if len(unfamiliar) < rules.min_cells or share < rules.unfamiliar_share:
+        return None
+    return {"layers": rules.layers, "white_cells": len(unfamiliar), "unfamiliar_share": round(share, 4)}

@@ -1,0 +1,130 @@
+"""A specimen of an unfamiliar stain classified again by a classifier adapted to it (stub networks, no torch)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from stubs import SizeClassifier, analyser, smear
+
+from hemseg.diagnosis import AdaptationRules, Cell, SmearReport, adaptation_of, diagnose_images, differential
+from hemseg.postproc import StainReference
+
+UNFAMILIAR = StainReference({"any": (np.zeros(6), np.eye(6))}, -1.0)  # every distance > -1: every stain
+FAMILIAR = StainReference({"any": (np.zeros(6), np.eye(6))}, np.inf)  # none
+RULES = AdaptationRules(layers=4, unfamiliar_share=0.5, min_cells=6)
+
+
+class BlastClassifier(SizeClassifier):
+    """What the stub adapter gives: every white cell a blast (0.8)."""
+
+    def probabilities(self, patches: np.ndarray) -> np.ndarray:
+        return np.tile(np.float32([0.1, 0.1, 0.8]), (len(patches), 1))
+
+
+class Adapter:
+    """A stub ``adapter`` that records the patches and layers it was asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[int, ...], int]] = []
+
+    def __call__(self, patches: np.ndarray, layers: int) -> BlastClassifier:
+        self.calls.append((patches.shape, layers))
+        return BlastClassifier()
+
+
+def white_cells(unfamiliar: int, familiar: int) -> SmearReport:
+    """A photo's report with this many white cells of an unfamiliar and of a familiar stain."""
+    cells = [
+        Cell(
+            i, "wbc", "neutrophil", 0.9, False, (0, 0, 1, 1), (0.0, 0.0), 1, False, [], unfamiliar_stain=i < unfamiliar
+        )
+        for i in range(unfamiliar + familiar)
+    ]
+    return SmearReport(640, 480, 48.0, "estimated", cells, differential({"neutrophil": len(cells)}), [], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("reports", "adapted"),
+    [
+        ([white_cells(3, 3)], True),  # 6 cells, half unfamiliar: both thresholds met exactly
+        ([white_cells(3, 0), white_cells(0, 3)], True),  # the specimen's photos pooled
+        ([white_cells(2, 3)], False),  # 5 cells: too few
+        ([white_cells(3, 4)], False),  # 3 of 7 unfamiliar: under half
+    ],
+)
+def test_a_specimen_is_adapted_with_enough_cells_mostly_unfamiliar(reports, adapted):
+    result = adaptation_of(reports, RULES)
+    if adapted:
+        assert result == {"layers": 4, "white_cells": 6, "unfamiliar_share": 0.5}
+    else:
+        assert result is None
+
+
+def slides(folder, photos: dict[str, int]) -> list:
+    """Folders of constructed smears (3 white cells each: a neutrophil, two lymphocytes)."""
+    image = smear()[0]
+    for name, count in photos.items():
+        (folder / name).mkdir()
+        for number in range(count):
+            Image.fromarray(image).save(folder / name / f"{name}-{number}.png")
+    return [folder / name for name in photos]
+
+
+def adapting(reference: StainReference, adapter: Adapter):
+    stub = analyser(stain_reference=reference)
+    stub.adaptation, stub.adapter = RULES, adapter
+    return stub
+
+
+def test_a_specimen_of_an_unfamiliar_stain_is_classified_again_and_its_files_rewritten(tmp_path):
+    inputs = slides(tmp_path, {"slide1": 2, "slide2": 1})
+    adapter, told = Adapter(), []
+    out = tmp_path / "out"
+    rows = diagnose_images(adapting(UNFAMILIAR, adapter), inputs, out, on_adapted=lambda *a: told.append(a))
+    assert adapter.calls == [((6, 96, 96, 4), 4)]  # slide1's 2 photos x 3 white cells; slide2 has 3: too few
+    record = {"specimen": "slide1", "layers": 4, "white_cells": 6, "unfamiliar_share": 1.0}
+    assert told == [("slide1", record)]
+    assert [(r["blast"], r["neutrophil"], r["lymphocyte"]) for r in rows] == [(3, 0, 0), (3, 0, 0), (0, 1, 2)]
+    assert ["blasts_present" in r["flags"] for r in rows] == [True, True, False]
+    for name, adapted in (("slide1-0", True), ("slide1-1", True), ("slide2-0", False)):
+        report = json.loads((out / name / "report.json").read_text())
+        assert report["adaptation"] == (record if adapted else None)
+        classes = [row["class"] for row in csv.DictReader((out / name / "cells.csv").open()) if row["kind"] == "wbc"]
+        assert sorted(classes) == (["blast"] * 3 if adapted else ["lymphocyte", "lymphocyte", "neutrophil"])
+        # still marked for review: their stain is unfamiliar
+        assert [c["review"] for c in report["cells"] if c["kind"] == "wbc"] == [True] * 3
+    summary = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["blast"] for r in summary] == ["3", "3", "0"]
+    assert "re-estimated on them (adapted to this stain)" in (out / "report.html").read_text()
+    assert not list(out.rglob(".*"))  # no temporary file left
+
+    # a resumed run keeps the photos' files but cuts their patches again to adapt the same way
+    adapter.calls.clear()
+    again = diagnose_images(adapting(UNFAMILIAR, adapter), inputs, out, resume=True)
+    assert adapter.calls == [((6, 96, 96, 4), 4)]
+    assert [r["blast"] for r in again] == [3, 3, 0]
+
+
+def test_familiar_stains_and_no_adaptation_leave_the_classes_alone(tmp_path):
+    inputs = slides(tmp_path, {"slide1": 2})
+    adapter = Adapter()
+    rows = diagnose_images(adapting(FAMILIAR, adapter), inputs, tmp_path / "familiar")
+    assert adapter.calls == [] and [r["blast"] for r in rows] == [0, 0]
+    stub = analyser(stain_reference=UNFAMILIAR)
+    stub.adaptation = RULES  # no adapter: no adaptation
+    assert stub.adaptation is not None and stub.adapter is None
+    rows = diagnose_images(stub, inputs, tmp_path / "no_adapter")
+    assert [r["blast"] for r in rows] == [0, 0]
+    report = json.loads((tmp_path / "no_adapter" / "slide1-0" / "report.json").read_text())
+    assert report["adaptation"] is None
+
+
+def test_a_stopped_run_is_not_adapted(tmp_path):
+    inputs = slides(tmp_path, {"slide1": 3})
+    adapter = Adapter()
+    rows = diagnose_images(adapting(UNFAMILIAR, adapter), inputs, tmp_path / "out", should_stop=lambda: True)
+    assert rows == [] and adapter.calls == []
