@@ -128,3 +128,24 @@ def test_a_stopped_run_is_not_adapted(tmp_path):
     adapter = Adapter()
     rows = diagnose_images(adapting(UNFAMILIAR, adapter), inputs, tmp_path / "out", should_stop=lambda: True)
     assert rows == [] and adapter.calls == []
+
+
+def test_a_photo_gone_before_adaptation_keeps_its_first_report(tmp_path):
+    inputs = slides(tmp_path, {"slide1": 3})
+    errors = []
+
+    def remove_first(path):
+        if path.name == "slide1-0.png":
+            path.unlink()  # analysed, then gone before the specimen is adapted
+
+    rows = diagnose_images(
+        adapting(UNFAMILIAR, Adapter()),
+        inputs,
+        tmp_path / "out",
+        on_done=remove_first,
+        on_error=lambda path, reason: errors.append((path.name, reason)),
+    )
+    assert [(r["status"], r["blast"]) for r in rows] == [("ok", 0), ("ok", 3), ("ok", 3)]
+    assert len(errors) == 1 and errors[0][0] == "slide1-0.png" and errors[0][1].startswith("not adapted")
+    report = json.loads((tmp_path / "out" / "slide1-0" / "report.json").read_text())
+    assert report["adaptation"] is None and report["counts"]["lymphocyte"] == 2

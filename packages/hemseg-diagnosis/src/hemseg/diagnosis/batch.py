@@ -314,25 +314,30 @@ class Batch:
             for index in [i for i in indices if self.done[i][1].patches is None]:
                 self._record(*self.analyse(index))  # kept by resume: its patches are cut again
             indices = [i for i in indices if self.done[i][1] is not None]
+            if not indices:
+                continue
             patches = np.concatenate([self.done[i][1].patches for i in indices])
             classifier = self.analyser.adapter(patches, rules.layers)
             adaptation = {"specimen": specimen, **adaptation}
             for index in indices:
-                report = self.analyser.reclassified(self.done[index][1], classifier, adaptation)
-                self._record(index, *self._rewritten(index, report))
+                self._rewrite(index, self.analyser.reclassified(self.done[index][1], classifier, adaptation))
             if self.on_adapted is not None:
                 self.on_adapted(specimen, adaptation)
 
-    def _rewritten(self, index: int, report: SmearReport) -> tuple[SmearReport | None, str | None]:
-        """Rewrite the files of input ``index`` for a new ``report``: (report, None) or (None, the reason it failed)."""
+    def _rewrite(self, index: int, report: SmearReport) -> None:
+        """Rewrite the files and row of input ``index`` for a new ``report``.
+
+        When the photo cannot be read again, its first report stays and the reason is reported.
+        """
         from hemseg.data import SmearImageError, read_smear
 
         path = self.todo[index][0]
         try:
             write_image_outputs(self.out / self.names[index], path.name, read_smear(path), report, self.provenance)
-            return report, None
         except (SmearImageError, OSError) as err:
-            return None, f"cannot rewrite the adapted report ({err})".splitlines()[0]
+            self.on_error(path, f"not adapted, the report as first analysed stays ({err})".splitlines()[0])
+            return
+        self._record(index, report, None)
 
     def close(self, adapt: bool = True) -> list[dict]:
         """Write ``report.html`` (one file, overlays embedded) and the specimens; return the rows in input order.
