@@ -40,8 +40,10 @@ def adaptation_of(reports: Sequence[SmearReport], rules: AdaptationRules) -> dic
     Returns:
         ``{"layers", "white_cells", "unfamiliar_share"}`` (the record written into each report).
     """
+    from hemseg.postproc import mostly_unfamiliar
+
     unfamiliar = [c.unfamiliar_stain for r in reports for c in r.cells if c.kind == "wbc"]
-    share = sum(unfamiliar) / len(unfamiliar) if unfamiliar else 0.0
-    if len(unfamiliar) < rules.min_cells or share < rules.unfamiliar_share:
+    share = mostly_unfamiliar(unfamiliar, rules.min_cells, rules.unfamiliar_share)
+    if share is None:
         return None
     return {"layers": rules.layers, "white_cells": len(unfamiliar), "unfamiliar_share": round(share, 4)}

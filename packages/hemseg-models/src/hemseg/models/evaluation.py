@@ -212,7 +212,7 @@ def evaluate_classification(
         ValueError: the scale cannot be had.
     """
     from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset, samples_of_split
-    from hemseg.postproc import stain_signatures
+    from hemseg.postproc import mostly_unfamiliar, stain_signatures
 
     dataset = read_dataset(dataset_dir)
     choice = ScaleChoice(
@@ -242,8 +242,8 @@ def evaluate_classification(
             patches.append(patch)
         else:
             classify(patch, len(times) - 1)
-    adapted = bool(patches) and len(patches) >= adapt_min_cells
-    adapted = adapted and (stain_reference is None or np.mean(unfamiliar) >= adapt_unfamiliar_share)
+    found = unfamiliar if stain_reference is not None else [True] * len(patches)  # no check: every lab adapts
+    adapted = bool(patches) and mostly_unfamiliar(found, adapt_min_cells, adapt_unfamiliar_share) is not None
     if adapted:
         classifier = classifier.adapted(np.stack(patches), adapt_layers)
     for row, patch in enumerate(patches):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +13,18 @@ NUCLEUS_SHARE = 0.3
 MIN_PIXELS = 50
 #: What each of the 6 numbers of a signature is (CIE L*a*b*).
 SIGNATURE_NAMES = ("nucleus_L", "nucleus_a", "nucleus_b", "surround_L", "surround_a", "surround_b")
+
+
+def mostly_unfamiliar(unfamiliar: Sequence[bool], min_cells: int, least_share: float) -> float | None:
+    """Whether a lab's cells call for adaptation: the share of them whose stain is unfamiliar, or None.
+
+    None unless there are at least ``min_cells`` cells (and one) and at least ``least_share`` of them
+    have an unfamiliar stain.
+    """
+    if not len(unfamiliar) or len(unfamiliar) < min_cells:
+        return None
+    share = sum(map(bool, unfamiliar)) / len(unfamiliar)
+    return share if share >= least_share else None
 
 
 def stain_signatures(patches: np.ndarray) -> np.ndarray:
