@@ -9,6 +9,7 @@
 # review for a low probability or for a stain unlike the arm's training sources').
 # Each arm is scored twice: as is, and with --adapt (<source>-adapted.json: the statistics of the
 # first layers re-estimated on the left-out source's crops where most have an unfamiliar stain).
+# CONFIGS adds config files merged over train.yaml (e.g. configs/source_batches.yaml).
 # EVALUATE_ONLY=1 scores an arm's existing checkpoint again without training it.
 # RECIPE names the arm set (default "baseline"): checkpoints in
 # bundles/hemseg_classification/runs/loso/<recipe>/<source>/model.pt, MLflow runs
@@ -20,6 +21,7 @@ data=$(realpath "${HEMSEG_DATA:-../shared/data}")
 epochs=${EPOCHS:-20}
 samples=${SAMPLES:-6400}
 recipe=${RECIPE:-baseline}
+configs="['configs/train.yaml'$(for c in ${CONFIGS:-}; do printf ",'%s'" "$c"; done)]"
 bundle=bundles/hemseg_classification
 out=out/loso_classification/$recipe
 results=benchmarks/results/loso_classification/$recipe
@@ -36,11 +38,11 @@ for source in ${SOURCES:-jtsc_wbc bccd all_idb2 pbc}; do
   if [ -z "${EVALUATE_ONLY:-}" ]; then
     start=$(date +%s)
     # shellcheck disable=SC2086
-    (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run --config_file configs/train.yaml \
+    (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run --config_file "$configs" \
       --bundle_root . --data_root "$data" --datasets "$datasets" --dataset_share "$shares" \
       --max_epochs "$epochs" --samples_per_epoch "$samples" --val_interval "$epochs" \
       --ckpt_dir "runs/loso/$recipe/$source" --run_name "loso-$recipe-$source" ${ARGS:-})
-    echo "{\"recipe\": \"$recipe\", \"left_out\": \"$source\", \"epochs\": $epochs, \"samples_per_epoch\": $samples, \"args\": \"${ARGS:-}\", \"train_s\": $(($(date +%s) - start))}" \
+    echo "{\"recipe\": \"$recipe\", \"left_out\": \"$source\", \"epochs\": $epochs, \"samples_per_epoch\": $samples, \"args\": \"${ARGS:-}\", \"configs\": \"${CONFIGS:-}\", \"train_s\": $(($(date +%s) - start))}" \
       > "$results/$source-train.json"
   fi
   copy=$out/bundles/$source/hemseg_classification

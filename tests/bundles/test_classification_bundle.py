@@ -76,6 +76,27 @@ def test_training_smoke_run_caches_patches_logs_to_mlflow_and_saves_a_checkpoint
     assert [p.name for p in (root / "runs" / "mlruns").rglob("model.pt")] == ["model.pt"]
 
 
+def test_source_batches_config_draws_every_batch_from_one_set(data_root, tmp_path):
+    """configs/source_batches.yaml over train.yaml: the loader's batches, each of one set's patches."""
+    workflow = _workflow(
+        copy_bundle(BUNDLE, tmp_path),
+        ["train.yaml", "source_batches.yaml"],
+        "train",
+        data_root=str(data_root),
+        datasets=["pbc", "all_idb2"],
+        dataset_share={"pbc": 0.5, "all_idb2": 0.5},
+        limit=4,
+        batch_size=4,
+        samples_per_epoch=40,
+        num_workers=0,
+    )
+    batches = list(workflow.parser.get_parsed_content("train#dataloader"))
+    assert len(batches) == 10 and all(len(b["label"]) == 4 for b in batches)
+    sets = [set(b["dataset"]) for b in batches]
+    assert all(len(s) == 1 for s in sets) and set.union(*sets) == {"pbc", "all_idb2"}
+    assert batches[0]["image"].shape == (4, 4, 96, 96)  # RGB and the cell's mask
+
+
 def test_inference_writes_one_row_per_crop_and_reports_bad_files(data_root, tmp_path, capfd):
     images = tmp_path / "images"
     images.mkdir()

@@ -226,18 +226,29 @@ def rbc(
     bundle: Annotated[
         Path | None, typer.Option(help="Red-cell classification bundle folder (default: the shipped one).")
     ] = None,
+    onnx: Annotated[bool, typer.Option(help="Run the networks through ONNX Runtime when installed.")] = True,
 ) -> None:
     """Accuracy, macro F1, per-class scores and confusion of the red cells that points.csv marks."""
-    from hemseg.models import Bundle, bundle_dir, check_patches, evaluate_red_cells, load_analyser
+    from hemseg.models import (
+        Bundle,
+        bundle_dir,
+        cache_dir,
+        check_patches,
+        evaluate_red_cells,
+        has_onnxruntime,
+        load_analyser,
+    )
 
     scale = _scale(rbc_diameter_px)
 
     def run() -> dict:
         network = Bundle(bundle_dir("hemseg_rbc_classification", bundle))
         check_patches(network.item("patches"), Bundle(bundle_dir("hemseg_segmentation")))
+        if onnx and has_onnxruntime():  # as hemseg diagnose runs it: the same scores, about 3x faster
+            network.run_on_onnx(cache_dir() / "onnx", int(network.item("patch_size")), 4)
         return evaluate_red_cells(
             dataset_dir,
-            load_analyser().find_cells,
+            load_analyser(onnx=onnx).find_cells,
             network.item("classifier"),
             float(network.item("target_rbc_px")),
             int(network.item("patch_size")),

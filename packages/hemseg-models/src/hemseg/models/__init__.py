@@ -36,6 +36,7 @@ from hemseg.models.networks import (
 )
 from hemseg.models.patch_cache import patch_records
 from hemseg.models.red_cells import classify_red_cells, red_cell_patches, red_cell_records
+from hemseg.models.sampling import SourceBatchSampler
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.stain import fit_stain_reference, read_stain_reference, record_signatures
 from hemseg.models.styles import MixStyle, mix_styles
@@ -56,6 +57,7 @@ __all__ = [
     "OnnxNetwork",
     "PartialLabelCELoss",
     "Segmenter",
+    "SourceBatchSampler",
     "SlideReferenced",
     "WeightsError",
     "bundle_dir",
