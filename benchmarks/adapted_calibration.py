@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -38,30 +37,17 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
-    from hemseg.data import CELL_CLASSES, RBC_DIAMETER_PX
-    from hemseg.models import (
-        Bundle,
-        Classifier,
-        bundle_dir,
-        classification_network,
-        classification_scores,
-        patch_records,
-        patcher_from_bundle,
-    )
+    from bn_adaptation import left_out_patches
+
+    from hemseg.data import CELL_CLASSES
+    from hemseg.models import Bundle, Classifier, bundle_dir, classification_network, classification_scores
 
     bundle = Bundle(bundle_dir("hemseg_classification"))
-    cache = bundle.root / "runs" / "patches"
-    patcher = patcher_from_bundle(bundle_dir("hemseg_segmentation"), bundle.item("patches"), cache)
     layers = int(bundle.item("adapt_layers"))
-    data = os.environ.get("HEMSEG_DATA", "../shared/data")
     result = {"adapt_layers": layers, "arms": {}}
     for arm in args.arms:
         recipe, source = arm.split("/")
-        records = [
-            r for side in ("train", "val") for r in patch_records(patcher, data, [source], RBC_DIAMETER_PX, side, cache)
-        ]
-        patches = np.stack([np.concatenate([r["image"], r["mask"]]).transpose(1, 2, 0) for r in records])
-        labels = [r["label"] for r in records]
+        patches, labels = left_out_patches(source, ("train", "val"))
         network = classification_network(len(CELL_CLASSES), 4, colour_norm="slide")
         checkpoint = bundle.root / "runs" / "loso" / recipe / source / "model.pt"
         network.load_state_dict(torch.load(checkpoint, weights_only=True))
@@ -77,7 +63,7 @@ def main() -> None:
                 "mean_top_probability": float(tempered.max(axis=1).mean()),
                 "ece": found["ece"],
             }
-        result["arms"][arm] = {"patches": len(records), "by_temperature": scores}
+        result["arms"][arm] = {"patches": len(labels), "by_temperature": scores}
         print(arm, json.dumps(scores))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -45,6 +45,23 @@ def _accuracy(classifier, patches: np.ndarray, labels: list[str]) -> dict:
     }
 
 
+def left_out_patches(dataset: str, sides: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """A dataset's cached classification patches on ``sides`` of its split, and their labels.
+
+    The patches are (N, P, P, 4) uint8: RGB and cell mask, as hemseg diagnose hands them to the classifier.
+    """
+    from hemseg.data import RBC_DIAMETER_PX
+    from hemseg.models import Bundle, bundle_dir, patch_records, patcher_from_bundle
+
+    bundle = Bundle(bundle_dir("hemseg_classification"))
+    cache = bundle.root / "runs" / "patches"
+    patcher = patcher_from_bundle(bundle_dir("hemseg_segmentation"), bundle.item("patches"), cache)
+    data = os.environ.get("HEMSEG_DATA", "../shared/data")
+    records = [r for side in sides for r in patch_records(patcher, data, [dataset], RBC_DIAMETER_PX, side, cache)]
+    patches = np.stack([np.concatenate([r["image"], r["mask"]]).transpose(1, 2, 0) for r in records])
+    return patches, [r["label"] for r in records]
+
+
 #: 100 white cells of a specimen in a normal smear's proportions (``--specimens``).
 SMEAR_CELLS = {"neutrophil": 58, "lymphocyte": 30, "monocyte": 7, "eosinophil": 4, "basophil": 1}
 
@@ -63,27 +80,16 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
-    from hemseg.data import CELL_CLASSES, RBC_DIAMETER_PX
-    from hemseg.models import Bundle, Classifier, bundle_dir, classification_network, patch_records, patcher_from_bundle
+    from hemseg.data import CELL_CLASSES
+    from hemseg.models import Classifier, classification_network
 
-    bundle = Bundle(bundle_dir("hemseg_classification"))
-    cache = bundle.root / "runs" / "patches"
-    patcher = patcher_from_bundle(bundle_dir("hemseg_segmentation"), bundle.item("patches"), cache)
-    data = os.environ.get("HEMSEG_DATA", "../shared/data")
-    records = [
-        r
-        for side in (("train", "val") if args.split == "all" else ("val",))
-        for r in patch_records(patcher, data, [args.dataset], RBC_DIAMETER_PX, side, cache)
-    ]
-    # (N, P, P, 4) uint8: RGB and cell mask, as hemseg diagnose hands them to the classifier
-    patches = np.stack([np.concatenate([r["image"], r["mask"]]).transpose(1, 2, 0) for r in records])
-    labels = [r["label"] for r in records]
+    patches, labels = left_out_patches(args.dataset, ("train", "val") if args.split == "all" else ("val",))
     network = classification_network(len(CELL_CLASSES), 4, colour_norm="slide", norm=args.norm)
     network.load_state_dict(torch.load(args.checkpoint, weights_only=True))
     classifier = Classifier(network.eval(), CELL_CLASSES)
     layers = sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())
     result = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split}
-    result["patches"] = len(records)
+    result["patches"] = len(labels)
     result["learnt_statistics"] = _accuracy(classifier, patches, labels)
     result["statistics_of_the_left_out_source"] = _accuracy(classifier.adapted(patches, layers), patches, labels)
     for first in args.first:
