@@ -8,6 +8,10 @@
 # "loso-<recipe>-<source>" in runs/mlflow.db, scores in
 # benchmarks/results/loso_segmentation/<recipe>/<source>-<dataset>.json (benchmarks/tables.py).
 #   RECIPE=colour3 ARGS="--colour_strength 3" bash scripts/leave-one-source-out-segmentation.sh
+# PSEUDO_FROM=<recipe> self-trains (configs/self_training.yaml): each arm first pseudo-labels pbc
+# photos with that recipe's arm for the same left-out source (configs/pseudo_labels.yaml, into
+# out/pseudo/<recipe>/<source>/), then trains on them beside its labelled sources.
+#   RECIPE=colour3_pbc PSEUDO_FROM=colour3 ARGS="--colour_strength 3" bash scripts/leave-one-source-out-segmentation.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "${HEMSEG_DATA:-../shared/data}")
@@ -25,11 +29,23 @@ declare -A train_on=(
 declare -A score_on=([bccd]="bccd" [jtsc_wbc]="jtsc_wbc" [all_idb]="all_idb2 all_idb1")
 for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
   start=$(date +%s)
+  configs="'configs/train.yaml'"
+  pseudo=()
+  if [ -n "${PSEUDO_FROM:-}" ]; then
+    teacher=out/loso/$PSEUDO_FROM/bundles/$source/hemseg_segmentation
+    pseudo_root=$(realpath -m "out/pseudo/$PSEUDO_FROM/$source")
+    .venv/bin/python -m monai.bundle run --bundle_root "$teacher" --meta_file "$teacher/configs/metadata.json" \
+      --config_file "['$bundle/configs/inference.yaml','$bundle/configs/pseudo_labels.yaml']" \
+      --dataset_dir "$data/pbc" --output_dir "$pseudo_root/pbc"
+    configs="$configs,'configs/self_training.yaml'"
+    pseudo=(--pseudo_root "$pseudo_root")
+  fi
   # shellcheck disable=SC2086
-  (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run --config_file configs/train.yaml \
+  (cd "$bundle" && ../../.venv/bin/python -m monai.bundle run --config_file "[$configs]" \
     --bundle_root . --data_root "$data" --datasets "${train_on[$source]}" --max_epochs "$epochs" \
-    --val_interval "$epochs" --ckpt_dir "runs/loso/$recipe/$source" --run_name "loso-$recipe-$source" ${ARGS:-})
-  echo "{\"recipe\": \"$recipe\", \"left_out\": \"$source\", \"epochs\": $epochs, \"args\": \"${ARGS:-}\", \"train_s\": $(($(date +%s) - start))}" \
+    --val_interval "$epochs" --ckpt_dir "runs/loso/$recipe/$source" --run_name "loso-$recipe-$source" \
+    "${pseudo[@]}" ${ARGS:-})
+  echo "{\"recipe\": \"$recipe\", \"left_out\": \"$source\", \"epochs\": $epochs, \"args\": \"${ARGS:-}\", \"pseudo_from\": \"${PSEUDO_FROM:-}\", \"train_s\": $(($(date +%s) - start))}" \
     > "$results/$source-train.json"
   copy=$out/bundles/$source/hemseg_segmentation
   rm -rf "$copy" && mkdir -p "$copy/models" && cp -r "$bundle/configs" "$bundle/LICENSE" "$copy/"

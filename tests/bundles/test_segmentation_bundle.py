@@ -117,3 +117,45 @@ def test_inference_writes_masks_per_image_and_reports_bad_files(data_root, tmp_p
         pred = np.asarray(Image.open(out / f"{sample_id}_wbc.png")) > 0
         truth = np.asarray(Image.open(data_root / "jtsc_wbc" / "masks" / "wbc" / f"{sample_id}.png")) > 0
         assert 2 * (pred & truth).sum() / (pred.sum() + truth.sum()) > 0.9
+
+
+def test_self_training_on_pseudo_labels_of_photos_nobody_annotated(data_root, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from hemseg.data import read_dataset
+
+    root = copy_bundle(BUNDLE, tmp_path)
+    # jtsc_wbc stands in for the unannotated photos, so the pseudo-labels can be checked against its masks
+    pseudo = tmp_path / "pseudo"
+    overrides = {"dataset_dir": str(data_root / "jtsc_wbc"), "output_dir": str(pseudo / "jtsc_wbc"), "per_label": 1}
+    bundle_workflow(root, ["inference.yaml", "pseudo_labels.yaml"], "infer", **overrides).run()
+    dataset = read_dataset(pseudo / "jtsc_wbc")
+    assert len(dataset.samples) == 5 and dataset.structures == ("wbc", "nucleus")  # one photo per label
+    for sample in dataset.samples:
+        mask = np.asarray(Image.open(sample.masks["wbc"]))
+        truth = np.asarray(Image.open(data_root / "jtsc_wbc" / "masks" / "wbc" / f"{sample.id}.png")) > 0
+        assert set(np.unique(mask)) <= {0, 128, 255}
+        assert (mask == 128).mean() < 0.1  # few doubtful pixels
+        assert truth[mask == 255].mean() > 0.95  # confident white cell lies in the expert's
+    records = "$hemseg_data.split_segmentation_records(@data_root, @datasets, @rbc_diameter_px, '{}', 0.2, 0)[:{}]"
+    workflow = bundle_workflow(
+        root,
+        ["train.yaml", "self_training.yaml"],
+        "train",
+        data_root=str(data_root),
+        datasets=["all_idb2"],
+        pseudo_root=str(pseudo),
+        pseudo_datasets=["jtsc_wbc"],
+        max_epochs=1,
+        batch_size=3,
+        num_workers=0,
+        **{"train#records": f"{records.format('train', 4)} + @extra_records"},
+        **{"validate#records": records.format("val", 2)},
+    )
+    workflow.run()
+    workflow.finalize()
+    assert workflow.trainer.state.iteration == 3  # 4 labelled + 5 pseudo-labelled patches, 3 a batch
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        params = dict(db.execute("select key, value from params"))
+    assert params["pseudo_datasets"] == "['jtsc_wbc']"

@@ -6,7 +6,7 @@ import torch
 from monai.data import DataLoader, Dataset
 from PIL import Image
 
-from hemseg.data import class_balanced_weights, classification_records, segmentation_records
+from hemseg.data import UNKNOWN, class_balanced_weights, classification_records, read_mask, segmentation_records
 from hemseg.data.transforms import (
     ClampSlideColour,
     ClampSlideColourd,
@@ -52,6 +52,15 @@ def test_structure_masks_mark_missing_structures_unknown(tmp_path):
     assert label[0].sum() == 6 and label[1:].sum() == 0
     with pytest.raises(ValueError, match=r"wbc\.png: mask is"):
         StructureMasks(("wbc",))({"wbc": tmp_path / "wbc.png"}, (5, 6))
+
+
+def test_pixels_a_mask_leaves_doubtful_are_unknown_in_the_target(tmp_path):
+    mask = np.array([[0, 128, 255], [40, 100, 200]], np.uint8)  # pseudo-labels write 128 for doubtful
+    Image.fromarray(mask).save(tmp_path / "wbc.png")
+    label, known = StructureMasks(("wbc", "nucleus"))({"wbc": tmp_path / "wbc.png"}, (2, 3))
+    assert label[0].tolist() == [[0.0, UNKNOWN, 1.0], [0.0, UNKNOWN, 1.0]]
+    assert known.tolist() == [1.0, 0.0]
+    assert read_mask(tmp_path / "wbc.png").tolist() == [[False, True, True], [False, False, True]]
 
 
 def test_scale_to_cell_size_zooms_by_target_over_source():

@@ -28,6 +28,25 @@ def test_unknown_channels_do_not_change_the_loss_or_get_gradients():
     assert logits.grad[0, 1].abs().sum() > 0
 
 
+def test_unknown_pixels_get_no_gradient_and_leave_dice_to_the_known_ones():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 1, 8, 8, requires_grad=True)
+    target = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    doubtful = torch.rand(2, 1, 8, 8) > 0.7
+    marked = torch.where(doubtful, torch.full_like(target, UNKNOWN), target)
+    MaskedDiceCELoss()(logits, marked).backward()
+    assert logits.grad[doubtful].abs().sum() == 0 and logits.grad[~doubtful].abs().min() > 0
+    # Dice over the batch: exactly the Dice of the known pixels alone
+    dice = MaskedDiceCELoss(lambda_ce=0.0)(logits, marked)
+    known = ~doubtful
+    expected = DiceCELoss(sigmoid=True, batch=True, lambda_ce=0.0)(logits[known][None, None], target[known][None, None])
+    assert torch.allclose(dice, expected, atol=1e-6)
+    # BCE: the known pixels' sum, averaged over every pixel
+    bce = MaskedDiceCELoss(lambda_dice=0.0)(logits, marked)
+    summed = torch.nn.functional.binary_cross_entropy_with_logits(logits[known], target[known], reduction="sum")
+    assert torch.allclose(bce, summed / logits.numel(), atol=1e-6)
+
+
 def test_nothing_known_gives_zero_loss_and_zero_gradient():
     logits = torch.randn(1, 2, 4, 4, requires_grad=True)
     loss = MaskedDiceCELoss()(logits, torch.full((1, 2, 4, 4), UNKNOWN))

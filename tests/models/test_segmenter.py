@@ -42,3 +42,19 @@ def test_the_preprocess_step_sees_the_image_before_the_network():
     assert (segmenter.probabilities(image, None) > 0.99).all()
     assert seen == [(3, 40, 30)]
     assert (Segmenter(_dark_pixels, target_rbc_px=48, roi_size=64).probabilities(image, None) < 0.01).all()
+
+
+def test_flips_average_the_four_flipped_passes_and_make_the_result_flip_equivariant():
+    torch.manual_seed(0)
+    network = torch.nn.Conv2d(3, 2, kernel_size=5, padding=2).eval()  # not flip-symmetric by itself
+    image = torch.rand(3, 64, 64)
+    plain = Segmenter(network, target_rbc_px=48.0, roi_size=64)
+    flipped = Segmenter(network, target_rbc_px=48.0, roi_size=64, flips=True)
+    with torch.no_grad():
+        batch = image[None]
+        logits = [network(batch.flip(d)).flip(d) if d else network(batch) for d in [(), (3,), (2,), (2, 3)]]
+    expected = torch.sigmoid(torch.stack(logits).mean(dim=0))[0].numpy()
+    assert np.allclose(flipped.probabilities(image, None), expected, atol=1e-5)
+    assert not np.allclose(plain.probabilities(image, None), expected, atol=1e-3)
+    mirrored = flipped.probabilities(image.flip(2), None)
+    assert np.allclose(mirrored, flipped.probabilities(image, None)[:, :, ::-1], atol=1e-5)

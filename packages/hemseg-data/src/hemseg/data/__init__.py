@@ -23,7 +23,7 @@ from hemseg.data.layout import (
     is_dataset,
     read_dataset,
 )
-from hemseg.data.masks import read_mask
+from hemseg.data.masks import UNKNOWN, UNKNOWN_PIXEL, read_label, read_mask
 from hemseg.data.records import (
     class_balanced_weights,
     classification_records,
@@ -45,6 +45,8 @@ __all__ = [
     "RBC_DIAMETER_PX",
     "RBC_UNCLASSIFIED",
     "STRUCTURES",
+    "UNKNOWN",
+    "UNKNOWN_PIXEL",
     "WHITE_CELL_CLASSES",
     "Box",
     "Dataset",
@@ -63,6 +65,7 @@ __all__ = [
     "measure_cell_sizes",
     "read_boxes",
     "read_dataset",
+    "read_label",
     "read_mask",
     "read_smear",
     "samples_of_split",

@@ -35,6 +35,7 @@ from hemseg.models.networks import (
     segmentation_network,
 )
 from hemseg.models.patch_cache import patch_records
+from hemseg.models.pseudo_labels import pseudo_label_dataset
 from hemseg.models.red_cells import classify_red_cells, red_cell_patches, red_cell_records
 from hemseg.models.sampling import SourceBatchSampler
 from hemseg.models.segmenter import Segmenter
@@ -91,6 +92,7 @@ __all__ = [
     "patcher_from_bundle",
     "prepare_classification_batch",
     "prepare_segmentation_batch",
+    "pseudo_label_dataset",
     "publish_weights",
     "save_weights",
     "segment_folder",

@@ -1,4 +1,4 @@
-"""Losses that leave out structures a sample's dataset does not annotate."""
+"""Losses that leave out structures, or pixels, a sample does not annotate."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import torch
 from monai.losses import DiceCELoss
 from torch import nn
 
-#: Target value of a channel whose structure is not annotated for that sample.
-UNKNOWN = -1.0
+from hemseg.data.masks import UNKNOWN
+
+#: Logit put in place of the prediction at a pixel that is not known: a constant (no gradient) whose
+#: sigmoid, against a target of 0, adds nothing measurable to BCE or Dice.
+_LEFT_OUT_LOGIT = -30.0
 
 
 class MaskedDiceCELoss(nn.Module):
@@ -18,6 +21,11 @@ class MaskedDiceCELoss(nn.Module):
     that channel; a channel whose target is :data:`UNKNOWN` (-1) everywhere is left out. Channels
     are weighted by how many samples annotate them. (``DiceCELoss`` on all channels at once would
     apply a softmax cross-entropy across them, which is wrong for overlapping structures.)
+
+    Single pixels whose target is :data:`UNKNOWN` (the doubtful pixels of pseudo-labels) are left
+    out too: their prediction is replaced by a constant logit of -30 against a target of 0, so they
+    get no gradient and add nothing to Dice; the BCE is still averaged over all pixels, so an image
+    with many unknown pixels weighs a little less in it.
 
     Args:
         kwargs: passed to ``DiceCELoss`` (``sigmoid=True`` and ``batch=True`` by default).
@@ -34,14 +42,19 @@ class MaskedDiceCELoss(nn.Module):
         """Return the loss for logits ``input`` and targets ``target`` of shape (B, C, H, W)."""
         if input.shape != target.shape:
             raise ValueError(f"input {tuple(input.shape)} and target {tuple(target.shape)} differ")
-        known = target.flatten(2).amin(dim=2) >= 0  # (B, C)
+        known = target.flatten(2).amax(dim=2) >= 0  # (B, C): some pixel of the channel is known
         total = input.new_zeros(())
         weight = 0
         for channel in range(input.shape[1]):
             rows = known[:, channel]
             count = int(rows.sum())
             if count:
-                part = self.loss(input[rows, channel : channel + 1], target[rows, channel : channel + 1])
+                logits, truth = input[rows, channel : channel + 1], target[rows, channel : channel + 1]
+                unknown = truth < 0
+                if bool(unknown.any()):
+                    logits = torch.where(unknown, torch.full_like(logits, _LEFT_OUT_LOGIT), logits)
+                    truth = truth.clamp(min=0.0)
+                part = self.loss(logits, truth)
                 total = total + count * part
                 weight += count
         return total / weight if weight else input.sum() * 0.0

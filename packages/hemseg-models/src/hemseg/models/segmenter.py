@@ -29,6 +29,8 @@ class Segmenter:
         device: where the network runs (windows are moved there, results come back to the CPU).
         preprocess: applied to each (3, H, W) image before it is zoomed and segmented, e.g.
             :class:`hemseg.data.transforms.ClampSlideColour` (None: the image as given).
+        flips: average each window's logits over its four flips (none, horizontal, vertical,
+            both; test-time augmentation at four times the network time).
     """
 
     def __init__(
@@ -41,8 +43,10 @@ class Segmenter:
         channels_last: bool = False,
         device: str | torch.device = "cpu",
         preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        flips: bool = False,
     ) -> None:
         self.network = network
+        self.flips = flips
         self.preprocess = preprocess
         self.device = torch.device(device)
         self.target_rbc_px = float(target_rbc_px)
@@ -62,7 +66,11 @@ class Segmenter:
         windows = windows.to(self.device)
         if self.channels_last:
             windows = windows.contiguous(memory_format=torch.channels_last)
-        return self.network(windows).float().cpu()
+        if not self.flips:
+            return self.network(windows).float().cpu()
+        flipped = [(), (3,), (2,), (2, 3)]
+        total = sum(self.network(windows.flip(dims) if dims else windows).float().flip(dims) for dims in flipped)
+        return (total / len(flipped)).cpu()
 
     @torch.inference_mode()
     def probabilities(self, image: torch.Tensor | np.ndarray, rbc_diameter_px: float | None) -> np.ndarray:

@@ -51,7 +51,9 @@ class StructureMasks(Transform):
     """Read per-structure binary masks into one target with a per-channel "known" flag.
 
     A structure whose mask path is missing or None (the dataset does not annotate it, or this image
-    has no such mask) gets an all-zero channel and ``known = 0``, so that a loss can ignore it.
+    has no such mask) gets an all-zero channel and ``known = 0``, so that a loss can ignore it. Mask
+    pixels that are not known (pseudo-labels, :func:`hemseg.data.read_label`) hold
+    :data:`hemseg.data.masks.UNKNOWN` (-1).
 
     Args:
         structures: channel order, e.g. ``("wbc", "nucleus", "rbc")``.
@@ -70,7 +72,7 @@ class StructureMasks(Transform):
             ValueError: a mask cannot be read or its size differs from ``spatial_shape``.
 
         """
-        from hemseg.data.masks import read_mask
+        from hemseg.data.masks import read_label
 
         label = np.zeros((len(self.structures), *spatial_shape), dtype=np.float32)
         known = np.zeros(len(self.structures), dtype=np.float32)
@@ -78,7 +80,7 @@ class StructureMasks(Transform):
             path = masks.get(structure)
             if path is None:
                 continue
-            mask = read_mask(path)
+            mask = read_label(path)
             if mask.shape != tuple(spatial_shape):
                 raise ValueError(f"{path}: mask is {mask.shape}, image is {tuple(spatial_shape)}")
             label[channel] = mask
