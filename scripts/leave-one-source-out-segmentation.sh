@@ -26,7 +26,7 @@ declare -A train_on=(
   [jtsc_wbc]="['bccd','all_idb2','all_idb1']"
   [all_idb]="['bccd','jtsc_wbc']"
 )
-declare -A score_on=([bccd]="bccd" [jtsc_wbc]="jtsc_wbc" [all_idb]="all_idb2 all_idb1")
+source scripts/loso-segmentation-scoring.sh
 for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
   start=$(date +%s)
   configs="'configs/train.yaml'"
@@ -51,10 +51,5 @@ for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
   rm -rf "$copy" && mkdir -p "$copy/models" && cp -r "$bundle/configs" "$bundle/LICENSE" "$copy/"
   .venv/bin/python -c "import sys; from hemseg.models import publish_weights; publish_weights(sys.argv[1], sys.argv[2])" \
     "$bundle/runs/loso/$recipe/$source/model.pt" "$copy"
-  for dataset in ${score_on[$source]}; do
-    central=()  # crops: also score the cell nearest the centre (their masks annotate only that one)
-    case $dataset in jtsc_wbc | all_idb2) central=(--central-cell) ;; esac
-    .venv/bin/hemseg evaluate segmentation "$data/$dataset" --split all --bundle "$copy" "${central[@]}" \
-      --json "$results/$source-$dataset.json"
-  done
+  score_arm "$source" "$copy" "$results"
 done

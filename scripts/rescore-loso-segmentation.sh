@@ -13,7 +13,7 @@ from=${FROM:?name the recipe whose checkpoints to score}
 recipe=${RECIPE:?name the new recipe}
 results=benchmarks/results/loso_segmentation/$recipe
 mkdir -p "$results"
-declare -A score_on=([bccd]="bccd" [jtsc_wbc]="jtsc_wbc" [all_idb]="all_idb2 all_idb1")
+source scripts/loso-segmentation-scoring.sh
 for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
   copy=out/loso/$recipe/bundles/$source/hemseg_segmentation
   rm -rf "$copy" && mkdir -p "$(dirname "$copy")"
@@ -47,10 +47,5 @@ train.update(recipe=recipe, note=f"the {source_recipe} checkpoints scored with {
 with open(out, "w") as handle:
     json.dump(train, handle)
 PY
-  for dataset in ${score_on[$source]}; do
-    central=()
-    case $dataset in jtsc_wbc | all_idb2) central=(--central-cell) ;; esac
-    .venv/bin/hemseg evaluate segmentation "$data/$dataset" --split all --bundle "$copy" "${central[@]}" \
-      --json "$results/$source-$dataset.json"
-  done
+  score_arm "$source" "$copy" "$results"
 done

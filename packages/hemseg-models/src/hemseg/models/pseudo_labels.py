@@ -64,7 +64,7 @@ def pseudo_label_dataset(
     if rbc_diameter_px is None and dataset.name not in RBC_DIAMETER_PX:
         raise ValueError(f"{dataset_dir}: no red-cell diameter given and none in RBC_DIAMETER_PX")
     scale = rbc_diameter_px or RBC_DIAMETER_PX[dataset.name]
-    kept = [s for s in structures if keep is None or s in keep]
+    kept = {s: channel for channel, s in enumerate(structures) if keep is None or s in keep}
     samples = _draw(dataset.samples, per_label, seed)
     output_dir = Path(output_dir)
     (output_dir / "images").mkdir(parents=True, exist_ok=True)
@@ -74,8 +74,7 @@ def pseudo_label_dataset(
         if image is None:
             continue
         probabilities = segmenter.probabilities(image, scale)
-        for structure in kept:
-            channel = list(structures).index(structure)
+        for structure, channel in kept.items():
             mask = np.full(probabilities.shape[1:], UNKNOWN_PIXEL, dtype=np.uint8)
             mask[probabilities[channel] >= confidence] = 255
             mask[probabilities[channel] <= 1.0 - confidence] = 0
