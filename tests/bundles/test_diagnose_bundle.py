@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -94,7 +95,9 @@ def test_other_segmentation_weights_are_refused(tmp_path, classifier):
     for name in ("hemseg_diagnose", "hemseg_segmentation", "hemseg_classification", "hemseg_rbc_classification"):
         shutil.copytree(BUNDLE.parent / name, copy / name, ignore=shutil.ignore_patterns("runs", "eval"))
     meta = copy / classifier / "configs" / "metadata.json"
-    meta.write_text(meta.read_text().replace("e99a1cde1245667a", "0" * 16))
+    record = json.loads(meta.read_text())
+    record["hemseg"]["patches"]["segmentation_sha256"] = "0" * 64
+    meta.write_text(json.dumps(record))
     from hemseg.models import WeightsError, load_analyser
 
     with pytest.raises(RuntimeError) as refused:

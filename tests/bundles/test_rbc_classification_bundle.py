@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -92,3 +93,27 @@ def test_inference_writes_one_row_per_red_cell_and_reports_bad_files(data_root, 
         name: max(RBC_CLASSES, key=lambda c: sum(r["class"] == c for r in cells)) for name, cells in per_image.items()
     }
     assert most == {"245.jpg": "spherocyte", "255.jpg": "ovalocyte"}
+
+
+def test_finetune_starts_from_the_shipped_weights_on_the_named_segmentation(data_root, tmp_path):
+    root = copy_bundle(BUNDLE, tmp_path)
+    configs = ["train.yaml", "finetune.yaml"]
+    small = dict(limit=2, max_epochs=1, val_interval=1, batch_size=8, samples_per_epoch=8, num_workers=0)
+    workflow = _workflow(root, configs, "train", data_root=str(data_root), **small)
+    network = workflow.parser.get_parsed_content("network")
+    shipped = shipped_state(BUNDLE)
+    assert all(torch.equal(v, shipped[k].to(v.dtype)) for k, v in network.state_dict().items())
+    workflow.run()
+    workflow.finalize()
+    assert (root / "runs" / "finetune" / "model.pt").is_file()
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        params = dict(db.execute("select key, value from params"))
+    assert params["learning_rate"] == "0.0002"
+    # patches cut by other segmentation weights than metadata.json names are refused before training
+    meta_path = root / "configs" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta["hemseg"]["patches"]["segmentation_sha256"] = "0" * 64
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(RuntimeError) as refused:
+        _workflow(root, configs, "train", data_root=str(data_root), **small)
+    assert "differ from those the classifier was trained on" in f"{refused.value} {refused.value.__cause__}"
