@@ -37,6 +37,7 @@ def test_review_by_keyboard_survives_a_reload_and_exports(browser, server, out, 
     page.on("request", lambda r: hosts.append(urlsplit(r.url).hostname))
     page.goto(server)
     page.click("a[href='/images/a']")
+    page.wait_for_selector("#gallery .card.selected")  # review.js has run: keys pressed now are heard
     assert page.locator("#gallery .card").count() == 3
     assert page.locator("#gallery .card").first.get_attribute("class").split()[:2] == ["card", "marked"]
     assert reviewed(page, "lymphocyte") == "2" and reviewed(page, "blast") == "0"
