@@ -38,6 +38,23 @@ def test_shipped_weights_match_their_recorded_sha256():
     assert all(v.dtype in (torch.float16, torch.int64) for v in state.values())
 
 
+def test_recorded_training_points_are_those_of_chula_rbc_training_blocks(data_root):
+    """The prior of inference.yaml (class_prior_strength) rests on metadata.json hemseg#training_points."""
+    from collections import Counter
+
+    from hemseg.data import read_dataset, samples_of_split
+
+    recorded = json.loads((BUNDLE / "configs" / "metadata.json").read_text())["hemseg"]["training_points"]
+    samples = samples_of_split(read_dataset(data_root / "chula_rbc"), "train")
+    counted = Counter(p.label for s in samples for p in s.points if p.label in RBC_CLASSES)
+    assert recorded == dict(counted) and set(recorded) == set(RBC_CLASSES)
+    parser = _workflow(BUNDLE, "inference.yaml", "inference").parser
+    classifier, strength = parser.get_parsed_content("classifier"), parser.get_parsed_content("class_prior_strength")
+    shares = {name: n / sum(recorded.values()) for name, n in recorded.items()}
+    weights = dict(zip(classifier.classes, classifier.class_weights.tolist(), strict=True))
+    assert weights == pytest.approx({name: share**strength for name, share in shares.items()}, rel=1e-6)
+
+
 def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_checkpoint(data_root, tmp_path):
     root = copy_bundle(BUNDLE, tmp_path)
     workflow = _workflow(
@@ -59,8 +76,8 @@ def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_ch
     # cells hold nearly all of them (207: the rest on no red cell, or two classes on one joined piece)
     assert 200 <= len(records) <= 215
     assert {r["label"] for r in records} <= set(RBC_CLASSES)
-    assert records[0]["image"].shape == (3, 56, 56) and records[0]["mask"].shape == (1, 56, 56)
-    assert all(r["mask"][0, 28, 28] for r in records[:20])  # the marked cell sits in the middle
+    assert records[0]["image"].shape == (3, 80, 80) and records[0]["mask"].shape == (1, 80, 80)
+    assert all(r["mask"][0, 40, 40] for r in records[:20])  # the marked cell sits in the middle
     workflow.run()
     workflow.finalize()
     assert len(list((root / "runs" / "patches").glob("*.npz"))) == 2  # train and val
@@ -70,7 +87,7 @@ def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_ch
         metrics = {k for (k,) in db.execute("select distinct key from metrics")}
         params = dict(db.execute("select key, value from params"))
     assert {"train_loss", "val_accuracy"} <= metrics
-    assert params["target_rbc_px"] == "28.0" and len(params["pipeline_settings_sha256"]) == 64
+    assert params["target_rbc_px"] == "40.0" and len(params["pipeline_settings_sha256"]) == 64
 
 
 def test_inference_writes_one_row_per_red_cell_and_reports_bad_files(data_root, tmp_path, capfd):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hemseg.models import Classifier
+from hemseg.models import Classifier, prior_weights
 
 
 class _Fixed(torch.nn.Module):
@@ -69,6 +69,29 @@ def test_a_class_with_a_least_probability_is_called_only_when_it_reaches_it():
     assert guarded.decide(probabilities[0]).tolist() == [1]
     with pytest.raises(ValueError, match="blast"):
         Classifier(_Fixed(), classes=("a", "b", "c"), least_probability={"blast": 0.5})
+
+
+def test_class_weights_bring_back_the_classes_frequencies():
+    patches = np.zeros((2, 8, 8, 4), np.uint8)
+    patches[0, ..., 3] = 255  # logits (10, 0, -10); the second patch: all equal
+    weights = prior_weights({"a": 1, "b": 6, "c": 3}, strength=1.0)
+    assert weights == pytest.approx({"a": 0.1, "b": 0.6, "c": 0.3})
+    assert prior_weights({"a": 1, "b": 6, "c": 3}, strength=0.5)["b"] == pytest.approx(0.6**0.5)
+    assert set(prior_weights({"a": 1, "b": 6}, strength=0.0).values()) == {1.0}
+    p = Classifier(_Fixed(), classes=("a", "b", "c"), class_weights=weights).probabilities(patches)
+    e = np.exp(10.0)
+    first = np.array([0.1 * e, 0.6, 0.3 / e])
+    assert np.allclose(p, [first / first.sum(), [0.1, 0.6, 0.3]], atol=1e-6)  # equal logits: the prior itself
+    only_b = Classifier(_Fixed(), classes=("a", "b", "c"), class_weights={"b": 2.0}).probabilities(patches[1:])
+    assert np.allclose(only_b, [[0.25, 0.5, 0.25]], atol=1e-6)  # classes not named keep 1
+    with pytest.raises(ValueError, match="blast"):
+        Classifier(_Fixed(), classes=("a", "b", "c"), class_weights={"blast": 2.0})
+    with pytest.raises(ValueError, match="positive"):
+        Classifier(_Fixed(), classes=("a", "b", "c"), class_weights={"a": 0.0})
+    with pytest.raises(ValueError, match="positive"):
+        prior_weights({"a": 0, "b": 1}, strength=1.0)
+    with pytest.raises(ValueError, match="negative"):
+        prior_weights({"a": 1, "b": 1}, strength=-1.0)
 
 
 class _TwoNorms(torch.nn.Module):

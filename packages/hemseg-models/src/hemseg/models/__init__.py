@@ -11,7 +11,7 @@ from hemseg.models.bundles import (
     patcher_from_bundle,
     shipped_bundles,
 )
-from hemseg.models.classifier import Classifier
+from hemseg.models.classifier import Classifier, prior_weights
 from hemseg.models.distributed import diagnose_sharded
 from hemseg.models.engines import (
     known_structures_output,
@@ -92,6 +92,7 @@ __all__ = [
     "patcher_from_bundle",
     "prepare_classification_batch",
     "prepare_segmentation_batch",
+    "prior_weights",
     "pseudo_label_dataset",
     "publish_weights",
     "save_weights",

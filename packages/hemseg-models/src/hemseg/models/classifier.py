@@ -25,6 +25,10 @@ class Classifier:
         least_probability: classes that :meth:`decide` calls only when their probability reaches
             the given value (e.g. ``{"blast": 0.5}``: a cell is called a blast only when the network
             finds that more likely than not; otherwise it gets its most probable other class).
+        class_weights: per-class factors that the probabilities are multiplied by and renormalised
+            with (a prior correction: a network trained on class-balanced draws answers as if every
+            class were equally common; :func:`prior_weights` brings back the classes' frequencies).
+            Classes not named keep a factor of 1.
     """
 
     def __init__(
@@ -36,6 +40,7 @@ class Classifier:
         device: str | torch.device = "cpu",
         dihedral: bool = False,
         least_probability: Mapping[str, float] | None = None,
+        class_weights: Mapping[str, float] | None = None,
     ) -> None:
         self.network = network
         self.classes = tuple(classes)
@@ -47,6 +52,14 @@ class Classifier:
         if unknown := sorted(set(least_probability) - set(self.classes)):
             raise ValueError(f"least_probability names classes the network does not have: {unknown}")
         self.least_probability = {self.classes.index(k): float(v) for k, v in least_probability.items()}
+        class_weights = dict(class_weights or {})
+        if unknown := sorted(set(class_weights) - set(self.classes)):
+            raise ValueError(f"class_weights names classes the network does not have: {unknown}")
+        if any(not float(v) > 0 for v in class_weights.values()):
+            raise ValueError(f"class_weights must be positive: {class_weights}")
+        self.class_weights = (
+            torch.tensor([float(class_weights.get(c, 1.0)) for c in self.classes]) if class_weights else None
+        )
         self.last_network_ms = 0.0
 
     @torch.inference_mode()
@@ -61,7 +74,11 @@ class Classifier:
             batch = self._tensor(patches[first : first + self.batch_size])
             views = _dihedral_views(batch) if self.dihedral else [batch]
             probabilities = self._softmax(torch.cat(views))  # one network call for all views
-            out.append(probabilities.reshape(len(views), len(batch), -1).mean(dim=0).cpu())
+            probabilities = probabilities.reshape(len(views), len(batch), -1).mean(dim=0).cpu()
+            if self.class_weights is not None:
+                probabilities = probabilities * self.class_weights
+                probabilities = probabilities / probabilities.sum(dim=1, keepdim=True)
+            out.append(probabilities)
         self.last_network_ms = (time.perf_counter() - start) * 1000.0
         if not out:
             return np.zeros((0, len(self.classes)), np.float32)
@@ -127,6 +144,24 @@ class Classifier:
     def _softmax(self, batch: torch.Tensor) -> torch.Tensor:
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         return torch.softmax(self.network(batch.contiguous(memory_format=memory_format)).float(), dim=1)
+
+
+def prior_weights(class_counts: Mapping[str, float], strength: float) -> dict[str, float]:
+    """Class weights for :class:`Classifier` that give a class-balanced network the classes' frequencies.
+
+    Each class's weight is its share of ``class_counts`` (e.g. the training set's labels) to the power
+    ``strength``: 0 leaves the balanced answer, 1 is the full Bayes correction to those frequencies,
+    values between move part of the way (on the log scale).
+
+    Raises:
+        ValueError: a count is not positive, or ``strength`` is negative.
+    """
+    if any(not float(v) > 0 for v in class_counts.values()):
+        raise ValueError(f"class counts must be positive: {dict(class_counts)}")
+    if strength < 0:
+        raise ValueError(f"the prior's strength must not be negative, not {strength}")
+    total = sum(float(v) for v in class_counts.values())
+    return {name: (float(count) / total) ** strength for name, count in class_counts.items()}
 
 
 def _dihedral_views(batch: torch.Tensor) -> list[torch.Tensor]:
