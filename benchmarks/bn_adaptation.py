@@ -19,6 +19,11 @@ already (run it with the shipped ``models/model.pt`` on ``pbc``): K specimens of
 cells in a smear's proportions (58 neutrophils, 30 lymphocytes, 7 monocytes, 4 eosinophils,
 1 basophil), the statistics re-estimated on each, mean accuracy over the K.
 
+``--stain-reference FILE`` (the arm's ``stain_reference.json``, fitted on its training sources by the
+leave-one-out script) also classifies the patches recoloured onto the nearest training source's
+stain (:func:`hemseg.postproc.match_stain`, from the median stain signature of all the left-out
+patches: a colour transfer per lab, no network change), as they are and with each ``--first``.
+
 ``--sizes N ...`` asks how many cells a specimen needs (``adapt_min_cells``): ``--draws`` random
 draws of N of the patches (the source's own mix of classes), the first layers (each ``--first``)
 re-estimated on each draw, mean accuracy on the drawn cells.
@@ -39,8 +44,10 @@ import torch
 def _accuracy(classifier, patches: np.ndarray, labels: list[str]) -> dict:
     """Accuracy of the most probable class (no blast rule) and how often each class was called."""
     names = [classifier.classes[int(i)] for i in classifier.probabilities(patches).argmax(axis=1)]
+    right = np.equal(names, labels)
     return {
-        "accuracy": float(np.mean([a == b for a, b in zip(names, labels, strict=True)])),
+        "accuracy": float(right.mean()),
+        "recall": {label: float(right[np.equal(labels, label)].mean()) for label in sorted(set(labels))},
         "called": dict(Counter(names).most_common()),
     }
 
@@ -77,6 +84,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[], help="also re-estimate on draws of N cells")
     parser.add_argument("--draws", type=int, default=10, help="random draws of each size (--sizes)")
     parser.add_argument("--split", default="all", choices=["all", "val"], help="the patches classified")
+    parser.add_argument("--stain-reference", type=Path, help="also classify recoloured onto this reference's stain")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -94,6 +102,23 @@ def main() -> None:
     result["statistics_of_the_left_out_source"] = _accuracy(classifier.adapted(patches, layers), patches, labels)
     for first in args.first:
         result[f"first_{first}_layers_re_estimated"] = _accuracy(classifier.adapted(patches, first), patches, labels)
+    if args.stain_reference:
+        from hemseg.models import read_stain_reference
+        from hemseg.postproc import match_stain, stain_signatures
+
+        reference = read_stain_reference(args.stain_reference)
+        source = np.nanmedian(stain_signatures(patches), axis=0)
+        target = reference.nearest(source)
+        matched = match_stain(patches, source, target)
+        result["stain_matched"] = {
+            "source": source.tolist(),
+            "target": target.tolist(),
+            "learnt_statistics": _accuracy(classifier, matched, labels),
+            **{
+                f"first_{first}_layers_re_estimated": _accuracy(classifier.adapted(matched, first), matched, labels)
+                for first in args.first
+            },
+        }
     if args.specimens:
         rng = np.random.default_rng(0)
         by_class = {name: [i for i, label in enumerate(labels) if label == name] for name in SMEAR_CELLS}

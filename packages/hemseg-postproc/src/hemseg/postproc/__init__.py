@@ -17,7 +17,7 @@ from hemseg.postproc.points import instances_at_points, point_patches
 from hemseg.postproc.protocols import SegmenterLike
 from hemseg.postproc.rules import MaskRules, postprocess
 from hemseg.postproc.scale import chw_float, estimate_rbc_diameter, rbc_diameter
-from hemseg.postproc.stain import StainReference, mostly_unfamiliar, stain_signatures
+from hemseg.postproc.stain import StainReference, match_stain, mostly_unfamiliar, stain_signatures
 from hemseg.postproc.tiles import tile_grid
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "instances_at_points",
     "mostly_unfamiliar",
     "label_instances",
+    "match_stain",
     "platelet_instances",
     "point_patches",
     "postprocess",

@@ -1,4 +1,4 @@
-"""Is a cell's stain like the training photos'? Stain signatures of cell patches and a reference of known stains."""
+"""Stain signatures of cell patches, a reference of the stains a classifier knows, a lab moved onto one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ NUCLEUS_SHARE = 0.3
 MIN_PIXELS = 50
 #: What each of the 6 numbers of a signature is (CIE L*a*b*).
 SIGNATURE_NAMES = ("nucleus_L", "nucleus_a", "nucleus_b", "surround_L", "surround_a", "surround_b")
+#: The range that :func:`match_stain` keeps each L*a*b* channel's gain in.
+GAIN_RANGE = (0.5, 2.0)
 
 
 def mostly_unfamiliar(unfamiliar: Sequence[bool], min_cells: int, least_share: float) -> float | None:
@@ -46,6 +48,31 @@ def stain_signatures(patches: np.ndarray) -> np.ndarray:
         dark = cell[cell[:, 0] <= np.quantile(cell[:, 0], NUCLEUS_SHARE)]
         signatures[row] = np.r_[dark.mean(axis=0), np.median(lab[~inside], axis=0)]
     return signatures
+
+
+def match_stain(patches: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(N, P, P, 4) uint8 cell patches recoloured so that a lab's stain ``source`` lands on ``target``.
+
+    ``source`` and ``target`` are (6,) stain signatures (:data:`SIGNATURE_NAMES`: e.g. the median of
+    one specimen's, and a training source's mean). Each L*a*b* channel gets the affine map that takes
+    the source's nucleus and surround values to the target's (a Reinhard-style colour transfer
+    anchored on the two colours a smear always has, so it does not depend on the mix of cells); its
+    gain is kept within :data:`GAIN_RANGE`. The cell mask is kept.
+    """
+    from skimage.color import lab2rgb, rgb2lab
+
+    source, target = np.asarray(source, float), np.asarray(target, float)
+    nucleus, surround = source[:3], source[3:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = (target[3:] - target[:3]) / (surround - nucleus)
+    gain = np.clip(np.nan_to_num(gain, nan=1.0), *GAIN_RANGE)
+    out = np.array(patches, dtype=np.uint8, copy=True)
+    if not len(out):
+        return out
+    lab = rgb2lab(out[..., :3])
+    lab = target[3:] + (lab - surround) * gain
+    out[..., :3] = np.round(np.clip(lab2rgb(lab), 0.0, 1.0) * 255.0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,13 @@ class StainReference:
             for mean, precision in self.sources.values()
         ]
         return np.min(per_source, axis=0)
+
+    def nearest(self, signature: np.ndarray) -> np.ndarray:
+        """The (6,) mean stain of the source nearest to one ``signature`` (Mahalanobis distance)."""
+        signature = np.asarray(signature, float)
+        means = [mean for mean, _ in self.sources.values()]
+        distances = [(signature - mean) @ precision @ (signature - mean) for mean, precision in self.sources.values()]
+        return means[int(np.argmin(distances))]
 
     def unfamiliar(self, signatures: np.ndarray) -> np.ndarray:
         """(N,) bool: the signature is farther than ``threshold`` from every source (False for NaN)."""
