@@ -108,18 +108,21 @@ class StainReference:
 
     def distances(self, signatures: np.ndarray) -> np.ndarray:
         """(N,) distance of each signature to the nearest source (NaN for a NaN signature)."""
-        per_source = [
-            np.sqrt(np.einsum("ij,jk,ik->i", signatures - mean, precision, signatures - mean))
-            for mean, precision in self.sources.values()
-        ]
-        return np.min(per_source, axis=0)
+        return self._per_source(signatures).min(axis=0)
 
     def nearest(self, signature: np.ndarray) -> np.ndarray:
         """The (6,) mean stain of the source nearest to one ``signature`` (Mahalanobis distance)."""
-        signature = np.asarray(signature, float)
         means = [mean for mean, _ in self.sources.values()]
-        distances = [(signature - mean) @ precision @ (signature - mean) for mean, precision in self.sources.values()]
-        return means[int(np.argmin(distances))]
+        return means[int(np.argmin(self._per_source(np.asarray(signature, float)[None])[:, 0]))]
+
+    def _per_source(self, signatures: np.ndarray) -> np.ndarray:
+        """(sources, N) Mahalanobis distance of each signature to each source."""
+        return np.array(
+            [
+                np.sqrt(np.einsum("ij,jk,ik->i", signatures - mean, precision, signatures - mean))
+                for mean, precision in self.sources.values()
+            ]
+        )
 
     def unfamiliar(self, signatures: np.ndarray) -> np.ndarray:
         """(N,) bool: the signature is farther than ``threshold`` from every source (False for NaN)."""
