@@ -9,7 +9,8 @@ shipped: one view per patch) at each set's red-cell diameter (``hemseg.data.RBC_
 Prints and writes per set: red cells classified, the count of each class and the share called
 ``normal``, the share of photos that raise each red-cell flag, and the flags of the whole set
 pooled as one specimen (the ICSH count rests on at least 1,000 red cells); for ``chula_rbc`` also
-the class shares of its marked points (not every red cell is marked).
+the class shares of its marked points (not every red cell is marked). ``--prior-strength``
+replaces the red-cell classifier's ``class_prior_strength`` for the run.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ DATASETS = ("chula_rbc", "bccd", "all_idb1")
 def main() -> None:
     """Analyse, count, print and write."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--prior-strength",
+        type=float,
+        help="the red-cell classifier's class_prior_strength (default: its inference.yaml's)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -34,7 +40,13 @@ def main() -> None:
     from hemseg.diagnosis import SpecimenRules, pool_specimens
     from hemseg.models import load_analyser
 
-    analyser = load_analyser()
+    overrides = {}
+    if args.prior_strength is not None:
+        overrides["rbc_classification"] = (
+            "$hemseg_models.Bundle(@rbc_classification_bundle, dihedral=False, "
+            f"class_prior_strength={args.prior_strength!r})"
+        )
+    analyser = load_analyser(**overrides)
     rules = analyser.flag_rules
     data = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
     result = {}

@@ -13,6 +13,8 @@ from hemseg.data.transforms import (
     HEDAdjust,
     HEDAdjustd,
     NormalizeRGB,
+    RandConvolution,
+    RandConvolutiond,
     RandHEDJitter,
     RandPaleCell,
     RandPaleCelld,
@@ -138,6 +140,48 @@ def test_pale_cells_move_cytoplasm_and_nucleus_toward_the_slide_and_nothing_else
     assert RandPaleCelld("image", prob=1.0)(record)["image"] is image  # nucleus not annotated: unchanged
     record["label_known"] = torch.tensor([1.0, 1.0, 0.0])
     assert float(RandPaleCelld("image", prob=1.0)(record)["image"][:, 16, 16].mean()) > float(image[:, 16, 16].mean())
+
+
+def test_random_convolution_changes_the_look_and_keeps_the_shapes():
+    image = torch.full((3, 48, 48), 0.85)
+    image[:, 12:36, 12:36] = torch.tensor([0.35, 0.25, 0.6])[:, None, None]  # a cell on the slide
+    inside = torch.zeros(48, 48, dtype=torch.bool)
+    inside[12:36, 12:36] = True
+    colours = RandConvolution(kernel_sizes=(1,), prob=1.0)
+    colours.set_random_state(3)
+    out = colours(image)
+    share = colours._share
+    assert out.shape == image.shape and float(out.min()) >= 0 and float(out.max()) <= 1
+    assert not torch.allclose(out, image, atol=1e-3)
+    # a 1x1 kernel recolours: each region stays one colour, the cell's outline stays where it was
+    for region in (inside, ~inside):
+        pixels = out[:, region]
+        assert float((pixels - pixels[:, :1]).abs().max()) < 1e-5
+    assert float((out[:, inside][:, 0] - out[:, ~inside][:, 0]).abs().max()) > 0
+    assert 0.0 < share <= 1.0
+    # unblended and within range, each channel keeps its mean and spread
+    faint = 0.5 + 0.2 * (image - 0.6)
+    unblended = RandConvolution(kernel_sizes=(3,), mix=1.0, prob=1.0)
+    unblended.set_random_state(5)
+    unblended.randomize()
+    unblended._share = 1.0
+    raw = unblended(faint, randomize=False)
+    assert float(raw.min()) > 0 and float(raw.max()) < 1 and not torch.allclose(raw, faint, atol=1e-3)
+    assert torch.allclose(raw.mean(dim=(1, 2)), faint.mean(dim=(1, 2)), atol=1e-5)
+    assert torch.allclose(raw.std(dim=(1, 2)), faint.std(dim=(1, 2)), atol=1e-4)
+    assert torch.allclose(RandConvolution(prob=0.0)(image), image)
+    with pytest.raises(ValueError, match="odd"):
+        RandConvolution(kernel_sizes=(2,))
+    record = {"image": image, "other": image.clone()}
+    both = RandConvolutiond(["image", "other"], prob=1.0).set_random_state(0)(record)
+    assert torch.equal(both["image"], both["other"])  # one draw for every key
+    patch = {"image": (image * 255).byte().numpy(), "mask": inside[None].byte().numpy(), "target": np.ones(9)}
+    for randconv_prob, changed in ((0.0, False), (1.0, True)):
+        pipeline = classification_train_transforms(colour_strength=0.0, blur_prob=0.0, randconv_prob=randconv_prob)
+        pipeline.set_random_state(seed=0)
+        draws = [pipeline(dict(patch))["image"] for _ in range(4)]
+        colours = torch.stack([d[:3].amax(dim=(1, 2)) - d[:3].amin(dim=(1, 2)) for d in draws])
+        assert bool((colours - (0.85 - torch.tensor([0.35, 0.25, 0.6]))).abs().amax() > 0.02) == changed
 
 
 def _records(datasets, names, per_set=2):

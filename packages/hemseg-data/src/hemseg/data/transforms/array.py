@@ -5,6 +5,7 @@ Each has a dictionary counterpart in :mod:`hemseg.data.transforms.dictionary`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -168,6 +169,48 @@ class RandHEDJitter(RandomizableTransform):
         if not self._do_transform:
             return img
         return HEDAdjust(self._alpha, self._beta)(img)
+
+
+class RandConvolution(RandomizableTransform):
+    """Random convolution of the colour channels (RandConv; Xu et al., ICLR 2021).
+
+    A convolution of a kernel size drawn from ``kernel_sizes``, RGB in and out, with weights drawn
+    from N(0, 1 / (3 k²)), changes the photo's colours, local contrast and sharpness at once while
+    the cells keep their shapes: another "look" in every draw. Each output channel is brought to its
+    input channel's mean and standard deviation, the result is blended with the input by a share
+    drawn in [0, ``mix``] and clipped to [0, 1]. Input and output are RGB in [0, 1], shape (3, H, W).
+    """
+
+    def __init__(self, kernel_sizes: tuple[int, ...] = (1, 3), mix: float = 1.0, prob: float = 0.5) -> None:
+        RandomizableTransform.__init__(self, prob)
+        if any(k < 1 or k % 2 == 0 for k in kernel_sizes):
+            raise ValueError(f"kernel sizes must be odd and positive, not {kernel_sizes}")
+        self.kernel_sizes = tuple(kernel_sizes)
+        self.mix = mix
+        self._kernel = torch.zeros(3, 3, 1, 1)
+        self._share = 0.0
+
+    def randomize(self, data: object = None) -> None:
+        """Draw whether to apply, the kernel and the blend share."""
+        super().randomize(None)
+        if self._do_transform:
+            size = int(self.R.choice(self.kernel_sizes))
+            weights = self.R.normal(0.0, 1.0 / math.sqrt(3 * size * size), (3, 3, size, size))
+            self._kernel = torch.as_tensor(weights, dtype=torch.float32)
+            self._share = float(self.R.uniform(0.0, self.mix))
+
+    def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> torch.Tensor:
+        if randomize:
+            self.randomize()
+        image = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        if not self._do_transform:
+            return image
+        size = self._kernel.shape[-1]
+        padded = torch.nn.functional.pad(image[None], [size // 2] * 4, mode="reflect") if size > 1 else image[None]
+        out = torch.nn.functional.conv2d(padded, self._kernel)[0]
+        mean, std = image.mean(dim=(1, 2), keepdim=True), image.std(dim=(1, 2), keepdim=True)
+        out = (out - out.mean(dim=(1, 2), keepdim=True)) / (out.std(dim=(1, 2), keepdim=True) + 1e-6) * std + mean
+        return (image + self._share * (out - image)).clamp(0.0, 1.0)
 
 
 class RandPaleCell(RandomizableTransform):

@@ -12,6 +12,7 @@ from hemseg.data.transforms.array import (
     ClampSlideColour,
     HEDAdjust,
     NormalizeRGB,
+    RandConvolution,
     RandHEDJitter,
     RandPaleCell,
     ScaleToCellSize,
@@ -126,7 +127,31 @@ class ClampSlideColourd(MapTransform):
         return d
 
 
-class RandHEDJitterd(RandomizableTransform, MapTransform):
+class _OneDrawForAllKeys(RandomizableTransform, MapTransform):
+    """A random array transform applied with ``prob``, one draw of it for every key."""
+
+    def __init__(self, keys: KeysCollection, transform, prob: float, allow_missing_keys: bool) -> None:
+        MapTransform.__init__(self, keys, allow_missing_keys)
+        RandomizableTransform.__init__(self, prob)
+        self.transform = transform
+
+    def set_random_state(self, seed: int | None = None, state=None) -> _OneDrawForAllKeys:
+        super().set_random_state(seed, state)
+        self.transform.set_random_state(seed, state)
+        return self
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        self.randomize(None)
+        if not self._do_transform:
+            return d
+        self.transform.randomize()
+        for key in self.key_iterator(d):
+            d[key] = self.transform(d[key], randomize=False)
+        return d
+
+
+class RandHEDJitterd(_OneDrawForAllKeys):
     """Dictionary version of :class:`~hemseg.data.transforms.array.RandHEDJitter`."""
 
     def __init__(
@@ -137,24 +162,21 @@ class RandHEDJitterd(RandomizableTransform, MapTransform):
         prob: float = 0.5,
         allow_missing_keys: bool = False,
     ) -> None:
-        MapTransform.__init__(self, keys, allow_missing_keys)
-        RandomizableTransform.__init__(self, prob)
-        self.jitter = RandHEDJitter(scale=scale, shift=shift, prob=1.0)
+        super().__init__(keys, RandHEDJitter(scale=scale, shift=shift, prob=1.0), prob, allow_missing_keys)
 
-    def set_random_state(self, seed: int | None = None, state=None) -> RandHEDJitterd:
-        super().set_random_state(seed, state)
-        self.jitter.set_random_state(seed, state)
-        return self
 
-    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
-        d = dict(data)
-        self.randomize(None)
-        if not self._do_transform:
-            return d
-        self.jitter.randomize()
-        for key in self.key_iterator(d):
-            d[key] = self.jitter(d[key], randomize=False)
-        return d
+class RandConvolutiond(_OneDrawForAllKeys):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.RandConvolution` (one draw for all keys)."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        kernel_sizes: tuple[int, ...] = (1, 3),
+        mix: float = 1.0,
+        prob: float = 0.5,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, RandConvolution(kernel_sizes=kernel_sizes, mix=mix, prob=1.0), prob, allow_missing_keys)
 
 
 class RandPaleCelld(RandomizableTransform, MapTransform):

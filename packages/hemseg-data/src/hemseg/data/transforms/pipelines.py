@@ -36,6 +36,7 @@ from monai.transforms import (
 from hemseg.data.layout import STRUCTURES
 from hemseg.data.transforms.dictionary import (
     NormalizeRGBd,
+    RandConvolutiond,
     RandHEDJitterd,
     RandPaleCelld,
     ScaleToCellSized,
@@ -161,7 +162,7 @@ def _patch_start() -> list[Transform]:
 
 
 def classification_train_transforms(
-    colour_strength: float = 2.0, blur_sigma: float = 1.0, blur_prob: float = 0.2
+    colour_strength: float = 2.0, blur_sigma: float = 1.0, blur_prob: float = 0.2, randconv_prob: float = 0.0
 ) -> Compose:
     """Training pipeline for cell patches (records of :func:`hemseg.models.patch_records`).
 
@@ -169,13 +170,17 @@ def classification_train_transforms(
     ``target`` (classes,). Output: ``image`` (4, P, P) in [0, 1] (RGB + cell mask) and ``target``,
     after rotation, flips, zoom and colour augmentation ``colour_strength`` times the segmentation one
     (the classifier's training sets differ more in colour than in shape), and with probability
-    ``blur_prob`` a Gaussian blur of sigma drawn in [0.25, ``blur_sigma``] pixels (defocus).
+    ``blur_prob`` a Gaussian blur of sigma drawn in [0.25, ``blur_sigma``] pixels (defocus). With
+    probability ``randconv_prob`` the colours first pass through a random convolution
+    (:class:`~hemseg.data.transforms.RandConvolution`: another look, the shapes kept).
     """
     keys = ["image", "mask"]
+    looks = [RandConvolutiond("image", prob=randconv_prob)] if randconv_prob > 0 else []
     return Compose(
         [
             *_patch_start(),
             *_spatial_augment(keys, ("area", "nearest")),
+            *looks,
             *_colour_augment(colour_strength, blur_sigma, blur_prob),
             ConcatItemsd(keys, "image"),
             EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
