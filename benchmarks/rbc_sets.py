@@ -40,13 +40,8 @@ def main() -> None:
     from hemseg.diagnosis import SpecimenRules, pool_specimens
     from hemseg.models import load_analyser
 
-    overrides = {}
-    if args.prior_strength is not None:
-        overrides["rbc_classification"] = (
-            "$hemseg_models.Bundle(@rbc_classification_bundle, dihedral=False, "
-            f"class_prior_strength={args.prior_strength!r})"
-        )
-    analyser = load_analyser(**overrides)
+    strength = {} if args.prior_strength is None else {"class_prior_strength": args.prior_strength}
+    analyser = load_analyser(rbc_overrides=strength)
     rules = analyser.flag_rules
     data = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
     result = {}
