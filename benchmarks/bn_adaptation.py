@@ -27,6 +27,9 @@ patches: a colour transfer per lab, no network change), as they are and with eac
 ``--sizes N ...`` asks how many cells a specimen needs (``adapt_min_cells``): ``--draws`` random
 draws of N of the patches (the source's own mix of classes), the first layers (each ``--first``)
 re-estimated on each draw, mean accuracy on the drawn cells.
+
+``--ensemble CKPT ...`` adds more checkpoints of the same arm (other recipes or trainings): every
+figure is then that of their mean probabilities, each member adapted on its own (a deep ensemble).
 """
 
 from __future__ import annotations
@@ -69,6 +72,22 @@ def left_out_patches(dataset: str, sides: tuple[str, ...]) -> tuple[np.ndarray, 
     return patches, [r["label"] for r in records]
 
 
+class _Mean:
+    """Classifiers whose probabilities are averaged (``--ensemble``), adapted member by member."""
+
+    def __init__(self, members: list) -> None:
+        self.members = members
+        self.classes = members[0].classes
+
+    def probabilities(self, patches: np.ndarray) -> np.ndarray:
+        """The members' mean (N, K) probabilities."""
+        return np.mean([member.probabilities(patches) for member in self.members], axis=0)
+
+    def adapted(self, patches: np.ndarray, layers: int) -> _Mean:
+        """Each member with its first ``layers`` batch-norm statistics re-estimated on ``patches``."""
+        return _Mean([member.adapted(patches, layers) for member in self.members])
+
+
 #: 100 white cells of a specimen in a normal smear's proportions (``--specimens``).
 SMEAR_CELLS = {"neutrophil": 58, "lymphocyte": 30, "monocyte": 7, "eosinophil": 4, "basophil": 1}
 
@@ -85,6 +104,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=10, help="random draws of each size (--sizes)")
     parser.add_argument("--split", default="all", choices=["all", "val"], help="the patches classified")
     parser.add_argument("--stain-reference", type=Path, help="also classify recoloured onto this reference's stain")
+    parser.add_argument("--ensemble", type=Path, nargs="*", default=[], help="more checkpoints, probabilities averaged")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -92,11 +112,16 @@ def main() -> None:
     from hemseg.models import Classifier, classification_network
 
     patches, labels = left_out_patches(args.dataset, ("train", "val") if args.split == "all" else ("val",))
-    network = classification_network(len(CELL_CLASSES), 4, colour_norm="slide", norm=args.norm)
-    network.load_state_dict(torch.load(args.checkpoint, weights_only=True))
-    classifier = Classifier(network.eval(), CELL_CLASSES)
+    members = []
+    for checkpoint in (args.checkpoint, *args.ensemble):
+        network = classification_network(len(CELL_CLASSES), 4, colour_norm="slide", norm=args.norm)
+        network.load_state_dict(torch.load(checkpoint, weights_only=True))
+        members.append(Classifier(network.eval(), CELL_CLASSES))
+    classifier = members[0] if len(members) == 1 else _Mean(members)
     layers = sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())
     result = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split}
+    if args.ensemble:
+        result["ensemble"] = [str(checkpoint) for checkpoint in args.ensemble]
     result["patches"] = len(labels)
     result["learnt_statistics"] = _accuracy(classifier, patches, labels)
     result["statistics_of_the_left_out_source"] = _accuracy(classifier.adapted(patches, layers), patches, labels)

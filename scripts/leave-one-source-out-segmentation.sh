@@ -10,8 +10,10 @@
 #   RECIPE=colour3 ARGS="--colour_strength 3" bash scripts/leave-one-source-out-segmentation.sh
 # PSEUDO_FROM=<recipe> self-trains (configs/self_training.yaml): each arm first pseudo-labels pbc
 # photos with that recipe's arm for the same left-out source (configs/pseudo_labels.yaml, into
-# out/pseudo/<recipe>/<source>/), then trains on them beside its labelled sources.
-#   RECIPE=colour3_pbc PSEUDO_FROM=colour3 ARGS="--colour_strength 3" bash scripts/leave-one-source-out-segmentation.sh
+# out/pseudo/<recipe>/<source>/, with the overrides in PSEUDO_ARGS), then trains on them beside its
+# labelled sources. colour3_pbc (2026-12-02) drew the platelet crops too, no longer the default:
+#   RECIPE=colour3_pbc PSEUDO_FROM=colour3 PSEUDO_ARGS="--skip_labels []" ARGS="--colour_strength 3" \
+#     bash scripts/leave-one-source-out-segmentation.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(realpath "${HEMSEG_DATA:-../shared/data}")
@@ -34,9 +36,10 @@ for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
   if [ -n "${PSEUDO_FROM:-}" ]; then
     teacher=out/loso/$PSEUDO_FROM/bundles/$source/hemseg_segmentation
     pseudo_root=$(realpath -m "out/pseudo/$PSEUDO_FROM/$source")
+    # shellcheck disable=SC2086
     .venv/bin/python -m monai.bundle run --bundle_root "$teacher" --meta_file "$teacher/configs/metadata.json" \
       --config_file "['$bundle/configs/inference.yaml','$bundle/configs/pseudo_labels.yaml']" \
-      --dataset_dir "$data/pbc" --output_dir "$pseudo_root/pbc"
+      --dataset_dir "$data/pbc" --output_dir "$pseudo_root/pbc" ${PSEUDO_ARGS:-}
     configs="$configs,'configs/self_training.yaml'"
     pseudo=(--pseudo_root "$pseudo_root")
   fi

@@ -31,16 +31,24 @@ def _unannotated(root, labels):
 
 
 def test_confident_pixels_become_masks_and_doubtful_ones_unknown(tmp_path):
-    _unannotated(tmp_path / "pbc", ["lymphocyte"] * 3 + ["monocyte"] * 2)
+    _unannotated(tmp_path / "pbc", ["lymphocyte"] * 3 + ["monocyte"] * 2 + ["platelet"] * 2)
     out = tmp_path / "pseudo" / "pbc"
-    written = pseudo_label_dataset(_Teacher(), tmp_path / "pbc", out, keep=["wbc", "nucleus"], per_label=2, teacher="t")
-    assert written == 4  # 2 lymphocytes drawn of 3, both monocytes
+    written = pseudo_label_dataset(
+        _Teacher(), tmp_path / "pbc", out, keep=["wbc", "nucleus"], per_label=2, teacher="t", skip_labels=["platelet"]
+    )
+    assert written == 4  # 2 lymphocytes drawn of 3, both monocytes, no platelet
     dataset = read_dataset(out)
     assert dataset.name == "pbc" and dataset.structures == ("wbc", "nucleus")
     assert sorted(s.labels[0] for s in dataset.samples) == ["lymphocyte", "lymphocyte", "monocyte", "monocyte"]
     assert all((out / "images" / s.image.name).is_symlink() for s in dataset.samples)
     info = json.loads((out / "dataset.json").read_text())
-    assert info["pseudo_labels"] == {"teacher": "t", "confidence": 0.9, "per_label": 2, "seed": 0}
+    assert info["pseudo_labels"] == {
+        "teacher": "t",
+        "confidence": 0.9,
+        "per_label": 2,
+        "seed": 0,
+        "skip_labels": ["platelet"],
+    }
     wbc = np.asarray(Image.open(out / "masks" / "wbc" / "c3.png"))
     assert (wbc == 255).sum() == 16 and (wbc == 128).sum() == 64 - 16 and (wbc == 0).sum() == 120 - 64
     assert set(np.unique(np.asarray(Image.open(out / "masks" / "nucleus" / "c3.png")))) == {0, 128}

@@ -29,6 +29,7 @@ def pseudo_label_dataset(
     per_label: int | None = None,
     seed: int = 0,
     teacher: str = "",
+    skip_labels: Sequence[str] = (),
 ) -> int:
     """Write a dataset in the hemseg layout whose masks are ``segmenter``'s confident pixels.
 
@@ -50,6 +51,8 @@ def pseudo_label_dataset(
         per_label: at most this many photos of each label, drawn with ``seed`` (None: all).
         seed: seed of the draw.
         teacher: what to record as the teacher (e.g. its weights' SHA-256).
+        skip_labels: photos with any of these labels are not drawn (e.g. ``platelet``: a teacher
+            that marks platelet clumps as white cells would teach it).
 
     Returns:
         The number of photos written.
@@ -65,7 +68,8 @@ def pseudo_label_dataset(
         raise ValueError(f"{dataset_dir}: no red-cell diameter given and none in RBC_DIAMETER_PX")
     scale = rbc_diameter_px or RBC_DIAMETER_PX[dataset.name]
     kept = {s: channel for channel, s in enumerate(structures) if keep is None or s in keep}
-    samples = _draw(dataset.samples, per_label, seed)
+    skipped = set(skip_labels)
+    samples = _draw([s for s in dataset.samples if not skipped & set(s.labels)], per_label, seed)
     output_dir = Path(output_dir)
     (output_dir / "images").mkdir(parents=True, exist_ok=True)
     written = []
@@ -92,7 +96,13 @@ def pseudo_label_dataset(
         "source": f"pseudo-labels of {dataset.name}: {dataset.info.get('source', '')}",
         "license": dataset.info.get("license", ""),
         "structures": {s: "pseudo-label: 255 confident foreground, 0 background, 128 not known" for s in kept},
-        "pseudo_labels": {"teacher": teacher, "confidence": confidence, "per_label": per_label, "seed": seed},
+        "pseudo_labels": {
+            "teacher": teacher,
+            "confidence": confidence,
+            "per_label": per_label,
+            "seed": seed,
+            "skip_labels": sorted(skipped),
+        },
     }
     write_text_atomic(output_dir / "dataset.json", json.dumps(info, indent=2) + "\n")
     if len(written) < len(samples):
