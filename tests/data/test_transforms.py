@@ -261,6 +261,11 @@ def test_class_balanced_weights_give_each_set_its_share_split_by_label():
     assert weights == pytest.approx([0.1, 0.1, 0.1, 0.3, 0.4])
     with pytest.raises(KeyError):
         class_balanced_weights(records, {"a": 1.0})
+    # as often as they occur: 3 x and 1 y share a's 0.6 as 3 : 1
+    assert class_balanced_weights(records, {"a": 0.6, "b": 0.4}, balance=0.0) == pytest.approx([0.15] * 4 + [0.4])
+    # square roots of the counts: x gets sqrt(3) / (sqrt(3) + 1) of a's share, spread over its 3 records
+    half = class_balanced_weights(records, {"a": 0.6, "b": 0.4}, balance=0.5)
+    assert sum(half[:3]) == pytest.approx(0.6 * 3**0.5 / (3**0.5 + 1)) and half[3] == pytest.approx(0.6 / (3**0.5 + 1))
 
 
 @pytest.mark.parametrize(

@@ -126,12 +126,15 @@ def split_datasets(
     return chosen
 
 
-def class_balanced_weights(records: Sequence[Mapping], dataset_share: Mapping[str, float]) -> list[float]:
+def class_balanced_weights(
+    records: Sequence[Mapping], dataset_share: Mapping[str, float], balance: float = 1.0
+) -> list[float]:
     """Sampling weight of each classification record (for a ``WeightedRandomSampler``).
 
-    Each dataset gets its ``dataset_share`` of the draws, split equally between the labels it
-    has, so rare classes (one basophil in bccd) and small sets (all_idb2) are seen as often as
-    they are meant to be.
+    Each dataset gets its ``dataset_share`` of the draws, split between the labels it has in
+    proportion to each label's record count to the power ``1 - balance``: with ``balance`` 1 equally,
+    so rare classes (one basophil in bccd) and small sets (all_idb2) are seen as often as they are
+    meant to be; with 0 as often as they occur; 0.5 in between (square root of the counts).
 
     Raises:
         KeyError: a record's dataset has no share.
@@ -141,6 +144,8 @@ def class_balanced_weights(records: Sequence[Mapping], dataset_share: Mapping[st
     for record in records:
         counts[record["dataset"], record["label"]] = counts.get((record["dataset"], record["label"]), 0) + 1
         labels.setdefault(record["dataset"], set()).add(record["label"])
+    totals = {d: sum(counts[d, label] ** (1.0 - balance) for label in names) for d, names in labels.items()}
     return [
-        dataset_share[r["dataset"]] / (len(labels[r["dataset"]]) * counts[r["dataset"], r["label"]]) for r in records
+        dataset_share[r["dataset"]] * counts[r["dataset"], r["label"]] ** -balance / totals[r["dataset"]]
+        for r in records
     ]
