@@ -9,6 +9,9 @@ validation photos of ``chula_rbc`` once per strength of the prior (the bundle's
 ``inference.yaml`` with ``class_prior_strength`` replaced). The photos are segmented once; only the
 classifier's last step changes between strengths. Prints and writes accuracy, macro F1, ECE and
 each class's recall per strength.
+
+``--field-cells M ...`` sweeps the field prior too (``field_cells`` of ``inference.yaml``; 0: off):
+every strength with every M, keyed ``"<strength> field_cells <M>"``; without it, the bundle's own.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ def main() -> None:
     """Sweep, print and write."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strengths", type=float, nargs="+", default=[0.0, 0.5, 1.0])
+    parser.add_argument("--field-cells", type=float, nargs="*", default=[], help="field prior pseudo-cells to sweep")
     parser.add_argument("--bundle", type=Path, help="red-cell classification bundle (default: the shipped one)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
@@ -40,8 +44,11 @@ def main() -> None:
         return found[key]
 
     result = {}
-    for strength in args.strengths:
-        network = Bundle(bundle_dir("hemseg_rbc_classification", args.bundle), class_prior_strength=strength)
+    settings = [(s, m) for m in args.field_cells for s in args.strengths] or [(s, None) for s in args.strengths]
+    for strength, cells in settings:
+        key = str(strength) if cells is None else f"{strength} field_cells {cells:g}"
+        overrides = {"class_prior_strength": strength} | ({} if cells is None else {"field_cells": cells})
+        network = Bundle(bundle_dir("hemseg_rbc_classification", args.bundle), **overrides)
         network.run_on_onnx(cache_dir() / "onnx", int(network.item("patch_size")), 4)
         scores = evaluate_red_cells(
             data / "chula_rbc",
@@ -51,13 +58,13 @@ def main() -> None:
             int(network.item("patch_size")),
             split="val",
         )
-        result[str(strength)] = {
+        result[key] = {
             "accuracy": scores["accuracy"],
             "macro_f1": scores["macro_f1"],
             "ece": scores["ece"],
             "recall": {name: s["recall"] for name, s in scores["per_class"].items()},
         }
-        print(strength, json.dumps(result[str(strength)]))
+        print(key, json.dumps(result[key]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,53 @@ def test_recorded_training_points_are_those_of_chula_rbc_training_blocks(data_ro
     shares = {name: n / sum(recorded.values()) for name, n in recorded.items()}
     weights = dict(zip(classifier.classes, classifier.class_weights.tolist(), strict=True))
     assert weights == pytest.approx({name: share**strength for name, share in shares.items()}, rel=1e-6)
+
+
+def test_field_reference_is_the_mean_over_training_photos_red_cells_and_belongs_to_the_weights(data_root, tmp_path):
+    """inference.yaml's field prior rests on metadata.json hemseg#field_reference (configs/field_reference.yaml)."""
+    from hemseg.models import WeightsError, field_reference
+
+    shipped = json.loads((BUNDLE / "configs" / "metadata.json").read_text())["hemseg"]
+    reference = field_reference(shipped)
+    assert set(reference) == set(RBC_CLASSES) and sum(reference.values()) == pytest.approx(1.0, abs=1e-4)
+    # shipped off (field_cells 0); one override turns it on, with the recorded reference
+    parser = _workflow(BUNDLE, "inference.yaml", "inference", field_cells=100).parser
+    classifier = parser.get_parsed_content("classifier")
+    assert classifier.field_cells == 100
+    assert classifier.field_reference.tolist() == pytest.approx([reference[c] for c in classifier.classes])
+    # measured again on the first two training photos (ids 1 and 10: 181 of their 215 points normal,
+    # 20 burr cells): mostly normal, burr cells next (0.67 and 0.14 on 2026-12-03)
+    root = copy_bundle(BUNDLE, tmp_path)
+    workflow = _workflow(root, ["inference.yaml", "field_reference.yaml"], "infer", data_root=str(data_root), limit=2)
+    workflow.run()
+    written = json.loads((root / "configs" / "metadata.json").read_text())["hemseg"]
+    assert written["field_reference"]["model_sha256"] == shipped["model_sha256"]
+    two = field_reference(written)
+    assert sum(two.values()) == pytest.approx(1.0, abs=1e-4)
+    assert sorted(two, key=two.get)[-2:] == ["burr_cell", "normal"] and two["normal"] > 0.5
+    # a reference measured with other weights is refused
+    with pytest.raises(WeightsError, match=r"field_reference\.yaml"):
+        field_reference({**shipped, "model_sha256": "0" * 64})
+
+
+def test_field_prior_moves_a_photos_cells_in_doubt_toward_its_own_mix(data_root):
+    """Photo 255 (chula_rbc validation; 115 of its 125 points ovalocytes): the field prior calls more of them so."""
+    from hemseg.data import read_smear
+    from hemseg.models import classify_red_cells, load_analyser
+
+    find_cells = load_analyser(red_cell_morphology=False).find_cells
+    photo = read_smear(data_root / "chula_rbc" / "images" / "255.jpg")
+    calls = {}
+    for cells in (0, 100):
+        classifier = _workflow(BUNDLE, "inference.yaml", "inference", field_cells=cells).parser.get_parsed_content(
+            "classifier"
+        )
+        _, _, probabilities = classify_red_cells(find_cells, classifier, photo, 40.0, 40.0, 80)
+        calls[cells] = [classifier.classes[i] for i in classifier.decide(probabilities)]
+    # 2026-12-03: 104 then 117 of 124 red cells called ovalocytes, 18 then 6 normal
+    counted = {cells: Counter(names) for cells, names in calls.items()}
+    assert len(calls[0]) == len(calls[100]) >= 100
+    assert counted[100]["ovalocyte"] >= counted[0]["ovalocyte"] + 8 and counted[100]["normal"] < counted[0]["normal"]
 
 
 def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_checkpoint(data_root, tmp_path):

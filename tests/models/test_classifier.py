@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hemseg.models import Classifier, prior_weights
+from hemseg.models import Classifier, field_prior, prior_weights
 
 
 class _Fixed(torch.nn.Module):
@@ -92,6 +92,38 @@ def test_class_weights_bring_back_the_classes_frequencies():
         prior_weights({"a": 0, "b": 1}, strength=1.0)
     with pytest.raises(ValueError, match="negative"):
         prior_weights({"a": 1, "b": 1}, strength=-1.0)
+
+
+def test_field_prior_moves_cells_in_doubt_toward_the_photos_own_mix():
+    probabilities = np.array([[0.9, 0.1], [0.6, 0.4], [0.5, 0.5]])
+    # the photo's mix (2.0, 1.0) pooled with 1 cell of the reference (0.5, 0.5): (0.625, 0.375)
+    moved = field_prior(probabilities, np.array([0.5, 0.5]), pseudo_cells=1.0)
+    assert np.allclose(moved[2], [0.625, 0.375])
+    assert np.allclose(moved[1], np.array([0.6 * 1.25, 0.4 * 0.75]) / 1.05)
+    assert np.allclose(field_prior(probabilities, np.array([0.5, 0.5]), pseudo_cells=1e9), probabilities)
+    assert field_prior(np.zeros((0, 2)), np.array([0.5, 0.5]), 1.0).shape == (0, 2)
+
+
+def test_a_classifier_with_a_field_prior_takes_one_call_as_one_photo():
+    patches = np.zeros((3, 8, 8, 4), np.uint8)
+    patches[0, ..., 3] = 255  # logits (10, 0, -10); the others: all equal
+    reference = {"a": 0.2, "b": 0.5, "c": 0.3}
+    plain = Classifier(_Fixed(), classes=("a", "b", "c")).probabilities(patches)
+    fielded = Classifier(_Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=2.0)
+    expected = field_prior(plain, np.array([0.2, 0.5, 0.3]), 2.0)
+    assert np.allclose(fielded.probabilities(patches), expected, atol=1e-6)
+    # the class weights act after the field prior
+    weighted = Classifier(
+        _Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=2.0, class_weights={"c": 2.0}
+    )
+    both = expected * [1.0, 1.0, 2.0]
+    assert np.allclose(weighted.probabilities(patches), both / both.sum(axis=1, keepdims=True), atol=1e-6)
+    with pytest.raises(ValueError, match="field_reference"):
+        Classifier(_Fixed(), classes=("a", "b", "c"), field_cells=2.0)
+    with pytest.raises(ValueError, match="field_reference"):
+        Classifier(_Fixed(), classes=("a", "b", "c"), field_reference={"a": 1.0}, field_cells=2.0)
+    with pytest.raises(ValueError, match="negative"):
+        Classifier(_Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=-1.0)
 
 
 class _TwoNorms(torch.nn.Module):

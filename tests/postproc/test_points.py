@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hemseg.postproc import instances_at_points, point_patches
+from hemseg.postproc import instances_at_points, point_instances, point_patches
 
 
 def test_each_point_takes_the_instance_that_holds_it_or_a_near_one_within_the_radius():
@@ -25,6 +25,10 @@ def test_point_patches_cut_each_marked_cell_at_its_true_size_from_labels_at_half
     points = np.array([[14.5, 14.5], [66.5, 46.5], [100.0, 70.0]])  # cell 1, cell 2, background
     instances, patches = point_patches(image, labels, points, rbc_px=10.0, target_rbc_px=20.0, size=48)
     assert instances.tolist() == [1, 2, 0]
+    assert point_instances(labels, image.shape[:2], points, rbc_px=10.0).tolist() == [1, 2, 0]
+    # (21, 14) lies 2 px right of cell 1 in the photo: within 0.3 red-cell diameters (3 px), not 0.15
+    assert point_instances(labels, image.shape[:2], [(21.0, 14.0)], rbc_px=10.0, radius=0.3).tolist() == [1]
+    assert point_instances(labels, image.shape[:2], [(21.0, 14.0)], rbc_px=10.0).tolist() == [0]
     assert patches.shape == (3, 48, 48, 4)
     # the masks keep the cells' relative size: 20 px and 28 px across at 2x zoom
     assert [int((p[24, :, 3] > 0).sum()) for p in patches] == [20, 28, 0]

@@ -11,7 +11,7 @@ from hemseg.models.bundles import (
     patcher_from_bundle,
     shipped_bundles,
 )
-from hemseg.models.classifier import Classifier, prior_weights
+from hemseg.models.classifier import Classifier, field_prior, prior_weights
 from hemseg.models.distributed import diagnose_sharded
 from hemseg.models.engines import (
     known_structures_output,
@@ -36,12 +36,20 @@ from hemseg.models.networks import (
 )
 from hemseg.models.patch_cache import patch_records
 from hemseg.models.pseudo_labels import pseudo_label_dataset
-from hemseg.models.red_cells import classify_red_cells, red_cell_patches, red_cell_records
+from hemseg.models.red_cells import classify_red_cells, red_cell_mix, red_cell_patches, red_cell_records
 from hemseg.models.sampling import SourceBatchSampler
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.stain import fit_stain_reference, read_stain_reference, record_signatures
 from hemseg.models.styles import MixStyle, mix_styles
-from hemseg.models.weights import WeightsError, file_sha256, load_weights, publish_weights, save_weights
+from hemseg.models.weights import (
+    WeightsError,
+    field_reference,
+    file_sha256,
+    load_weights,
+    publish_field_reference,
+    publish_weights,
+    save_weights,
+)
 
 __all__ = [
     "ARCHITECTURES",
@@ -74,6 +82,8 @@ __all__ = [
     "evaluate_red_cells",
     "evaluate_segmentation",
     "export_onnx",
+    "field_prior",
+    "field_reference",
     "file_sha256",
     "fit_stain_reference",
     "has_onnxruntime",
@@ -87,12 +97,14 @@ __all__ = [
     "patch_records",
     "read_stain_reference",
     "record_signatures",
+    "red_cell_mix",
     "red_cell_patches",
     "red_cell_records",
     "patcher_from_bundle",
     "prepare_classification_batch",
     "prepare_segmentation_batch",
     "prior_weights",
+    "publish_field_reference",
     "pseudo_label_dataset",
     "publish_weights",
     "save_weights",

@@ -29,6 +29,12 @@ class Classifier:
             with (a prior correction: a network trained on class-balanced draws answers as if every
             class were equally common; :func:`prior_weights` brings back the classes' frequencies).
             Classes not named keep a factor of 1.
+        field_reference: the network's mean probabilities over the red cells of its training photos
+            (class name to probability; before ``class_weights``), for ``field_cells``.
+        field_cells: with ``field_reference``, the patches of one :meth:`probabilities` call are taken
+            as the cells of one photo and each cell's probabilities are re-weighted by the photo's own
+            mix of classes (:func:`field_prior`; this many cells of ``field_reference``'s mix are added
+            to the photo's); 0: each cell on its own.
     """
 
     def __init__(
@@ -41,6 +47,8 @@ class Classifier:
         dihedral: bool = False,
         least_probability: Mapping[str, float] | None = None,
         class_weights: Mapping[str, float] | None = None,
+        field_reference: Mapping[str, float] | None = None,
+        field_cells: float = 0.0,
     ) -> None:
         self.network = network
         self.classes = tuple(classes)
@@ -58,8 +66,16 @@ class Classifier:
         if any(not float(v) > 0 for v in class_weights.values()):
             raise ValueError(f"class_weights must be positive: {class_weights}")
         self.class_weights = (
-            torch.tensor([float(class_weights.get(c, 1.0)) for c in self.classes]) if class_weights else None
+            np.array([float(class_weights.get(c, 1.0)) for c in self.classes]) if class_weights else None
         )
+        if field_cells < 0:
+            raise ValueError(f"field_cells must not be negative, not {field_cells}")
+        if field_cells and (field_reference is None or set(field_reference) != set(self.classes)):
+            raise ValueError(f"field_cells needs a field_reference with a probability for each of {self.classes}")
+        self.field_reference = (
+            np.array([float(field_reference[c]) for c in self.classes]) if field_reference is not None else None
+        )
+        self.field_cells = float(field_cells)
         self.last_network_ms = 0.0
 
     @torch.inference_mode()
@@ -74,15 +90,17 @@ class Classifier:
             batch = self._tensor(patches[first : first + self.batch_size])
             views = _dihedral_views(batch) if self.dihedral else [batch]
             probabilities = self._softmax(torch.cat(views))  # one network call for all views
-            probabilities = probabilities.reshape(len(views), len(batch), -1).mean(dim=0).cpu()
-            if self.class_weights is not None:
-                probabilities = probabilities * self.class_weights
-                probabilities = probabilities / probabilities.sum(dim=1, keepdim=True)
-            out.append(probabilities)
+            out.append(probabilities.reshape(len(views), len(batch), -1).mean(dim=0).cpu())
         self.last_network_ms = (time.perf_counter() - start) * 1000.0
         if not out:
             return np.zeros((0, len(self.classes)), np.float32)
-        return torch.cat(out).numpy()
+        probabilities = torch.cat(out).numpy()
+        if self.field_cells:
+            probabilities = field_prior(probabilities, self.field_reference, self.field_cells)
+        if self.class_weights is not None:
+            probabilities = probabilities * self.class_weights
+            probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+        return probabilities.astype(np.float32)
 
     def adapted(self, patches: np.ndarray, layers: int) -> Classifier:
         """A copy whose network's first ``layers`` batch-norm layers take their statistics from ``patches``.
@@ -144,6 +162,24 @@ class Classifier:
     def _softmax(self, batch: torch.Tensor) -> torch.Tensor:
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         return torch.softmax(self.network(batch.contiguous(memory_format=memory_format)).float(), dim=1)
+
+
+def field_prior(probabilities: np.ndarray, reference: np.ndarray, pseudo_cells: float) -> np.ndarray:
+    """One photo's (N, K) cell probabilities, each re-weighted by the photo's own mix of classes.
+
+    A field-level prior (one EM step of Saerens, Latinne and Decaestecker, Neural Computation 2002,
+    with a Dirichlet prior): the photo's mix is the mean of its cells' probabilities, pooled with
+    ``pseudo_cells`` cells of the ``reference`` mix (the network's mean over its training photos' cells);
+    each row is multiplied by that mix over ``reference`` and renormalised. A class common in the photo
+    gains where a cell is in doubt; a photo with few cells keeps close to the reference.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if not len(probabilities):
+        return probabilities
+    mix = (probabilities.sum(axis=0) + pseudo_cells * reference) / (len(probabilities) + pseudo_cells)
+    weighted = probabilities * (mix / reference)
+    return weighted / weighted.sum(axis=1, keepdims=True)
 
 
 def prior_weights(class_counts: Mapping[str, float], strength: float) -> dict[str, float]:

@@ -284,8 +284,9 @@ def evaluate_red_cells(
     """Classify the red cell under every point of a dataset's ``points.csv`` (or one side of its split).
 
     Each photo goes through ``hemseg diagnose``'s steps: ``find_cells`` (its red-cell instances,
-    :meth:`hemseg.diagnosis.SmearAnalyser.find_cells`), the instance that holds each point, its patch,
-    the red-cell ``classifier``. A point that no red cell holds counts as wrong (predicted
+    :meth:`hemseg.diagnosis.SmearAnalyser.find_cells`), every red cell's patch classified at once by
+    the red-cell ``classifier`` (its field prior sees the photo's whole mix), then the instance that
+    holds each point. A point that no red cell holds counts as wrong (predicted
     ``unmatched``) and is missing from ``matched``; ``unclassified`` points and labels outside
     :data:`hemseg.data.RBC_CLASSES` are left out and counted in ``skipped_points``. The scale is the
     dataset's table value, a given diameter, or ``auto`` (estimated per photo). ``ms_per_image`` is the
@@ -298,7 +299,8 @@ def evaluate_red_cells(
     import time
 
     from hemseg.data import RBC_CLASSES, RBC_DIAMETER_PX, read_dataset, read_smear, samples_of_split
-    from hemseg.models.red_cells import red_cell_patches
+    from hemseg.models.red_cells import classify_red_cells
+    from hemseg.postproc import point_instances
 
     dataset = read_dataset(dataset_dir)
     if rbc_diameter_px is None:
@@ -314,19 +316,20 @@ def evaluate_red_cells(
         if not kept:
             continue
         start = time.perf_counter()
-        points = np.array([(p.x, p.y) for p in kept])
-        instances, patches = red_cell_patches(
-            find_cells, read_smear(sample.image), points, fixed, target_rbc_px, patch_size
+        image = read_smear(sample.image)
+        found, table, probabilities = classify_red_cells(
+            find_cells, classifier, image, fixed, target_rbc_px, patch_size
         )
-        probabilities = classifier.probabilities(patches[instances > 0])
+        instances = point_instances(found.rbc, image.shape[:2], [(p.x, p.y) for p in kept], found.rbc_px)
         times.append((time.perf_counter() - start) * 1000.0)
-        chosen = iter(zip(classifier.decide(probabilities), probabilities, strict=True))
+        chosen = classifier.decide(probabilities)
+        row_of = {int(label): row for row, label in enumerate(table["label"])}
         for point, instance in zip(kept, instances, strict=True):
             labels.append(point.label)
             if instance:
-                best, row = next(chosen)
-                predicted.append(classifier.classes[int(best)])
-                confidence.append(float(row[int(best)]))
+                row = row_of[int(instance)]
+                predicted.append(classifier.classes[int(chosen[row])])
+                confidence.append(float(probabilities[row, int(chosen[row])]))
             else:
                 predicted.append("unmatched")
                 confidence.append(0.0)

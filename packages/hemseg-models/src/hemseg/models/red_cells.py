@@ -53,6 +53,46 @@ def classify_red_cells(
     return found, table, classifier.probabilities(patches)
 
 
+def red_cell_mix(
+    find_cells: Callable,
+    classifier,
+    data_root: str | Path,
+    dataset: str,
+    rbc_diameter_px: float,
+    side: str,
+    target_rbc_px: float,
+    patch_size: int,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    limit: int | None = None,
+) -> dict[str, float]:
+    """The classifier's mean probabilities over every red cell of the photos of one side of a dataset's split.
+
+    Every red cell that ``hemseg diagnose`` counts, marked by a point or not (:func:`classify_red_cells`);
+    ``classifier`` should answer per cell (no field prior). This is the reference mix of
+    :func:`hemseg.models.field_prior` (``Classifier(field_reference=...)``). ``limit``: the first
+    photos only (smoke runs).
+
+    Raises:
+        LayoutError: the dataset is missing or malformed.
+        ValueError: its photos hold no red cell.
+    """
+    from hemseg.data import split_datasets
+    from hemseg.data.smear_image import read_smear
+
+    total, cells = np.zeros(len(classifier.classes)), 0
+    for _, samples in split_datasets(data_root, [dataset], side, val_fraction, seed):
+        for sample in samples[:limit]:
+            _, _, probabilities = classify_red_cells(
+                find_cells, classifier, read_smear(sample.image), rbc_diameter_px, target_rbc_px, patch_size
+            )
+            total += probabilities.sum(axis=0)
+            cells += len(probabilities)
+    if not cells:
+        raise ValueError(f"no red cell in the {side} photos of {dataset}")
+    return {name: float(value / cells) for name, value in zip(classifier.classes, total, strict=True)}
+
+
 def red_cell_records(
     find_cells: Callable,
     settings: str,

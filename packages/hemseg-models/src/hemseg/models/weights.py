@@ -90,14 +90,49 @@ def publish_weights(checkpoint: str | Path, bundle_root: str | Path) -> str:
     Returns:
         The SHA-256 of the new ``models/model.pt``.
     """
-    import json
-
     bundle_root = Path(bundle_root)
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     digest = _save_state(state, bundle_root / "models" / "model.pt", half=True)
+    _set_metadata(bundle_root, "model_sha256", digest)
+    return digest
+
+
+def publish_field_reference(mix: dict[str, float], bundle_root: str | Path) -> dict[str, float]:
+    """Record a red-cell classifier's reference mix (:func:`hemseg.models.red_cell_mix`) in its bundle.
+
+    It goes to ``configs/metadata.json`` under ``hemseg.field_reference`` with the SHA-256 of the
+    weights it was measured with; :func:`field_reference` reads it back. Returns ``mix``.
+    """
+    import json
+
+    bundle_root = Path(bundle_root)
+    meta = json.loads((bundle_root / "configs" / "metadata.json").read_text(encoding="utf-8"))
+    record = {"model_sha256": meta["hemseg"]["model_sha256"], "mix": {k: round(v, 6) for k, v in mix.items()}}
+    _set_metadata(bundle_root, "field_reference", record)
+    return mix
+
+
+def field_reference(hemseg_meta: dict) -> dict[str, float]:
+    """The reference mix of a bundle's field prior, from its ``metadata.json`` ``hemseg`` record.
+
+    Raises:
+        WeightsError: none is recorded, or it was measured with other weights than the bundle's.
+    """
+    record = hemseg_meta.get("field_reference")
+    if record is None or record.get("model_sha256") != hemseg_meta.get("model_sha256"):
+        raise WeightsError(
+            "the field prior's reference mix is missing or was measured with other weights: "
+            "run the bundle's configs/field_reference.yaml"
+        )
+    return dict(record["mix"])
+
+
+def _set_metadata(bundle_root: Path, key: str, value: object) -> None:
+    """Set ``hemseg.<key>`` in a bundle's ``configs/metadata.json`` (written atomically)."""
+    import json
+
     meta_path = bundle_root / "configs" / "metadata.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta.setdefault("hemseg", {})["model_sha256"] = digest
+    meta.setdefault("hemseg", {})[key] = value
     with replacing(meta_path) as tmp:
         tmp.write_text(json.dumps(meta, indent=4) + "\n", encoding="utf-8")
-    return digest

@@ -13,7 +13,7 @@ from hemseg.postproc.morphology import clean_mask
 from hemseg.postproc.patcher import CellPatcher
 from hemseg.postproc.patches import cell_patch, cell_patches, central_cell, central_instance
 from hemseg.postproc.platelets import platelet_instances
-from hemseg.postproc.points import instances_at_points, point_patches
+from hemseg.postproc.points import instances_at_points, point_instances, point_patches
 from hemseg.postproc.protocols import SegmenterLike
 from hemseg.postproc.rules import MaskRules, postprocess
 from hemseg.postproc.scale import chw_float, estimate_rbc_diameter, rbc_diameter
@@ -40,6 +40,7 @@ __all__ = [
     "label_instances",
     "match_stain",
     "platelet_instances",
+    "point_instances",
     "point_patches",
     "postprocess",
     "rbc_diameter",

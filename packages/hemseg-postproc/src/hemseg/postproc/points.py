@@ -40,6 +40,24 @@ def instances_at_points(labels: np.ndarray, points_xy: np.ndarray, radius: float
     return found
 
 
+def point_instances(
+    labels: np.ndarray, image_shape: tuple[int, int], points_xy: np.ndarray, rbc_px: float, radius: float = 0.15
+) -> np.ndarray:
+    """The instance under each point of a photo: (N,) labels, 0 where none holds it (:func:`instances_at_points`).
+
+    Args:
+        labels: instance labels of the photo, possibly at a smaller working scale.
+        image_shape: the photo's (H, W).
+        points_xy: (N, 2) point positions (x, y) in the photo's pixels.
+        rbc_px: the photo's red-cell diameter in its own pixels.
+        radius: :func:`instances_at_points`' radius, in red-cell diameters.
+    """
+    points = np.asarray(points_xy, dtype=np.float64).reshape(-1, 2)
+    sy, sx = labels.shape[0] / image_shape[0], labels.shape[1] / image_shape[1]
+    at_scale = (points + 0.5) * (sx, sy) - 0.5
+    return instances_at_points(labels, at_scale, radius * rbc_px * sx)
+
+
 def point_patches(
     image: np.ndarray,
     labels: np.ndarray,
@@ -64,11 +82,8 @@ def point_patches(
         ``(instances, patches)``: (N,) the label of each point's instance (0: none holds it) and
         (N, size, size, 4) uint8 patches, all zero for points without an instance.
     """
-    points = np.asarray(points_xy, dtype=np.float64).reshape(-1, 2)
-    sy, sx = labels.shape[0] / image.shape[0], labels.shape[1] / image.shape[1]
-    at_scale = (points + 0.5) * (sx, sy) - 0.5
-    instances = instances_at_points(labels, at_scale, radius * rbc_px * sx)
-    patches = np.zeros((len(points), size, size, 4), np.uint8)
+    instances = point_instances(labels, image.shape[:2], points_xy, rbc_px, radius)
+    patches = np.zeros((len(instances), size, size, 4), np.uint8)
     wanted = np.unique(instances[instances > 0])
     if wanted.size:
         table = instance_table(labels)
