@@ -28,6 +28,10 @@ patches: a colour transfer per lab, no network change), as they are and with eac
 draws of N of the patches (the source's own mix of classes), the first layers (each ``--first``)
 re-estimated on each draw, mean accuracy on the drawn cells.
 
+``--tent E ...`` also trains, after each ``--first`` re-estimation, the batch-norm layers' scales and
+shifts for E epochs to minimise the entropy of the answers on the same unlabelled patches (TENT, Wang
+et al., ICLR 2021; Adam 1e-3, batches of 64; with ``--specimens``, on each specimen's 100 cells).
+
 ``--ensemble CKPT ...`` adds more checkpoints of the same arm (other recipes or trainings): every
 figure is then that of their mean probabilities, each member adapted on its own (a deep ensemble).
 """
@@ -88,6 +92,35 @@ class _Mean:
         return _Mean([member.adapted(patches, layers) for member in self.members])
 
 
+def _entropy_minimised(classifier, patches: np.ndarray, epochs: int, learning_rate: float = 1e-3):
+    """A copy of ``classifier`` whose batch-norm scales and shifts minimise its answers' entropy on ``patches`` (TENT).
+
+    The statistics stay as they are (learnt, or re-estimated by :meth:`hemseg.models.Classifier.adapted`);
+    batches of 64 in a fixed random order; no label is used.
+    """
+    import copy
+
+    tuned = copy.copy(classifier)
+    tuned.network = network = copy.deepcopy(classifier.network).eval()
+    norms = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    network.requires_grad_(False)
+    parameters = [p for norm in norms for p in (norm.weight, norm.bias)]
+    for parameter in parameters:
+        parameter.requires_grad_(True)
+    optimiser = torch.optim.Adam(parameters, lr=learning_rate)
+    rng = np.random.default_rng(0)
+    for _ in range(epochs):
+        order = rng.permutation(len(patches))
+        for first in range(0, len(order), 64):
+            logits = network(tuned._tensor(patches[order[first : first + 64]]))
+            loss = -(logits.softmax(dim=1) * logits.log_softmax(dim=1)).sum(dim=1).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    network.requires_grad_(False)
+    return tuned
+
+
 #: 100 white cells of a specimen in a normal smear's proportions (``--specimens``).
 SMEAR_CELLS = {"neutrophil": 58, "lymphocyte": 30, "monocyte": 7, "eosinophil": 4, "basophil": 1}
 
@@ -104,6 +137,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=10, help="random draws of each size (--sizes)")
     parser.add_argument("--split", default="all", choices=["all", "val"], help="the patches classified")
     parser.add_argument("--stain-reference", type=Path, help="also classify recoloured onto this reference's stain")
+    parser.add_argument("--tent", type=int, nargs="*", default=[], help="also TENT for E epochs after each --first")
     parser.add_argument("--ensemble", type=Path, nargs="*", default=[], help="more checkpoints, probabilities averaged")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
@@ -125,8 +159,14 @@ def main() -> None:
     result["patches"] = len(labels)
     result["learnt_statistics"] = _accuracy(classifier, patches, labels)
     result["statistics_of_the_left_out_source"] = _accuracy(classifier.adapted(patches, layers), patches, labels)
+    if args.tent and args.ensemble:
+        parser.error("--tent takes one checkpoint, not an --ensemble")
     for first in args.first:
-        result[f"first_{first}_layers_re_estimated"] = _accuracy(classifier.adapted(patches, first), patches, labels)
+        adapted = classifier.adapted(patches, first)
+        result[f"first_{first}_layers_re_estimated"] = _accuracy(adapted, patches, labels)
+        for epochs in args.tent:
+            tuned = _entropy_minimised(adapted, patches, epochs)
+            result[f"first_{first}_layers_re_estimated_then_tent_{epochs}_epochs"] = _accuracy(tuned, patches, labels)
     if args.stain_reference:
         from hemseg.models import read_stain_reference
         from hemseg.postproc import match_stain, stain_signatures
@@ -148,18 +188,26 @@ def main() -> None:
         rng = np.random.default_rng(0)
         by_class = {name: [i for i, label in enumerate(labels) if label == name] for name in SMEAR_CELLS}
         learnt, adapted = [], {first: [] for first in (layers, *args.first)}
+        tented = {(first, epochs): [] for first in args.first for epochs in args.tent}
         for _ in range(args.specimens):
             cells = np.concatenate([rng.choice(by_class[k], size=n, replace=False) for k, n in SMEAR_CELLS.items()])
             chosen, truth = patches[cells], [labels[i] for i in cells]
             learnt.append(_accuracy(classifier, chosen, truth)["accuracy"])
             for first, scores in adapted.items():
                 scores.append(_accuracy(classifier.adapted(chosen, first), chosen, truth)["accuracy"])
+            for (first, epochs), scores in tented.items():
+                tuned = _entropy_minimised(classifier.adapted(chosen, first), chosen, epochs)
+                scores.append(_accuracy(tuned, chosen, truth)["accuracy"])
         result["specimens"] = {
             "count": args.specimens,
             "cells": SMEAR_CELLS,
             "learnt_statistics": float(np.mean(learnt)),
             "statistics_of_each_specimen": float(np.mean(adapted.pop(layers))),
             **{f"first_{first}_layers_of_each_specimen": float(np.mean(v)) for first, v in adapted.items()},
+            **{
+                f"first_{first}_layers_then_tent_{epochs}_epochs_of_each_specimen": float(np.mean(v))
+                for (first, epochs), v in tented.items()
+            },
         }
     if args.sizes:
         rng = np.random.default_rng(0)
