@@ -12,6 +12,7 @@ each class's recall per strength.
 
 ``--field-cells M ...`` sweeps the field prior too (``field_cells`` of ``inference.yaml``; 0: off):
 every strength with every M, keyed ``"<strength> field_cells <M>"``; without it, the bundle's own.
+``--field-kept CLASS`` sets ``field_kept`` for the run (``none``: every class moves).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strengths", type=float, nargs="+", default=[0.0, 0.5, 1.0])
     parser.add_argument("--field-cells", type=float, nargs="*", default=[], help="field prior pseudo-cells to sweep")
+    parser.add_argument("--field-kept", help="field_kept (a class, or none: every class moves; default: the bundle's)")
     parser.add_argument("--bundle", type=Path, help="red-cell classification bundle (default: the shipped one)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
@@ -48,6 +50,8 @@ def main() -> None:
     for strength, cells in settings:
         key = str(strength) if cells is None else f"{strength} field_cells {cells:g}"
         overrides = {"class_prior_strength": strength} | ({} if cells is None else {"field_cells": cells})
+        if args.field_kept is not None:
+            overrides["field_kept"] = None if args.field_kept == "none" else args.field_kept
         network = Bundle(bundle_dir("hemseg_rbc_classification", args.bundle), **overrides)
         network.run_on_onnx(cache_dir() / "onnx", int(network.item("patch_size")), 4)
         scores = evaluate_red_cells(

@@ -9,8 +9,9 @@ shipped: one view per patch) at each set's red-cell diameter (``hemseg.data.RBC_
 Prints and writes per set: red cells classified, the count of each class and the share called
 ``normal``, the share of photos that raise each red-cell flag, and the flags of the whole set
 pooled as one specimen (the ICSH count rests on at least 1,000 red cells); for ``chula_rbc`` also
-the class shares of its marked points (not every red cell is marked). ``--prior-strength``
-replaces the red-cell classifier's ``class_prior_strength`` for the run.
+the class shares of its marked points (not every red cell is marked). ``--prior-strength``,
+``--field-cells`` and ``--field-kept`` replace the red-cell classifier's ``class_prior_strength``,
+``field_cells`` and ``field_kept`` (``none``: every class moves) for the run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main() -> None:
         type=float,
         help="the red-cell classifier's class_prior_strength (default: its inference.yaml's)",
     )
+    parser.add_argument("--field-cells", type=float, help="the red-cell classifier's field_cells (field prior)")
+    parser.add_argument("--field-kept", help="the red-cell classifier's field_kept (a class, or none)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -40,8 +43,11 @@ def main() -> None:
     from hemseg.diagnosis import SpecimenRules, pool_specimens
     from hemseg.models import load_analyser
 
-    strength = {} if args.prior_strength is None else {"class_prior_strength": args.prior_strength}
-    analyser = load_analyser(rbc_overrides=strength)
+    overrides = {"class_prior_strength": args.prior_strength, "field_cells": args.field_cells}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if args.field_kept is not None:
+        overrides["field_kept"] = None if args.field_kept == "none" else args.field_kept  # none: every class moves
+    analyser = load_analyser(rbc_overrides=overrides)
     rules = analyser.flag_rules
     data = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
     result = {}

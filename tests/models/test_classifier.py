@@ -102,6 +102,11 @@ def test_field_prior_moves_cells_in_doubt_toward_the_photos_own_mix():
     assert np.allclose(moved[1], np.array([0.6 * 1.25, 0.4 * 0.75]) / 1.05)
     assert np.allclose(field_prior(probabilities, np.array([0.5, 0.5]), pseudo_cells=1e9), probabilities)
     assert field_prior(np.zeros((0, 2)), np.array([0.5, 0.5]), 1.0).shape == (0, 2)
+    # a kept class (index 0) keeps each cell's probability; the mix (0.35, 0.475, 0.175) shares the rest
+    three = np.array([[0.5, 0.25, 0.25], [0.2, 0.7, 0.1]])
+    kept = field_prior(three, np.full(3, 1 / 3), pseudo_cells=0.0, kept=0)
+    assert np.allclose(kept[:, 0], three[:, 0]) and np.allclose(kept.sum(axis=1), 1.0)
+    assert kept[0, 1] / kept[0, 2] == pytest.approx(0.475 / 0.175)
 
 
 def test_a_classifier_with_a_field_prior_takes_one_call_as_one_photo():
@@ -124,6 +129,10 @@ def test_a_classifier_with_a_field_prior_takes_one_call_as_one_photo():
         Classifier(_Fixed(), classes=("a", "b", "c"), field_reference={"a": 1.0}, field_cells=2.0)
     with pytest.raises(ValueError, match="negative"):
         Classifier(_Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=-1.0)
+    with pytest.raises(ValueError, match="field_kept"):
+        Classifier(_Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=2.0, field_kept="normal")
+    keeping = Classifier(_Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=2.0, field_kept="a")
+    assert np.allclose(keeping.probabilities(patches)[:, 0], plain[:, 0], atol=1e-6)
 
 
 class _TwoNorms(torch.nn.Module):

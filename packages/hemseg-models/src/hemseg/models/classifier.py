@@ -35,6 +35,8 @@ class Classifier:
             as the cells of one photo and each cell's probabilities are re-weighted by the photo's own
             mix of classes (:func:`field_prior`; this many cells of ``field_reference``'s mix are added
             to the photo's); 0: each cell on its own.
+        field_kept: a class whose probability the field prior leaves as each cell has it (e.g.
+            ``normal``: the photo's mix only decides between the other classes).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class Classifier:
         class_weights: Mapping[str, float] | None = None,
         field_reference: Mapping[str, float] | None = None,
         field_cells: float = 0.0,
+        field_kept: str | None = None,
     ) -> None:
         self.network = network
         self.classes = tuple(classes)
@@ -76,6 +79,9 @@ class Classifier:
             np.array([float(field_reference[c]) for c in self.classes]) if field_reference is not None else None
         )
         self.field_cells = float(field_cells)
+        if field_kept is not None and field_kept not in self.classes:
+            raise ValueError(f"field_kept names a class the network does not have: {field_kept}")
+        self.field_kept = None if field_kept is None else self.classes.index(field_kept)
         self.last_network_ms = 0.0
 
     @torch.inference_mode()
@@ -96,7 +102,7 @@ class Classifier:
             return np.zeros((0, len(self.classes)), np.float32)
         probabilities = torch.cat(out).numpy()
         if self.field_cells:
-            probabilities = field_prior(probabilities, self.field_reference, self.field_cells)
+            probabilities = field_prior(probabilities, self.field_reference, self.field_cells, self.field_kept)
         if self.class_weights is not None:
             probabilities = probabilities * self.class_weights
             probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
@@ -164,14 +170,18 @@ class Classifier:
         return torch.softmax(self.network(batch.contiguous(memory_format=memory_format)).float(), dim=1)
 
 
-def field_prior(probabilities: np.ndarray, reference: np.ndarray, pseudo_cells: float) -> np.ndarray:
+def field_prior(
+    probabilities: np.ndarray, reference: np.ndarray, pseudo_cells: float, kept: int | None = None
+) -> np.ndarray:
     """One photo's (N, K) cell probabilities, each re-weighted by the photo's own mix of classes.
 
     A field-level prior (one EM step of Saerens, Latinne and Decaestecker, Neural Computation 2002,
     with a Dirichlet prior): the photo's mix is the mean of its cells' probabilities, pooled with
     ``pseudo_cells`` cells of the ``reference`` mix (the network's mean over its training photos' cells);
     each row is multiplied by that mix over ``reference`` and renormalised. A class common in the photo
-    gains where a cell is in doubt; a photo with few cells keeps close to the reference.
+    gains where a cell is in doubt; a photo with few cells keeps close to the reference. With ``kept``
+    (a class index), each cell keeps that class's probability and the field prior only shares the rest
+    among the other classes.
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
@@ -179,7 +189,12 @@ def field_prior(probabilities: np.ndarray, reference: np.ndarray, pseudo_cells: 
         return probabilities
     mix = (probabilities.sum(axis=0) + pseudo_cells * reference) / (len(probabilities) + pseudo_cells)
     weighted = probabilities * (mix / reference)
-    return weighted / weighted.sum(axis=1, keepdims=True)
+    if kept is None:
+        return weighted / weighted.sum(axis=1, keepdims=True)
+    weighted[:, kept] = 0.0
+    weighted *= (1.0 - probabilities[:, [kept]]) / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-12)
+    weighted[:, kept] = probabilities[:, kept]
+    return weighted
 
 
 def prior_weights(class_counts: Mapping[str, float], strength: float) -> dict[str, float]:
