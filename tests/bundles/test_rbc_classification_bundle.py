@@ -97,10 +97,10 @@ def test_field_prior_moves_a_photos_cells_in_doubt_toward_its_own_mix(data_root)
         )
         _, _, probabilities = classify_red_cells(find_cells, classifier, photo, 40.0, 40.0, 80)
         calls[cells] = [classifier.classes[i] for i in classifier.decide(probabilities)]
-    # 2026-12-03: 104 then 117 of 124 red cells called ovalocytes, 18 then 6 normal
+    # 2026-12-03, normal kept (field_kept): 104 then 112 of 124 red cells called ovalocytes, 18 then 11 normal
     counted = {cells: Counter(names) for cells, names in calls.items()}
     assert len(calls[0]) == len(calls[100]) >= 100
-    assert counted[100]["ovalocyte"] >= counted[0]["ovalocyte"] + 8 and counted[100]["normal"] < counted[0]["normal"]
+    assert counted[100]["ovalocyte"] >= counted[0]["ovalocyte"] + 5 and counted[100]["normal"] < counted[0]["normal"]
 
 
 def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_checkpoint(data_root, tmp_path):
