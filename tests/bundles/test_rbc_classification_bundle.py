@@ -6,7 +6,6 @@ import csv
 import json
 import shutil
 import sqlite3
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -83,24 +82,28 @@ def test_field_reference_is_the_mean_over_training_photos_red_cells_and_belongs_
         field_reference({**shipped, "model_sha256": "0" * 64})
 
 
-def test_field_prior_moves_a_photos_cells_in_doubt_toward_its_own_mix(data_root):
+def test_field_prior_moves_a_photos_cells_in_doubt_toward_its_own_mix(data_root, tmp_path):
     """Photo 255 (chula_rbc validation; 115 of its 125 points ovalocytes): the field prior calls more of them so."""
-    from hemseg.data import read_smear
-    from hemseg.models import classify_red_cells, load_analyser
+    from hemseg.models import evaluate_red_cells, load_analyser
 
     find_cells = load_analyser(red_cell_morphology=False).find_cells
-    photo = read_smear(data_root / "chula_rbc" / "images" / "255.jpg")
-    calls = {}
+    marked = tmp_path / "marked"  # photo 255 and its own points, as a dataset
+    (marked / "images").mkdir(parents=True)
+    shutil.copy(data_root / "chula_rbc" / "images" / "255.jpg", marked / "images")
+    (marked / "dataset.json").write_text(json.dumps({"name": "marked", "structures": {}}))
+    lines = (data_root / "chula_rbc" / "points.csv").read_text().splitlines()
+    (marked / "points.csv").write_text("\n".join([lines[0], *(line for line in lines if line.startswith("255,"))]))
+    scores = {}
     for cells in (0, 100):
         classifier = _workflow(BUNDLE, "inference.yaml", "inference", field_cells=cells).parser.get_parsed_content(
             "classifier"
         )
-        _, _, probabilities = classify_red_cells(find_cells, classifier, photo, 40.0, 40.0, 80)
-        calls[cells] = [classifier.classes[i] for i in classifier.decide(probabilities)]
-    # 2026-12-03, normal kept (field_kept): 104 then 112 of 124 red cells called ovalocytes, 18 then 11 normal
-    counted = {cells: Counter(names) for cells, names in calls.items()}
-    assert len(calls[0]) == len(calls[100]) >= 100
-    assert counted[100]["ovalocyte"] >= counted[0]["ovalocyte"] + 5 and counted[100]["normal"] < counted[0]["normal"]
+        # without the prior the marked cells are classified alone, with it every red cell of the photo
+        scores[cells] = evaluate_red_cells(marked, find_cells, classifier, 40.0, 80, rbc_diameter_px=40.0)
+    # 2026-12-03, normal kept (field_kept): ovalocyte recall 105 then 109 of 115, accuracy 0.864 then 0.896
+    recall = {cells: s["per_class"]["ovalocyte"]["recall"] for cells, s in scores.items()}
+    assert scores[0]["points"] == scores[100]["points"] == 125
+    assert recall[100] >= recall[0] + 3 / 115 and scores[100]["accuracy"] >= scores[0]["accuracy"] + 0.02
 
 
 def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_checkpoint(data_root, tmp_path):

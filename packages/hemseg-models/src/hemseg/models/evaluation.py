@@ -284,10 +284,11 @@ def evaluate_red_cells(
     """Classify the red cell under every point of a dataset's ``points.csv`` (or one side of its split).
 
     Each photo goes through ``hemseg diagnose``'s steps: ``find_cells`` (its red-cell instances,
-    :meth:`hemseg.diagnosis.SmearAnalyser.find_cells`), every red cell's patch classified at once by
-    the red-cell ``classifier`` (its field prior sees the photo's whole mix), then the instance that
-    holds each point. A point that no red cell holds counts as wrong (predicted
-    ``unmatched``) and is missing from ``matched``; ``unclassified`` points and labels outside
+    :meth:`hemseg.diagnosis.SmearAnalyser.find_cells`), the instance that holds each point, its
+    patch, the red-cell ``classifier``; with a field prior (``classifier.field_cells``) every red cell
+    of the photo is classified at once, so that the prior sees the photo's whole mix. A point that
+    no red cell holds counts as wrong (predicted ``unmatched``) and is missing from ``matched``;
+    ``unclassified`` points and labels outside
     :data:`hemseg.data.RBC_CLASSES` are left out and counted in ``skipped_points``. The scale is the
     dataset's table value, a given diameter, or ``auto`` (estimated per photo). ``ms_per_image`` is the
     mean time of the whole step per photo (segmentation, cells, patches, classification).
@@ -299,8 +300,7 @@ def evaluate_red_cells(
     import time
 
     from hemseg.data import RBC_CLASSES, RBC_DIAMETER_PX, read_dataset, read_smear, samples_of_split
-    from hemseg.models.red_cells import classify_red_cells
-    from hemseg.postproc import point_instances
+    from hemseg.postproc import cell_patches, instance_table, point_instances
 
     dataset = read_dataset(dataset_dir)
     if rbc_diameter_px is None:
@@ -317,10 +317,13 @@ def evaluate_red_cells(
             continue
         start = time.perf_counter()
         image = read_smear(sample.image)
-        found, table, probabilities = classify_red_cells(
-            find_cells, classifier, image, fixed, target_rbc_px, patch_size
-        )
+        found = find_cells(image, fixed)
         instances = point_instances(found.rbc, image.shape[:2], [(p.x, p.y) for p in kept], found.rbc_px)
+        table = instance_table(found.rbc)
+        if not getattr(classifier, "field_cells", 0):  # each cell answers alone: the marked cells suffice
+            table = {key: column[np.isin(table["label"], instances)] for key, column in table.items()}
+        patches = cell_patches(image, found.rbc, table, found.rbc_px, target_rbc_px, patch_size)
+        probabilities = classifier.probabilities(patches)
         times.append((time.perf_counter() - start) * 1000.0)
         chosen = classifier.decide(probabilities)
         row_of = {int(label): row for row, label in enumerate(table["label"])}
