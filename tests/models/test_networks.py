@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hemseg.models import ColourStandardised, SlideReferenced, classification_network, segmentation_network
+from hemseg.models import (
+    ColourStandardised,
+    SlideGrey,
+    SlideReferenced,
+    classification_network,
+    segmentation_network,
+)
 
 
 def test_b0_unet_gives_one_logit_map_per_structure_at_input_size():
@@ -64,7 +70,31 @@ def test_slide_reference_removes_a_per_channel_gain_and_keeps_contrast_and_the_m
     assert torch.equal(seen[:, 3], patch[:, 3])
 
 
-@pytest.mark.parametrize("colour_norm, wrapper", [("instance", ColourStandardised), ("slide", SlideReferenced)])
+def test_slide_grey_keeps_brightness_and_drops_hue():
+    torch.manual_seed(0)
+    grey = SlideGrey(torch.nn.Identity()).eval()
+    patch = torch.full((2, 4, 96, 96), 0.9)
+    patch[:, :3, 30:70, 30:70] = 0.2 + torch.rand(2, 3, 40, 40) * 0.4  # a dark cell on a bright slide
+    patch[:, 3] = 0.0
+    patch[:, 3, 30:70, 30:70] = 1.0
+    hue = patch.clone()  # the cell redder and less blue, at the same luma
+    hue[:, 0, 30:70, 30:70] += 0.1
+    hue[:, 2, 30:70, 30:70] -= 0.1 * 0.299 / 0.114
+    cast = patch.clone()
+    cast[:, 0] *= 1.1  # a warmer lamp
+    with torch.no_grad():
+        seen = grey(patch)
+        assert torch.allclose(grey(hue), seen, atol=1e-5) and torch.allclose(grey(cast), seen, atol=1e-5)
+        assert torch.equal(seen[:, 0], seen[:, 1]) and torch.equal(seen[:, 1], seen[:, 2])
+        assert torch.allclose(seen[:, :3, :10, :10], torch.ones(2, 3, 10, 10))  # the slide is 1
+        luma = (patch[:, :3] * torch.tensor([0.299, 0.587, 0.114])[:, None, None]).sum(dim=1) / 0.9
+        assert torch.allclose(seen[:, 0], luma, atol=1e-5)
+    assert torch.equal(seen[:, 3], patch[:, 3])
+
+
+@pytest.mark.parametrize(
+    "colour_norm, wrapper", [("instance", ColourStandardised), ("slide", SlideReferenced), ("grey", SlideGrey)]
+)
 def test_a_colour_normalised_classifier_holds_the_plain_one_under_network(colour_norm, wrapper):
     net = classification_network(num_classes=9, in_channels=4, colour_norm=colour_norm).eval()
     plain = classification_network(num_classes=9, in_channels=4)

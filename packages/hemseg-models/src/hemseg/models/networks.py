@@ -81,7 +81,8 @@ def classification_network(
     :data:`COLOUR_NORMS`) puts a parameter-free colour normalisation in front of the network, so
     that a per-channel gain of the photo (white balance, exposure) no longer reaches it:
     ``"instance"`` (:class:`ColourStandardised`) also removes offsets but stretches a blurred
-    patch's contrast; ``"slide"`` (:class:`SlideReferenced`) divides by the slide's colour only.
+    patch's contrast; ``"slide"`` (:class:`SlideReferenced`) divides by the slide's colour only;
+    ``"grey"`` (:class:`SlideGrey`) does so and keeps only the luma (no hue).
     ``norm`` (one of :data:`CLASSIFIER_NORMS`) is the EfficientNet's normalisation layer:
     ``"batch"``, or ``"group"`` (8 groups per layer), whose statistics come from each patch alone,
     so a photo unlike the training photos is not normalised with the training photos' statistics.
@@ -182,15 +183,35 @@ class SlideReferenced(ColourNormalised):
         return colour / reference[..., None, None]
 
 
+class SlideGrey(SlideReferenced):
+    """Colour referenced to the slide (:class:`SlideReferenced`), then reduced to its luma in every channel.
+
+    The network sees brightness and texture only: a stain's hue, the first thing that differs
+    between labs, no longer reaches it. The luma weights are ITU-R BT.601's.
+    """
+
+    def __init__(self, network: nn.Module, colour_channels: int = 3, bright_fraction: float = 0.1) -> None:
+        super().__init__(network, colour_channels, bright_fraction)
+        self.register_buffer("luma", torch.tensor([0.299, 0.587, 0.114])[:colour_channels], persistent=False)
+
+    def normalise(self, colour: torch.Tensor) -> torch.Tensor:
+        """The slide-referenced luma, repeated in each colour channel."""
+        referenced = super().normalise(colour)
+        grey = (referenced * self.luma[:, None, None]).sum(dim=1, keepdim=True) / self.luma.sum()
+        return grey.expand_as(referenced)
+
+
 #: The wrapper of each ``colour_norm`` option of :func:`classification_network` (None: no wrapper).
 _COLOUR_NORM_WRAPPERS: dict[str, type[ColourNormalised] | None] = {
     "none": None,
     "instance": ColourStandardised,
     "slide": SlideReferenced,
+    "grey": SlideGrey,
 }
 #: How :func:`classification_network` may normalise each patch's colour before the EfficientNet:
-#: not at all, per channel to mean 0 and standard deviation 1 (:class:`ColourStandardised`), or
-#: per channel by the patch's brightest pixels, the slide (:class:`SlideReferenced`).
+#: not at all, per channel to mean 0 and standard deviation 1 (:class:`ColourStandardised`), per
+#: channel by the patch's brightest pixels, the slide (:class:`SlideReferenced`), or that and then
+#: to grey (:class:`SlideGrey`).
 COLOUR_NORMS = tuple(_COLOUR_NORM_WRAPPERS)
 
 
