@@ -288,10 +288,10 @@ def evaluate_red_cells(
     patch, the red-cell ``classifier``; with a field prior (``classifier.field_cells``) every red cell
     of the photo is classified at once, so that the prior sees the photo's whole mix. A point that
     no red cell holds counts as wrong (predicted ``unmatched``) and is missing from ``matched``;
-    ``unclassified`` points and labels outside
-    :data:`hemseg.data.RBC_CLASSES` are left out and counted in ``skipped_points``. The scale is the
-    dataset's table value, a given diameter, or ``auto`` (estimated per photo). ``ms_per_image`` is the
-    mean time of the whole step per photo (segmentation, cells, patches, classification).
+    ``unclassified`` points and labels outside :data:`hemseg.data.RBC_CLASSES` are left out and
+    counted in ``skipped_points``. The scale is the dataset's table value, a given diameter, or
+    ``auto`` (estimated per photo). ``ms_per_image`` is the mean time of the whole step per photo
+    (segmentation, cells, patches, classification).
 
     Raises:
         LayoutError: the folder is not a dataset.

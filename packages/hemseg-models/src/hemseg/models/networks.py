@@ -186,8 +186,8 @@ class SlideReferenced(ColourNormalised):
 class SlideGrey(SlideReferenced):
     """Colour referenced to the slide (:class:`SlideReferenced`), then reduced to its luma in every channel.
 
-    The network sees brightness and texture only: a stain's hue, the first thing that differs
-    between labs, no longer reaches it. The luma weights are ITU-R BT.601's.
+    The network sees brightness and texture only: a stain's hue no longer reaches it. The luma
+    weights are ITU-R BT.601's. Measured leaving one source out (docs/benchmarks.md): not shipped.
     """
 
     def __init__(self, network: nn.Module, colour_channels: int = 3, bright_fraction: float = 0.1) -> None:
