@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
-from hemseg.models import WeightsError, file_sha256, load_weights, save_weights, segmentation_network
+from hemseg.models import (
+    WeightsError,
+    field_reference,
+    file_sha256,
+    load_weights,
+    publish_field_reference,
+    publish_weights,
+    save_weights,
+    segmentation_network,
+)
 
 
 def test_fp16_round_trip_checks_sha256(tmp_path):
@@ -57,3 +68,22 @@ def test_pickled_code_is_not_executed(tmp_path):
     torch.save({"x": Evil()}, path)
     with pytest.raises(Exception, match="Weights only load failed"):
         load_weights(segmentation_network(out_channels=2), path)
+
+
+def test_published_weights_and_field_reference_are_recorded_with_their_digest(tmp_path):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "metadata.json").write_text(json.dumps({"version": "1", "hemseg": {"kept": 1}}))
+    checkpoint = tmp_path / "checkpoint.pt"
+    torch.save({"weight": torch.arange(4.0)}, checkpoint)
+    digest = publish_weights(checkpoint, tmp_path)
+    assert digest == file_sha256(tmp_path / "models" / "model.pt")
+    publish_field_reference({"normal": 0.9, "target_cell": 0.1000004}, tmp_path)
+    meta = json.loads((tmp_path / "configs" / "metadata.json").read_text())
+    assert meta["version"] == "1" and meta["hemseg"]["kept"] == 1 and meta["hemseg"]["model_sha256"] == digest
+    assert field_reference(meta["hemseg"]) == {"normal": 0.9, "target_cell": 0.1}
+    publish_weights(checkpoint, tmp_path)  # the same weights again: the reference holds
+    assert field_reference(json.loads((tmp_path / "configs" / "metadata.json").read_text())["hemseg"])
+    torch.save({"weight": torch.ones(4)}, checkpoint)
+    publish_weights(checkpoint, tmp_path)  # other weights: the reference no longer does
+    with pytest.raises(WeightsError, match="other weights"):
+        field_reference(json.loads((tmp_path / "configs" / "metadata.json").read_text())["hemseg"])

@@ -38,6 +38,9 @@ def test_instance_table_one_row_per_cell_with_border_flag():
     border_label = min(centroids, key=centroids.get)
     assert on_border[border_label] and not on_border[max(centroids, key=centroids.get)]
     assert table["area"].max() == mask[30:80, 30:80].sum()
+    inner = instance_table(label_instances(mask), only=[0, max(centroids, key=centroids.get)])
+    assert list(inner["label"]) == [max(centroids, key=centroids.get)] and not inner["on_border"][0]
+    assert all(len(column) == 1 for column in inner.values())
 
 
 def test_thin_instances_removed_and_the_rest_renumbered():

@@ -319,9 +319,8 @@ def evaluate_red_cells(
         image = read_smear(sample.image)
         found = find_cells(image, fixed)
         instances = point_instances(found.rbc, image.shape[:2], [(p.x, p.y) for p in kept], found.rbc_px)
-        table = instance_table(found.rbc)
-        if not getattr(classifier, "field_cells", 0):  # each cell answers alone: the marked cells suffice
-            table = {key: column[np.isin(table["label"], instances)] for key, column in table.items()}
+        # each cell answers alone without a field prior: the marked cells suffice
+        table = instance_table(found.rbc, only=instances if not getattr(classifier, "field_cells", 0) else None)
         patches = cell_patches(image, found.rbc, table, found.rbc_px, target_rbc_px, patch_size)
         probabilities = classifier.probabilities(patches)
         times.append((time.perf_counter() - start) * 1000.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -93,7 +94,7 @@ def publish_weights(checkpoint: str | Path, bundle_root: str | Path) -> str:
     bundle_root = Path(bundle_root)
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     digest = _save_state(state, bundle_root / "models" / "model.pt", half=True)
-    _set_metadata(bundle_root, "model_sha256", digest)
+    _set_metadata(bundle_root, "model_sha256", lambda hemseg: digest)
     return digest
 
 
@@ -103,12 +104,10 @@ def publish_field_reference(mix: dict[str, float], bundle_root: str | Path) -> d
     It goes to ``configs/metadata.json`` under ``hemseg.field_reference`` with the SHA-256 of the
     weights it was measured with; :func:`field_reference` reads it back. Returns ``mix``.
     """
-    import json
-
-    bundle_root = Path(bundle_root)
-    meta = json.loads((bundle_root / "configs" / "metadata.json").read_text(encoding="utf-8"))
-    record = {"model_sha256": meta["hemseg"]["model_sha256"], "mix": {k: round(v, 6) for k, v in mix.items()}}
-    _set_metadata(bundle_root, "field_reference", record)
+    rounded = {k: round(v, 6) for k, v in mix.items()}
+    _set_metadata(
+        Path(bundle_root), "field_reference", lambda hemseg: {"model_sha256": hemseg["model_sha256"], "mix": rounded}
+    )
     return mix
 
 
@@ -127,12 +126,16 @@ def field_reference(hemseg_meta: dict) -> dict[str, float]:
     return dict(record["mix"])
 
 
-def _set_metadata(bundle_root: Path, key: str, value: object) -> None:
-    """Set ``hemseg.<key>`` in a bundle's ``configs/metadata.json`` (written atomically)."""
+def _set_metadata(bundle_root: Path, key: str, value_of: Callable[[dict], object]) -> None:
+    """Set ``hemseg.<key>`` in a bundle's ``configs/metadata.json`` to ``value_of(hemseg)`` (written atomically).
+
+    ``value_of`` gets the file's ``hemseg`` record as it stands, so a value may depend on it.
+    """
     import json
 
     meta_path = bundle_root / "configs" / "metadata.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta.setdefault("hemseg", {})[key] = value
+    hemseg = meta.setdefault("hemseg", {})
+    hemseg[key] = value_of(hemseg)
     with replacing(meta_path) as tmp:
         tmp.write_text(json.dumps(meta, indent=4) + "\n", encoding="utf-8")

@@ -53,11 +53,12 @@ def split_cells(mask: np.ndarray, rbc_px: float, split_distance: float) -> np.nd
     return split_touching(mask, min_distance=max(1, round(split_distance * rbc_px)))
 
 
-def instance_table(labels: np.ndarray) -> dict[str, np.ndarray]:
+def instance_table(labels: np.ndarray, only: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Describe each instance in one row (scikit-image's ``regionprops_table`` layout).
 
     Columns: ``label``, ``area``, ``centroid-0/1`` (row, col), ``bbox-0..3`` and ``on_border`` (the
-    instance touches the image edge, so the cell may be cut).
+    instance touches the image edge, so the cell may be cut). ``only``: the instance numbers to
+    keep (None: all).
     """
     labels = np.asarray(labels)
     table = regionprops_table(labels, properties=("label", "area", "centroid", "bbox"))
@@ -65,7 +66,10 @@ def instance_table(labels: np.ndarray) -> dict[str, np.ndarray]:
     table["on_border"] = (
         (table["bbox-0"] == 0) | (table["bbox-1"] == 0) | (table["bbox-2"] == height) | (table["bbox-3"] == width)
     )
-    return table
+    if only is None:
+        return table
+    keep = np.isin(table["label"], only)
+    return {key: np.asarray(column)[keep] for key, column in table.items()}
 
 
 def remove_thin_instances(labels: np.ndarray, min_radius: float) -> np.ndarray:

@@ -86,9 +86,7 @@ def point_patches(
     patches = np.zeros((len(instances), size, size, 4), np.uint8)
     wanted = np.unique(instances[instances > 0])
     if wanted.size:
-        table = instance_table(labels)
-        keep = np.isin(table["label"], wanted)
-        table = {key: np.asarray(column)[keep] for key, column in table.items()}
+        table = instance_table(labels, only=wanted)
         cut = cell_patches(image, labels, table, rbc_px, target_rbc_px, size)
         row_of = {int(label): row for row, label in enumerate(table["label"])}
         for i, instance in enumerate(instances):
