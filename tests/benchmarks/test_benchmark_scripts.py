@@ -77,3 +77,34 @@ def test_robustness_changes_keep_the_image_valid_and_change_it():
         out = torch.as_tensor(change(image.clone()))
         assert out.shape == image.shape and float(out.min()) >= 0.0 and float(out.max()) <= 1.0, name
         assert float((out - image).abs().mean()) > 0.005, name
+
+
+def test_stain_amount_measures_a_crops_nucleus_and_writes_a_scaled_copy(tmp_path):
+    """benchmarks/stain_amount.py: a constructed crop's nucleus density, found by mask or by the dark class."""
+    import importlib.util
+
+    import numpy as np
+    from PIL import Image
+
+    spec = importlib.util.spec_from_file_location("stain_amount", REPO / "benchmarks" / "stain_amount.py")
+    stain_amount = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stain_amount)
+    slide = np.array([0.95, 0.9, 0.8])
+    image = np.tile(slide[:, None, None], (1, 80, 80))
+    image[:, 25:55, 25:55] = np.array([0.7, 0.6, 0.75])[:, None, None]  # cytoplasm
+    image[:, 32:48, 32:48] = np.array([0.3, 0.2, 0.5])[:, None, None]  # nucleus
+    nucleus = np.zeros((80, 80), bool)
+    nucleus[32:48, 32:48] = True
+    expected = float(-np.log(np.array([0.3, 0.2, 0.5]) / slide).sum())
+    assert stain_amount.nucleus_density(image, nucleus) == pytest.approx(expected)
+    assert np.array_equal(stain_amount.central_dark_class(image), nucleus)
+    # a dataset copy with three times the stain: three times the nucleus density, annotations linked
+    source = tmp_path / "data" / "crops"
+    (source / "images").mkdir(parents=True)
+    (source / "dataset.json").write_text(json.dumps({"name": "crops", "kind": "single-cell crop"}))
+    (source / "labels.csv").write_text("id,label\ncell,lymphocyte\n")
+    Image.fromarray((image.transpose(1, 2, 0) * 255).round().astype(np.uint8)).save(source / "images" / "cell.png")
+    stain_amount.scale(tmp_path / "data", "crops", 3.0, tmp_path / "darker")
+    darker = np.asarray(Image.open(tmp_path / "darker" / "images" / "cell.png"), np.float64).transpose(2, 0, 1) / 255
+    assert stain_amount.nucleus_density(darker, nucleus) == pytest.approx(3 * expected, rel=0.03)
+    assert (tmp_path / "darker" / "labels.csv").read_text() == "id,label\ncell,lymphocyte\n"

@@ -18,7 +18,10 @@ from hemseg.data.transforms import (
     RandHEDJitter,
     RandPaleCell,
     RandPaleCelld,
+    RandStainAmount,
+    RandStainAmountd,
     ScaleToCellSize,
+    StainAmount,
     StructureMasks,
     classification_train_transforms,
     classification_val_transforms,
@@ -140,6 +143,39 @@ def test_pale_cells_move_cytoplasm_and_nucleus_toward_the_slide_and_nothing_else
     assert RandPaleCelld("image", prob=1.0)(record)["image"] is image  # nucleus not annotated: unchanged
     record["label_known"] = torch.tensor([1.0, 1.0, 0.0])
     assert float(RandPaleCelld("image", prob=1.0)(record)["image"][:, 16, 16].mean()) > float(image[:, 16, 16].mean())
+
+
+def test_stain_amount_scales_each_structures_optical_density_and_keeps_slide_and_hue():
+    slide = torch.tensor([0.95, 0.9, 0.8])[:, None, None]
+    image = slide.expand(3, 40, 40).clone()
+    image[:, 10:30, 10:30] = torch.tensor([0.6, 0.5, 0.7])[:, None, None]  # cytoplasm
+    image[:, 16:24, 16:24] = torch.tensor([0.2, 0.1, 0.4])[:, None, None]  # nucleus
+    density = -torch.log(image / slide)
+    for factor in (0.25, 3.0):
+        out = StainAmount(factor)(image)
+        assert torch.allclose(out[:, :5], image[:, :5])  # the bare slide keeps its colour
+        # every channel of every structure gets `factor` times its optical density: hue kept
+        assert torch.allclose(-torch.log(out[:, 12, 12] / slide[:, 0, 0]), factor * density[:, 12, 12], atol=1e-4)
+        assert torch.allclose(-torch.log(out[:, 20, 20] / slide[:, 0, 0]), factor * density[:, 20, 20], atol=1e-4)
+    assert torch.allclose(StainAmount(1.0)(image), image)
+    draws = RandStainAmount(factors=(0.5, 2.0), prob=1.0).set_random_state(0)
+    factors = []
+    for _ in range(200):
+        draws.randomize()
+        factors.append(draws._factor)
+    assert min(factors) >= 0.5 and max(factors) <= 2.0 and 0.8 < float(np.median(factors)) < 1.25  # log-uniform
+    assert RandStainAmount(prob=0.0)(image) is image
+    with pytest.raises(ValueError, match="positive"):
+        RandStainAmount(factors=(0.0, 2.0))
+    both = RandStainAmountd(["image", "other"], prob=1.0).set_random_state(1)({"image": image, "other": image.clone()})
+    assert torch.equal(both["image"], both["other"]) and not torch.allclose(both["image"], image)
+    patch = {"image": (image * 255).byte().numpy(), "mask": np.ones((1, 40, 40), np.uint8), "target": np.ones(9)}
+    for prob, changed in ((0.0, False), (1.0, True)):
+        pipeline = classification_train_transforms(colour_strength=0.0, blur_prob=0.0, stain_amount_prob=prob)
+        nucleus = pipeline.set_random_state(seed=0)(dict(patch))["image"][:3, 19:21, 19:21].mean(dim=(1, 2))
+        assert bool((nucleus - torch.tensor([0.2, 0.1, 0.4])).abs().amax() > 0.02) == changed
+    segmentation = segmentation_train_transforms(stain_amount_prob=0.5).transforms
+    assert sum(isinstance(t, RandStainAmountd) for t in segmentation) == 1
 
 
 def test_random_convolution_changes_the_look_and_keeps_the_shapes():

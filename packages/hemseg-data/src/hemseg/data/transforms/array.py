@@ -171,6 +171,54 @@ class RandHEDJitter(RandomizableTransform):
         return HEDAdjust(self._alpha, self._beta)(img)
 
 
+class StainAmount(Transform):
+    """Scale the amount of stain in an RGB image, the bare slide's colour kept.
+
+    A pixel of colour ``c`` on a slide of colour ``s`` (:func:`slide_colour`) becomes
+    ``s * (c / s) ** factor``: its optical density over the slide is multiplied by ``factor`` in
+    every channel, so each stained structure keeps its hue and gets ``factor`` times as much
+    stain. Labs differ this way far more than in hue (a thinner smear, a shorter stain:
+    docs/benchmarks.md, "Stain amount"). Input and output are RGB in [0, 1], shape (3, H, W);
+    ``factor = 1`` gives the image back.
+    """
+
+    def __init__(self, factor: float = 1.0) -> None:
+        self.factor = factor
+
+    def __call__(self, img: NdarrayOrTensor) -> torch.Tensor:
+        image = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        slide = torch.as_tensor(slide_colour(image), dtype=torch.float32).clamp_min(1e-3)[:, None, None]
+        return (slide * (image / slide).clamp_min(1e-4) ** self.factor).clamp(0.0, 1.0)
+
+
+class RandStainAmount(RandomizableTransform):
+    """Random amount of stain: :class:`StainAmount` with a factor drawn log-uniformly in ``factors``.
+
+    The default range, a fifth to twice the stain, spans the nuclei of the training sources and
+    of ``bccd``, whose nuclei hold about a third of ``pbc``'s optical density.
+    """
+
+    def __init__(self, factors: tuple[float, float] = (0.2, 2.0), prob: float = 0.5) -> None:
+        RandomizableTransform.__init__(self, prob)
+        if not 0 < factors[0] <= factors[1]:
+            raise ValueError(f"factors must be positive and ordered, not {factors}")
+        self.factors = (float(factors[0]), float(factors[1]))
+        self._factor = 1.0
+
+    def randomize(self, data: object = None) -> None:
+        """Draw whether to apply and the factor."""
+        super().randomize(None)
+        if self._do_transform:
+            self._factor = math.exp(self.R.uniform(math.log(self.factors[0]), math.log(self.factors[1])))
+
+    def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> NdarrayOrTensor:
+        if randomize:
+            self.randomize()
+        if not self._do_transform:
+            return img
+        return StainAmount(self._factor)(img)
+
+
 class RandConvolution(RandomizableTransform):
     """Random convolution of the colour channels (RandConv; Xu et al., ICLR 2021).
 

@@ -15,6 +15,7 @@ from hemseg.data.transforms.array import (
     RandConvolution,
     RandHEDJitter,
     RandPaleCell,
+    RandStainAmount,
     ScaleToCellSize,
     StructureMasks,
 )
@@ -163,6 +164,19 @@ class RandHEDJitterd(_OneDrawForAllKeys):
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, RandHEDJitter(scale=scale, shift=shift, prob=1.0), prob, allow_missing_keys)
+
+
+class RandStainAmountd(_OneDrawForAllKeys):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.RandStainAmount` (one draw for all keys)."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        factors: tuple[float, float] = (0.2, 2.0),
+        prob: float = 0.5,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, RandStainAmount(factors=factors, prob=1.0), prob, allow_missing_keys)
 
 
 class RandConvolutiond(_OneDrawForAllKeys):

@@ -3,8 +3,8 @@
 Each pipeline takes the records of :mod:`hemseg.data.records`. The shared start loads the image as
 RGB in [0, 1], optionally denoises it, and zooms it so that red cells measure ``target_rbc_px``
 pixels across (the record's ``rbc_diameter_px``; None leaves the image unscaled). Training
-pipelines add geometric (rotation, flips, zoom), colour (stain jitter in HED space, per-channel gain
-and offset, contrast) and focus (blur) augmentation.
+pipelines add geometric (rotation, flips, zoom), colour (optionally the amount of stain; stain jitter
+in HED space, per-channel gain and offset, contrast) and focus (blur) augmentation.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from hemseg.data.transforms.dictionary import (
     RandConvolutiond,
     RandHEDJitterd,
     RandPaleCelld,
+    RandStainAmountd,
     ScaleToCellSized,
     StructureMasksd,
 )
@@ -77,8 +78,12 @@ def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]
     ]
 
 
-def _colour_augment(strength: float = 1.0, blur_sigma: float = 1.0, blur_prob: float = 0.2) -> list[Transform]:
+def _colour_augment(
+    strength: float = 1.0, blur_sigma: float = 1.0, blur_prob: float = 0.2, stain_amount_prob: float = 0.0
+) -> list[Transform]:
+    amounts = [RandStainAmountd("image", prob=stain_amount_prob)] if stain_amount_prob > 0 else []
     return [
+        *amounts,
         RandHEDJitterd("image", scale=0.05 * strength, shift=0.03 * strength, prob=0.5),
         RandScaleIntensityd("image", factors=0.1 * strength, channel_wise=True, prob=0.5),
         RandShiftIntensityd("image", offsets=0.05 * strength, channel_wise=True, prob=0.5),
@@ -116,12 +121,15 @@ def segmentation_train_transforms(
     radius: int = 1,
     colour_strength: float = 1.0,
     pale_prob: float = 0.0,
+    stain_amount_prob: float = 0.0,
 ) -> Compose:
     """Training pipeline: one augmented ``patch_size`` square per record, half of them centred on cells.
 
     ``colour_strength`` scales the colour augmentation: 1 draws per-channel gains within ±10 %, 2
     within ±20 %, with stain jitter, offsets and contrast scaled alike. ``pale_prob`` is the share of
-    patches whose white cells are made paler first (:class:`~hemseg.data.transforms.RandPaleCelld`).
+    patches whose white cells are made paler first (:class:`~hemseg.data.transforms.RandPaleCelld`),
+    ``stain_amount_prob`` the share whose stain is scaled, a fifth to twice as much
+    (:class:`~hemseg.data.transforms.RandStainAmountd`).
     Output keys: ``image`` (3, P, P) in [0, 1], ``label`` (C, P, P) in {0, 1}, ``label_known`` (C,).
     """
     keys = ["image", "label"]
@@ -132,7 +140,7 @@ def segmentation_train_transforms(
             RandCropByPosNegLabeld(keys, label_key="label", spatial_size=(patch_size, patch_size), pos=1, neg=1),
             *_spatial_augment(keys, ("area", "nearest")),
             *_pale_cells(tuple(structures), pale_prob),
-            *_colour_augment(colour_strength),
+            *_colour_augment(colour_strength, stain_amount_prob=stain_amount_prob),
             EnsureTyped([*keys, "label_known"], dtype=torch.float32, track_meta=False),
         ]
     )
@@ -162,7 +170,11 @@ def _patch_start() -> list[Transform]:
 
 
 def classification_train_transforms(
-    colour_strength: float = 2.0, blur_sigma: float = 1.0, blur_prob: float = 0.2, randconv_prob: float = 0.0
+    colour_strength: float = 2.0,
+    blur_sigma: float = 1.0,
+    blur_prob: float = 0.2,
+    randconv_prob: float = 0.0,
+    stain_amount_prob: float = 0.0,
 ) -> Compose:
     """Training pipeline for cell patches (records of :func:`hemseg.models.patch_records`).
 
@@ -172,7 +184,9 @@ def classification_train_transforms(
     (the classifier's training sets differ more in colour than in shape), and with probability
     ``blur_prob`` a Gaussian blur of sigma drawn in [0.25, ``blur_sigma``] pixels (defocus). With
     probability ``randconv_prob`` the colours first pass through a random convolution
-    (:class:`~hemseg.data.transforms.RandConvolution`: another look, the shapes kept).
+    (:class:`~hemseg.data.transforms.RandConvolution`: another look, the shapes kept). With
+    probability ``stain_amount_prob`` the stain is scaled, a fifth to twice as much
+    (:class:`~hemseg.data.transforms.RandStainAmount`).
     """
     keys = ["image", "mask"]
     looks = [RandConvolutiond("image", prob=randconv_prob)] if randconv_prob > 0 else []
@@ -181,7 +195,7 @@ def classification_train_transforms(
             *_patch_start(),
             *_spatial_augment(keys, ("area", "nearest")),
             *looks,
-            *_colour_augment(colour_strength, blur_sigma, blur_prob),
+            *_colour_augment(colour_strength, blur_sigma, blur_prob, stain_amount_prob),
             ConcatItemsd(keys, "image"),
             EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
         ]
