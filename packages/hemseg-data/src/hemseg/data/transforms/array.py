@@ -177,9 +177,9 @@ class StainAmount(Transform):
     A pixel of colour ``c`` on a slide of colour ``s`` (:func:`slide_colour`) becomes
     ``s * (c / s) ** factor``: its optical density over the slide is multiplied by ``factor`` in
     every channel, so each stained structure keeps its hue and gets ``factor`` times as much
-    stain. Labs differ this way far more than in hue (a thinner smear, a shorter stain:
-    docs/benchmarks.md, "Stain amount"). Input and output are RGB in [0, 1], shape (3, H, W);
-    ``factor = 1`` gives the image back.
+    stain, as a thinner smear or a shorter stain would have (BCCD's nuclei differ from the other
+    sources' this way: docs/benchmarks.md, "Stain amount"). Input and output are RGB in [0, 1],
+    shape (3, H, W); ``factor = 1`` gives the image back.
     """
 
     def __init__(self, factor: float = 1.0) -> None:
@@ -194,8 +194,8 @@ class StainAmount(Transform):
 class RandStainAmount(RandomizableTransform):
     """Random amount of stain: :class:`StainAmount` with a factor drawn log-uniformly in ``factors``.
 
-    The default range, a fifth to twice the stain, spans the nuclei of the training sources and
-    of ``bccd``, whose nuclei hold about a third of ``pbc``'s optical density.
+    The default range, a fifth to twice the stain, spans the nuclei of the sources measured:
+    ``bccd``'s hold about 40 % of ``pbc``'s optical density, ``jtsc_wbc``'s about 1.3 times it.
     """
 
     def __init__(self, factors: tuple[float, float] = (0.2, 2.0), prob: float = 0.5) -> None:
