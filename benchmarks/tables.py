@@ -241,7 +241,8 @@ def loso_classification_table(results: Path) -> str:
             lines.append(
                 f"| {folder.name} | `{source}` | {r['images']} | {r['accuracy']:.3f} | {_score(accuracy)} "
                 f"| {_lowest(lowest)} | {r['ece']:.3f} | {marked} | {adapted} "
-                f"| {train['epochs']} epochs of {train['samples_per_epoch']} draws, "
+                f"| {train['epochs']} epochs of {train['samples_per_epoch']} draws"
+                f"{' continuing a checkpoint' if '--init_weights' in train['args'] else ''}, "
                 f"{train['train_s'] / 60:.0f} min |"
             )
         if common_accuracy:

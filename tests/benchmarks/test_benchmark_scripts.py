@@ -58,6 +58,11 @@ def test_tables_and_plot_from_the_committed_results(tmp_path):
     idb = (dice[1]["central_cell"]["wbc"]["dice"] + dice[2]["structures"]["wbc"]["dice"]) / 2
     mean = (dice[0]["structures"]["wbc"]["dice"] + central + idb) / 3
     assert f"| **baseline** | **mean of the 3 sources** | **{mean:.3f}** |" in loso
+    # the classifier's: an arm that continued another's checkpoint says so
+    lines = (tmp_path / "benchmarks_loso_classification.inc").read_text().splitlines()
+    (continued,) = [line for line in lines if line.startswith("| stain_ft | `jtsc_wbc` |")]
+    (scratch,) = [line for line in lines if line.startswith("| stain | `jtsc_wbc` |")]
+    assert "continuing a checkpoint" in continued and "continuing a checkpoint" not in scratch
 
 
 def test_robustness_changes_keep_the_image_valid_and_change_it():

@@ -30,8 +30,12 @@ def run(*args: str, cwd: Path = REPO, env: dict | None = None) -> str:
 
 
 def pip_install(python: str | Path, *args: str, cwd: Path = REPO) -> None:
-    """``pip install`` into the environment of ``python``, with the project's constraints."""
-    quiet = ["--quiet", "--disable-pip-version-check", "-c", str(REPO / "constraints.txt")]
+    """``pip install`` into the environment of ``python``, with the project's constraints.
+
+    ``--no-compile``: the tests import a small part of what is installed (torch above all), so
+    byte-compiling every module at install time would cost more than compiling those on import.
+    """
+    quiet = ["--quiet", "--disable-pip-version-check", "--no-compile", "-c", str(REPO / "constraints.txt")]
     run(str(python), "-m", "pip", "install", *quiet, *args, cwd=cwd)
 
 
