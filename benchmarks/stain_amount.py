@@ -2,6 +2,7 @@
 
     HEMSEG_DATA=../shared/data python benchmarks/stain_amount.py measure [--json F]
     HEMSEG_DATA=../shared/data python benchmarks/stain_amount.py scale bccd 3 /tmp/bccd_stain3
+    HEMSEG_DATA=../shared/data python benchmarks/stain_amount.py scale pbc 0.5 /tmp/pbc_stain05 --split val
 
 ``measure``: for up to 80 photos of each set (one fixed random draw), the nuclei's optical density
 over the bare slide (:func:`hemseg.data.transforms.slide_colour`), summed over the three channels:
@@ -19,6 +20,7 @@ cells as another lab might have stained them (docs/benchmarks.md, "Stain amount"
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import random
@@ -28,7 +30,7 @@ import numpy as np
 from PIL import Image
 from skimage.filters import threshold_otsu
 
-from hemseg.data import read_dataset, read_mask
+from hemseg.data import read_dataset, read_mask, samples_of_split
 from hemseg.data.transforms import StainAmount, load_rgb, slide_colour
 
 SETS = ("pbc", "jtsc_wbc", "all_idb2", "bccd")
@@ -77,15 +79,25 @@ def measure(root: Path) -> dict:
     return results
 
 
-def scale(root: Path, name: str, factor: float, destination: Path) -> None:
-    """Write ``destination``: dataset ``name`` with ``factor`` times its stain, annotations linked."""
+def scale(root: Path, name: str, factor: float, destination: Path, split: str = "all") -> None:
+    """Write ``destination``: dataset ``name``'s photos of ``split`` with ``factor`` times their stain.
+
+    Annotations are linked, and for one side of the split its ``labels.csv`` rows copied: score the
+    copy with ``--split all``.
+    """
     source = root / name
+    samples = samples_of_split(read_dataset(source), split)
     (destination / "images").mkdir(parents=True, exist_ok=True)
     for entry in source.iterdir():
-        if entry.name != "images" and not (destination / entry.name).exists():
+        if entry.name not in ("images", "labels.csv") and not (destination / entry.name).exists():
             os.symlink(entry.resolve(), destination / entry.name)
+    if (source / "labels.csv").exists():  # the rows of the photos copied
+        ids = {sample.id for sample in samples}
+        with open(source / "labels.csv", newline="") as table, open(destination / "labels.csv", "w", newline="") as out:
+            rows = csv.reader(table)
+            csv.writer(out, lineterminator="\n").writerows([next(rows), *(row for row in rows if row[0] in ids)])
     change = StainAmount(factor)
-    for sample in read_dataset(source).samples:
+    for sample in samples:
         rgb = change(load_rgb(sample.image)).numpy().transpose(1, 2, 0)
         Image.fromarray((rgb * 255).round().astype(np.uint8)).save(destination / "images" / f"{sample.id}.png")
 
@@ -100,6 +112,7 @@ def main() -> None:
     scaling.add_argument("dataset")
     scaling.add_argument("factor", type=float)
     scaling.add_argument("destination", type=Path)
+    scaling.add_argument("--split", default="all", choices=["all", "train", "val"], help="photos to copy")
     args = parser.parse_args()
     root = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
     if args.command == "measure":
@@ -107,7 +120,7 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     else:
-        scale(root, args.dataset, args.factor, args.destination)
+        scale(root, args.dataset, args.factor, args.destination, args.split)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundle, shipped_state
-from monai.bundle import ConfigWorkflow
+from monai.bundle import ConfigParser, ConfigWorkflow
 
 from hemseg.data import CELL_CLASSES
 from hemseg.models import classification_network
@@ -19,7 +19,7 @@ from hemseg.models import classification_network
 BUNDLE = BUNDLES / "hemseg_classification"
 
 
-def _workflow(root: Path, config: str, workflow_type: str, **overrides) -> ConfigWorkflow:
+def _workflow(root: Path, config: str | list[str], workflow_type: str, **overrides) -> ConfigWorkflow:
     return bundle_workflow(
         root,
         config,
@@ -171,3 +171,40 @@ def test_finetune_takes_one_step_on_a_review_export(data_root, tmp_path):
     assert workflow.parser.get_parsed_content("train#trainer").state.iteration == 1
     changed = [k for k, v in network.state_dict().items() if not torch.equal(v, before[k])]
     assert changed, "one step changed no weight"
+
+
+def test_stage_three_continues_stage_two_with_the_stain_amount_varied(data_root, tmp_path):
+    """configs/finetune_stain.yaml, how the shipped weights were made, over train.yaml and finetune.yaml."""
+    root = copy_bundle(BUNDLE, tmp_path)
+    configs = ["train.yaml", "finetune.yaml", "finetune_stain.yaml"]
+    defaults = ConfigParser({"bundle_root": str(root)})
+    defaults.read_config([str(root / "configs" / c) for c in configs])
+    defaults["bundle_root"] = str(root)
+    assert defaults.get_parsed_content("init_weights") == str(root / "runs" / "finetune2" / "model.pt")
+    workflow = _workflow(
+        root,
+        configs,
+        "train",
+        data_root=str(data_root),
+        datasets=["all_idb2"],
+        dataset_share={"all_idb2": 1.0},
+        limit=8,
+        init_weights=str(root / "models" / "model.pt"),
+        max_epochs=1,
+        val_interval=1,
+        batch_size=4,
+        samples_per_epoch=8,
+        num_workers=0,
+    )
+    stain = [
+        t
+        for t in workflow.parser.get_parsed_content("train#preprocessing").transforms
+        if "StainAmount" in type(t).__name__
+    ]
+    assert len(stain) == 1 and stain[0].prob == 0.5
+    workflow.run()
+    workflow.finalize()
+    assert (root / "runs" / "finetune-stain" / "model.pt").is_file()
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        params = dict(db.execute("select key, value from params"))
+    assert params["stain_amount_prob"] == "0.5"
