@@ -113,3 +113,14 @@ def test_stain_amount_measures_a_crops_nucleus_and_writes_a_scaled_copy(tmp_path
     darker = np.asarray(Image.open(tmp_path / "darker" / "images" / "cell.png"), np.float64).transpose(2, 0, 1) / 255
     assert stain_amount.nucleus_density(darker, nucleus) == pytest.approx(3 * expected, rel=0.03)
     assert (tmp_path / "darker" / "labels.csv").read_text() == "id,label\ncell,lymphocyte\n"
+    # one side of the split: its photos and only their labels
+    for name in ("a", "b", "c", "d", "e"):
+        Image.fromarray((image.transpose(1, 2, 0) * 255).round().astype(np.uint8)).save(
+            source / "images" / f"{name}.png"
+        )
+    (source / "labels.csv").write_text("id,label\n" + "".join(f"{n},lymphocyte\n" for n in ("cell", *"abcde")))
+    stain_amount.scale(tmp_path / "data", "crops", 0.5, tmp_path / "paler", split="val")
+    copied = sorted(p.stem for p in (tmp_path / "paler" / "images").iterdir())
+    rows = (tmp_path / "paler" / "labels.csv").read_text().splitlines()
+    assert 0 < len(copied) < 6 and rows[0] == "id,label"
+    assert sorted(rows[1:]) == [f"{n},lymphocyte" for n in copied]

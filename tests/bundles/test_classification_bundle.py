@@ -177,7 +177,7 @@ def test_stage_three_continues_stage_two_with_the_stain_amount_varied(data_root,
     """configs/finetune_stain.yaml, how the shipped weights were made, over train.yaml and finetune.yaml."""
     root = copy_bundle(BUNDLE, tmp_path)
     configs = ["train.yaml", "finetune.yaml", "finetune_stain.yaml"]
-    defaults = ConfigParser({"bundle_root": str(root)})
+    defaults = ConfigParser()
     defaults.read_config([str(root / "configs" / c) for c in configs])
     defaults["bundle_root"] = str(root)
     assert defaults.get_parsed_content("init_weights") == str(root / "runs" / "finetune2" / "model.pt")
