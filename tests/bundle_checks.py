@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import torch
@@ -55,3 +56,9 @@ def shipped_state(bundle: Path) -> dict[str, torch.Tensor]:
     assert file_sha256(model) == meta["hemseg"]["model_sha256"]
     assert model.stat().st_size < 25e6
     return torch.load(model, weights_only=True)
+
+
+def logged_params(root: Path) -> dict[str, str]:
+    """The parameters that a training run of the bundle at ``root`` logged to its MLflow store."""
+    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
+        return dict(db.execute("select key, value from params"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundle, shipped_state
+from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundle, logged_params, shipped_state
 from monai.bundle import ConfigParser, ConfigWorkflow
 
 from hemseg.data import CELL_CLASSES
@@ -205,6 +205,5 @@ def test_stage_three_continues_stage_two_with_the_stain_amount_varied(data_root,
     workflow.run()
     workflow.finalize()
     assert (root / "runs" / "finetune-stain" / "model.pt").is_file()
-    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
-        params = dict(db.execute("select key, value from params"))
+    params = logged_params(root)
     assert params["stain_amount_prob"] == "0.5"

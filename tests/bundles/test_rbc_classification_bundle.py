@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundle, shipped_state
+from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundle, logged_params, shipped_state
 from monai.bundle import ConfigWorkflow
 
 from hemseg.data import RBC_CLASSES
@@ -174,8 +174,7 @@ def test_finetune_starts_from_the_shipped_weights_on_the_named_segmentation(data
     workflow.run()
     workflow.finalize()
     assert (root / "runs" / "finetune" / "model.pt").is_file()
-    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
-        params = dict(db.execute("select key, value from params"))
+    params = logged_params(root)
     assert params["learning_rate"] == "0.0002"
     # patches cut by other segmentation weights than metadata.json names are refused before training
     meta_path = root / "configs" / "metadata.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from bundle_checks import bundle_workflow, check_net_in_out, copy_bundle, shipped_state
+from bundle_checks import bundle_workflow, check_net_in_out, copy_bundle, logged_params, shipped_state
 
 from hemseg.models import WeightsError, file_sha256
 
@@ -82,8 +82,7 @@ def test_finetuning_starts_from_the_named_weights_only(data_root, tmp_path):
     shutil.copy(BUNDLE / "models" / "model.pt", start)
     named = dict(init_checkpoint=str(start), init_sha256=file_sha256(start))  # any file, named by its digest
     _smoke_train(root, data_root, ["jtsc_wbc"], (4, 2), configs, max_epochs=1, **named)
-    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
-        params = dict(db.execute("select key, value from params"))
+    params = logged_params(root)
     assert params["colour_strength"] == "2.0" and params["learning_rate"] == "0.0005"
     start.write_bytes(start.read_bytes()[:-1] + b"x")  # any other file is refused before training
     with pytest.raises(RuntimeError) as refused:
@@ -155,6 +154,5 @@ def test_self_training_on_pseudo_labels_of_photos_nobody_annotated(data_root, tm
     workflow.run()
     workflow.finalize()
     assert workflow.trainer.state.iteration == 3  # 4 labelled + 5 pseudo-labelled patches, 3 a batch
-    with sqlite3.connect(root / "runs" / "mlflow.db") as db:
-        params = dict(db.execute("select key, value from params"))
+    params = logged_params(root)
     assert params["pseudo_datasets"] == "['jtsc_wbc']"
