@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 from bundle_checks import bundle_workflow, check_net_in_out, copy_bundle, logged_params, shipped_state
+from servers import free_port, serves
 
 from hemseg.models import WeightsError, file_sha256
 
@@ -62,6 +64,11 @@ def test_training_smoke_run_logs_to_mlflow_and_saves_a_checkpoint(data_root, tmp
     assert [p.name for p in (root / "runs" / "mlruns").rglob("model.pt")] == ["model.pt"]  # the model, logged
     # training writes its checkpoints under runs/, never over the shipped weights
     assert file_sha256(root / "models" / "model.pt") == file_sha256(BUNDLE / "models" / "model.pt")
+    # the documented MLflow UI (the [train] extra) shows the run
+    store = f"sqlite:///{root / 'runs' / 'mlflow.db'}"
+    mlflow = Path(sys.executable).parent / "mlflow"
+    command = [str(mlflow), "ui", "--backend-store-uri", store, "--workers", "1", "--port", str(port := free_port())]
+    serves(command, f"http://127.0.0.1:{port}/", b"MLflow", root)
 
 
 @pytest.mark.parametrize("backbone", ["basic-unet", "hemseg-vgg16", "hemseg-resnet34"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from servers import free_port
 from stubs import diagnosed
 from typer.testing import CliRunner
 
@@ -47,9 +47,7 @@ def _post(port: int, path: str, body: dict) -> dict:
 
 def test_a_killed_server_loses_no_decision(tmp_path):
     out = diagnosed(tmp_path)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = _start(out, port)
     cells = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/images/b").read())["cells"]
     found = _post(port, f"/api/images/b/cells/{cells[0]['id']}", {"label": "blast"})

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import socket
+import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import uvicorn
+from servers import free_port
 from stubs import RULES, RedSizeClassifier, analyser, diagnosed, smear
 
 from hemseg.review import create_app
 
 
+@pytest.fixture(scope="session")
+def diagnosed_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two photos, 3 white cells each (a neutrophil; two lymphocytes marked for review), diagnosed once."""
+    return diagnosed(tmp_path_factory.mktemp("diagnosed"))
+
+
 @pytest.fixture
-def out(tmp_path: Path) -> Path:
-    """Two photos, 3 white cells each (a neutrophil; two lymphocytes marked for review)."""
-    return diagnosed(tmp_path)
+def out(diagnosed_once: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`diagnosed_once`'s output for one test to review and correct."""
+    return Path(shutil.copytree(diagnosed_once, tmp_path / "out"))
 
 
 @pytest.fixture
@@ -50,9 +57,7 @@ def red_server(red_out: Path):
 
 
 def _serve(out: Path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     app = create_app(out, reviewer="tester")
     running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=running.run, daemon=True)
