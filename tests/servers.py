@@ -20,11 +20,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serves(command: list[str], url: str, expected: bytes, cwd: Path, env: dict | None = None) -> bytes:
+def serves(command: list[str], url: str, expected: bytes, cwd: Path, env: dict | None = None) -> None:
     """Start a server, wait (at most a minute) until ``url`` answers with ``expected`` in it, stop it.
 
     The server runs in a process group of its own, stopped as a whole: servers that start helpers
-    (``mlflow ui`` starts job runners) leave none behind. Returns the page.
+    (``mlflow ui`` starts job runners) leave none behind.
     """
     server = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -35,7 +35,7 @@ def serves(command: list[str], url: str, expected: bytes, cwd: Path, env: dict |
                 with urllib.request.urlopen(url, timeout=2) as answer:
                     page = answer.read()
                 assert answer.status == 200 and expected in page, page[:500]
-                return page
+                return
             except OSError:
                 time.sleep(0.5)
         pytest.fail(f"{command[0]} did not answer within a minute")

@@ -6,6 +6,7 @@ import csv
 import os
 
 import pytest
+from packaging.requirements import Requirement
 from servers import free_port, serves
 from venvs import DISTRIBUTIONS, REPO, run
 
@@ -43,8 +44,11 @@ def test_wheels_run_hemseg_diagnose_without_the_checkout(environments):
     # tests serve from the project's venv (installed with that extra)
     def train_extra(distribution: str) -> list[str]:
         code = f"import importlib.metadata as m; print(*m.requires({distribution!r}), sep='\\n')"
-        found = run(str(python), "-c", code, cwd=work, env=env).splitlines()
-        return sorted(r.split(";")[0].strip() for r in found if "extra == 'train'" in r.replace('"', "'"))
+        found = [Requirement(r) for r in run(str(python), "-c", code, cwd=work, env=env).splitlines()]
+        train = [r for r in found if r.marker and r.marker.evaluate({"extra": "train"})]
+        for requirement in train:
+            requirement.marker = None
+        return sorted(map(str, train))
 
     assert train_extra("hemseg-cli") == ["hemseg-models[train]==0.2.0"]
     assert [r.split(">=")[0] for r in train_extra("hemseg-models")] == ["fire", "mlflow", "pytorch-ignite"]
