@@ -10,7 +10,7 @@
 #   RECIPE=colour3 ARGS="--colour_strength 3" bash scripts/leave-one-source-out-segmentation.sh
 # PSEUDO_FROM=<recipe> self-trains (configs/self_training.yaml): each arm first pseudo-labels pbc
 # photos with that recipe's arm for the same left-out source (configs/pseudo_labels.yaml, into
-# out/pseudo/<recipe>/<source>/, with the overrides in PSEUDO_ARGS), then trains on them beside its
+# out/pseudo/<RECIPE>/<source>/, with the overrides in PSEUDO_ARGS), then trains on them beside its
 # labelled sources. colour3_pbc (2026-12-02) drew the platelet crops too, no longer the default:
 #   RECIPE=colour3_pbc PSEUDO_FROM=colour3 PSEUDO_ARGS="--skip_labels []" ARGS="--colour_strength 3" \
 #     bash scripts/leave-one-source-out-segmentation.sh
@@ -35,7 +35,7 @@ for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
   pseudo=()
   if [ -n "${PSEUDO_FROM:-}" ]; then
     teacher=out/loso/$PSEUDO_FROM/bundles/$source/hemseg_segmentation
-    pseudo_root=$(realpath -m "out/pseudo/$PSEUDO_FROM/$source")
+    pseudo_root=$(realpath -m "out/pseudo/$recipe/$source")
     # shellcheck disable=SC2086
     .venv/bin/python -m monai.bundle run --bundle_root "$teacher" --meta_file "$teacher/configs/metadata.json" \
       --config_file "['$bundle/configs/inference.yaml','$bundle/configs/pseudo_labels.yaml']" \

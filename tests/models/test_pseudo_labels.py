@@ -48,6 +48,7 @@ def test_confident_pixels_become_masks_and_doubtful_ones_unknown(tmp_path):
         "per_label": 2,
         "seed": 0,
         "skip_labels": ["platelet"],
+        "margins": {},
     }
     wbc = np.asarray(Image.open(out / "masks" / "wbc" / "c3.png"))
     assert (wbc == 255).sum() == 16 and (wbc == 128).sum() == 64 - 16 and (wbc == 0).sum() == 120 - 64
@@ -57,6 +58,20 @@ def test_confident_pixels_become_masks_and_doubtful_ones_unknown(tmp_path):
     sample = segmentation_val_transforms(target_rbc_px=38.0)(record)
     assert sample["label_known"].tolist() == [1.0, 1.0, 0.0]
     assert int((sample["label"][0] == UNKNOWN).sum()) == 48 and int((sample["label"][0] == 1).sum()) == 16
+
+
+def test_background_near_a_confident_cell_is_not_known_within_the_margin(tmp_path):
+    _unannotated(tmp_path / "pbc", ["neutrophil"])
+    out = tmp_path / "pseudo" / "pbc"
+    pseudo_label_dataset(_Teacher(), tmp_path / "pbc", out, keep=["wbc", "nucleus"], margins={"wbc": 3 / 38})
+    wbc = np.asarray(Image.open(out / "masks" / "wbc" / "c0.png"))
+    # background within 3 px (3/38 of pbc's 38 px red cell) of the confident square: the 4 pixels
+    # straight out from each side on rows 0 and 9 and columns 0 and 9; the diagonals lie farther
+    assert (wbc == 255).sum() == 16 and (wbc == 128).sum() == 48 + 16 and (wbc == 0).sum() == 120 - 64 - 16
+    assert (wbc[0, 3:7] == 128).all() and (wbc[3:7, 9] == 128).all() and wbc[0, 2] == 0 and wbc[3, 10] == 0
+    nucleus = np.asarray(Image.open(out / "masks" / "nucleus" / "c0.png"))
+    assert (nucleus == 0).sum() == 120 - 64  # no confident nucleus, no margin
+    assert json.loads((out / "dataset.json").read_text())["pseudo_labels"]["margins"] == {"wbc": 3 / 38}
 
 
 def test_an_unreadable_photo_is_named_and_the_others_written(tmp_path, capfd):

@@ -6,10 +6,11 @@ import csv
 import json
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from hemseg.data.files import replacing, write_text_atomic
 from hemseg.data.layout import STRUCTURES, read_dataset
@@ -30,6 +31,7 @@ def pseudo_label_dataset(
     seed: int = 0,
     teacher: str = "",
     skip_labels: Sequence[str] = (),
+    margins: Mapping[str, float] | None = None,
 ) -> int:
     """Write a dataset in the hemseg layout whose masks are ``segmenter``'s confident pixels.
 
@@ -53,6 +55,9 @@ def pseudo_label_dataset(
         teacher: what to record as the teacher (e.g. its weights' SHA-256).
         skip_labels: photos with any of these labels are not drawn (e.g. ``platelet``: a teacher
             that marks platelet clumps as white cells would teach it).
+        margins: per structure, a width in red-cell diameters: background within it of a confident
+            foreground pixel is written as not known (a teacher that misses a white cell's pale
+            cytoplasm calls it background confidently; the student should not learn that).
 
     Returns:
         The number of photos written.
@@ -68,6 +73,7 @@ def pseudo_label_dataset(
         raise ValueError(f"{dataset_dir}: no red-cell diameter given and none in RBC_DIAMETER_PX")
     scale = rbc_diameter_px or RBC_DIAMETER_PX[dataset.name]
     kept = {s: channel for channel, s in enumerate(structures) if keep is None or s in keep}
+    margins = dict(margins or {})
     skipped = set(skip_labels)
     samples = _draw([s for s in dataset.samples if not skipped & set(s.labels)], per_label, seed)
     output_dir = Path(output_dir)
@@ -82,6 +88,9 @@ def pseudo_label_dataset(
             mask = np.full(probabilities.shape[1:], UNKNOWN_PIXEL, dtype=np.uint8)
             mask[probabilities[channel] >= confidence] = 255
             mask[probabilities[channel] <= 1.0 - confidence] = 0
+            if margins.get(structure, 0) > 0 and (mask == 255).any():
+                near = ndimage.distance_transform_edt(mask != 255) <= margins[structure] * scale
+                mask[near & (mask == 0)] = UNKNOWN_PIXEL
             _write_png(mask, output_dir / "masks" / structure / f"{sample.id}.png")
         link = output_dir / "images" / sample.image.name
         link.unlink(missing_ok=True)
@@ -102,6 +111,7 @@ def pseudo_label_dataset(
             "per_label": per_label,
             "seed": seed,
             "skip_labels": sorted(skipped),
+            "margins": margins,
         },
     }
     write_text_atomic(output_dir / "dataset.json", json.dumps(info, indent=2) + "\n")
