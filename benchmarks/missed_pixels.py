@@ -7,9 +7,9 @@
 Segments every ``--every``-th image of the set that has a white-cell mask, as ``hemseg evaluate
 segmentation`` does (the set's red-cell diameter from ``hemseg.data.RBC_DIAMETER_PX``, the bundle's
 ``mask_rules``; with ``--central-cell`` only the white cell nearest the centre, for crops). For the
-reference white-cell pixels the mask leaves out it reports the quantiles of the network's white-cell
-probability there and the share at or above a few thresholds (a lower threshold can only find those),
-beside the same share for the true background; and the mean white-cell Dice after the predicted
+reference white-cell pixels the mask leaves out it reports percentiles of the network's white-cell
+probability there and the share at or above a few thresholds (a lower threshold can only find
+those), beside the same share for the true background; and the mean white-cell Dice after the predicted
 mask is grown (or shrunk) by a few pixels at the image's resolution: a loss that growing closes is a
 border, one it does not close is missed cell.
 """
