@@ -41,6 +41,14 @@ def test_summary_measures_cell_sizes(data_root):
     assert 160 <= sizes["wbc"] <= 210  # README: white cells about 170 px
 
 
+def test_summary_measures_how_nuclei_are_drawn(data_root):
+    result = CliRunner().invoke(app, ["data", "summary", str(data_root / "jtsc_wbc"), "--nuclei"])
+    assert result.exit_code == 0, result.output
+    # jtsc_wbc's experts trace a neutrophil's lobes: a third of the cell, far from convex (docs/howto/data.md)
+    assert "nuclei      neutrophil: 0.335 of the cell, solidity 0.761 (176 cells; medians)" in result.output
+    assert "nuclei      lymphocyte: 0.610 of the cell, solidity 0.969 (53 cells; medians)" in result.output
+
+
 def test_bad_folder_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["data", "summary", str(tmp_path / "nowhere")])
     assert result.exit_code == 1

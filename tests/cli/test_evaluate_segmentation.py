@@ -29,6 +29,14 @@ def test_shipped_weights_reproduce_documented_dice(data_root, tmp_path, dataset)
     for structure, dice in DOCUMENTED[dataset].items():
         assert report["structures"][structure]["dice"] >= dice - 0.005, (structure, report["structures"][structure])
     assert report["ms_per_image"] > 0
+    # every crop has one label, so the per-label means, weighted by their images, are the overall means
+    per_label = report["per_label"]
+    assert sum(scores["wbc"]["images"] for scores in per_label.values()) == report["images"]
+    for structure, overall in report["structures"].items():
+        weighted = sum(s[structure]["dice"] * s[structure]["images"] for s in per_label.values())
+        assert weighted / overall["images"] == pytest.approx(overall["dice"], abs=1e-9)
+    for label in per_label:
+        assert label in result.output
 
 
 def test_bad_folder_is_a_one_line_error(tmp_path):

@@ -146,3 +146,20 @@ def test_single_round_red_cells_give_the_scale_clumps_do_not(tmp_path):
     single = 2 * np.sqrt((mask[:80, :80] > 0).sum() / np.pi)  # equivalent diameter of one disc
     assert sizes["rbc_single"] == round(single, 1)
     assert sizes["rbc"] > single + 5  # the median of all components is pulled up by the clumps
+
+
+def test_nuclei_are_measured_per_label_on_single_label_cells(tmp_path):
+    from hemseg.data import measure_nuclei
+
+    root = _write_dataset(tmp_path / "tiny", structures=("wbc", "nucleus"))
+    wbc, nucleus = np.zeros((40, 40), np.uint8), np.zeros((40, 40), np.uint8)
+    wbc[0:20, 0:20] = 255  # a 400 px cell whose nucleus is two lobes of 10 x 4 px, traced apart
+    nucleus[5:15, 2:6] = nucleus[5:15, 14:18] = 255
+    wbc[30:35, 30:35] = nucleus[31:34, 31:34] = 255  # 25 px: under min_area, left out
+    for name, mask in (("wbc", wbc), ("nucleus", nucleus)):
+        Image.fromarray(mask).save(root / "masks" / name / "a.png")
+    assert measure_nuclei(read_dataset(root)) == {}  # image "a" has two labels
+    (root / "labels.csv").write_text("id,label\na,neutrophil\n")
+    figures = measure_nuclei(read_dataset(root), min_area=100)
+    # 80 px of nucleus in a 400 px cell; its convex hull spans rows 5-14, columns 2-17: 160 px
+    assert figures == {"neutrophil": {"cells": 1, "nucleus_share": 0.2, "nucleus_solidity": 0.5}}

@@ -32,6 +32,11 @@ def _format(summary: dict) -> str:
     lines.append(f"  split       train {split['train']} / val {split['val']} (seed {split['seed']})")
     if "sizes_px" in summary:
         lines.append(f"  sizes (px)  {_join(summary['sizes_px'])}  (median diameters)")
+    for label, figures in summary.get("nuclei", {}).items():
+        lines.append(
+            f"  nuclei      {label}: {figures['nucleus_share']:.3f} of the cell, solidity "
+            f"{figures['nucleus_solidity']:.3f} ({figures['cells']} cells; medians)"
+        )
     return "\n".join(lines)
 
 
@@ -42,11 +47,15 @@ def summary(
         Path | None, typer.Option("--json", help="Also write the summary as JSON to this file ('-': stdout only).")
     ] = None,
     sizes: Annotated[bool, typer.Option("--sizes", help="Measure median cell diameters from masks/boxes.")] = False,
+    nuclei: Annotated[
+        bool,
+        typer.Option("--nuclei", help="Measure how the nucleus masks are drawn: share of the cell, solidity."),
+    ] = False,
     val_fraction: Annotated[float, typer.Option(min=0.0, max=1.0, help="Validation share of the split.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
 ) -> None:
-    """Print each dataset's counts: images, masks per structure, labels, boxes, split (and cell sizes)."""
-    from hemseg.data import LayoutError, find_datasets, measure_cell_sizes, split_samples, summarize
+    """Print each dataset's counts: images, masks per structure, labels, boxes, split (cell sizes, nuclei)."""
+    from hemseg.data import LayoutError, find_datasets, measure_cell_sizes, measure_nuclei, split_samples, summarize
 
     try:
         datasets = find_datasets(data_dir)
@@ -57,6 +66,8 @@ def summary(
             entry["split"] = {"train": len(train), "val": len(val), "seed": seed, "val_fraction": val_fraction}
             if sizes:
                 entry["sizes_px"] = measure_cell_sizes(dataset)
+            if nuclei and "nucleus" in dataset.structures:
+                entry["nuclei"] = measure_nuclei(dataset)
             summaries.append(entry)
     except LayoutError as err:
         typer.echo(f"hemseg: error: {err}", err=True)

@@ -60,6 +60,10 @@ def _report(result: dict, lines: list[str], json_path: Path | None) -> None:
         write_text_atomic(json_path, document + "\n")
 
 
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def _scale_line(result: dict) -> str:
     value = result["rbc_diameter_px"]
     median = f", median {result['rbc_diameter_px_median']:.1f} px" if "rbc_diameter_px_median" in result else ""
@@ -129,6 +133,13 @@ def segmentation(
         for structure, scores in result.get(scope, {}).items():
             cells = "  ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in scores.items() if k != "images")
             lines.append(f"  {structure:<8} {cells}  ({scores['images']} images){title}")
+    for label, structures in result["per_label"].items():
+        cells = "  ".join(
+            f"{s} Dice {_figure(v['dice'])} (precision {_figure(v['precision'])}, recall {_figure(v['recall'])})"
+            for s, v in structures.items()
+        )
+        images = max(v["images"] for v in structures.values())
+        lines.append(f"  {label:<20} {cells}  ({images} images)")
     _report(result, lines, json_path)
 
 

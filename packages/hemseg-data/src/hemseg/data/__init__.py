@@ -34,7 +34,7 @@ from hemseg.data.records import (
 from hemseg.data.scales import RBC_DIAMETER_PX
 from hemseg.data.smear_image import SmearImageError, read_smear
 from hemseg.data.splits import group_score, is_validation, samples_of_split, split_samples
-from hemseg.data.summary import measure_cell_sizes, summarize
+from hemseg.data.summary import measure_cell_sizes, measure_nuclei, summarize
 from hemseg.data.voc import Box, read_boxes
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "is_dataset",
     "is_validation",
     "measure_cell_sizes",
+    "measure_nuclei",
     "read_boxes",
     "read_dataset",
     "read_label",

@@ -105,3 +105,44 @@ def measure_cell_sizes(dataset: Dataset, max_images: int = 40, min_area: int = 1
     for key, values in sorted(box_diameters.items()):
         sizes[key] = round(median(values), 1)
     return sizes
+
+
+def measure_nuclei(dataset: Dataset, min_area: int = 100) -> dict[str, dict[str, float]]:
+    """How the reference masks draw nuclei, per label: the annotation convention of a dataset.
+
+    For each white cell (connected component of the ``wbc`` mask, at least ``min_area`` pixels) of a
+    single-label image with ``wbc`` and ``nucleus`` masks: the share of the cell's area its nucleus
+    covers and the nucleus's solidity (area over convex-hull area; 1 for a nucleus drawn as one
+    convex outline, lower where the lobes are traced). Medians over the cells of each label.
+
+    Returns:
+        ``{label: {"cells", "nucleus_share", "nucleus_solidity"}}``, labels sorted; empty when the
+        dataset annotates no nuclei.
+
+    Raises:
+        LayoutError: a mask cannot be read.
+
+    """
+    from skimage.measure import label, regionprops
+
+    from hemseg.data.masks import read_mask
+
+    figures: dict[str, list[tuple[float, float]]] = {}
+    for sample in dataset.samples:
+        if len(sample.labels) != 1 or not {"wbc", "nucleus"} <= sample.masks.keys():
+            continue
+        nucleus = read_mask(sample.masks["nucleus"])
+        for cell in regionprops(label(read_mask(sample.masks["wbc"]))):
+            top, left, bottom, right = cell.bbox
+            inside = nucleus[top:bottom, left:right] & cell.image
+            if cell.area >= min_area and inside.any():
+                (hull,) = regionprops(inside.astype(np.uint8))
+                figures.setdefault(sample.labels[0], []).append((inside.sum() / cell.area, hull.solidity))
+    return {
+        name: {
+            "cells": len(values),
+            "nucleus_share": round(median(v[0] for v in values), 3),
+            "nucleus_solidity": round(median(v[1] for v in values), 3),
+        }
+        for name, values in sorted(figures.items())
+    }

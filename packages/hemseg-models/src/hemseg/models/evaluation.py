@@ -108,6 +108,8 @@ def evaluate_segmentation(
     ALL-IDB2), the result also holds ``central_cell``: the same scores of the white cell nearest
     the centre alone (touching cells split, ``split_distance``) and of the nucleus inside it, so that
     neighbouring cells at the crop's edge, found but not annotated, do not count as errors.
+    ``per_label`` holds the same scores (the central cell's with ``central_cell``) by the label of
+    each single-label image, so that a class the masks fail (say, lobed nuclei) shows.
 
     ``image_transform``, when given, changes each loaded (3, H, W) image in [0, 1] before it is
     segmented (robustness checks: ``benchmarks/robustness.py``); the reference masks stay as they are.
@@ -129,6 +131,7 @@ def evaluate_segmentation(
     scores = {s: {m: [] for m in METRICS} for s in scored}
     central_scored = [s for s in scored if s in ("wbc", "nucleus")] if central_cell else []
     central_scores = {s: {m: [] for m in METRICS} for s in central_scored}
+    label_scores: dict[str, dict] = {}
     times = []
     for sample in samples:
         image = _loaded(sample.image, image_transform)
@@ -138,10 +141,14 @@ def evaluate_segmentation(
         masks = postprocess(probabilities, structures, mask_rules, rbc_px)
         truths = {s: read_mask(sample.masks[s]) for s in scored if s in sample.masks}
         _add_scores(scores, masks, truths)
+        label_masks = masks
         if central_scored:
             cell = central(split_cells(masks["wbc"], rbc_px, split_distance))
-            cells = {"wbc": cell, "nucleus": masks["nucleus"] & cell} if "nucleus" in masks else {"wbc": cell}
-            _add_scores(central_scores, cells, truths)
+            label_masks = {"wbc": cell, "nucleus": masks["nucleus"] & cell} if "nucleus" in masks else {"wbc": cell}
+            _add_scores(central_scores, label_masks, truths)
+        if len(sample.labels) == 1:
+            empty = {s: {m: [] for m in METRICS} for s in (central_scored or scored)}
+            _add_scores(label_scores.setdefault(sample.labels[0], empty), label_masks, truths)
     result = {
         "dataset": dataset.name,
         "images": len(samples),
@@ -152,6 +159,7 @@ def evaluate_segmentation(
     }
     if central_cell:
         result["central_cell"] = _mean_scores(central_scores)
+    result["per_label"] = {label: _mean_scores(label_scores[label]) for label in sorted(label_scores)}
     return result
 
 
