@@ -16,7 +16,8 @@ Reads (all written by the commands named in docs/benchmarks.md):
   ``scripts/leave-one-source-out-classification.sh`` (each labelled source classified likewise).
 
 Writes ``benchmarks_speed.inc``, ``benchmarks_segmentation.inc``, ``benchmarks_classifier.inc``,
-``benchmarks_loso_segmentation.inc``, ``benchmarks_loso_classification.inc`` and
+``benchmarks_loso_segmentation.inc``, ``benchmarks_loso_replicates.inc`` (recipes run with several seeds:
+``loso_segmentation/<recipe>_seed<N>``), ``benchmarks_loso_classification.inc`` and
 ``_static/architectures.png`` under ``--docs``;
 docs/benchmarks.md includes them.
 """
@@ -147,6 +148,30 @@ def _cell_scores(result: dict) -> dict:
     return result.get("central_cell") or result["structures"]
 
 
+def _loso_source_means(folder: Path) -> dict[str, tuple[float, float | None]]:
+    """Mean WBC and nucleus Dice of each left-out source a recipe's folder has every score of."""
+    means = {}
+    for source, datasets in LOSO_SOURCES.items():
+        files = [folder / f"{source}-{d}.json" for d in datasets]
+        if all(f.exists() for f in files):
+            scores = [_cell_scores(_read(f)) for f in files]
+            nucleus = [s["nucleus"]["dice"] for s in scores if "nucleus" in s]
+            means[source] = (
+                statistics.mean(s["wbc"]["dice"] for s in scores),
+                statistics.mean(nucleus) if nucleus else None,
+            )
+    return means
+
+
+def _recipe_means(folder: Path) -> tuple[float, float] | None:
+    """Mean WBC and nucleus Dice over the sources, or None where an arm is missing."""
+    means = _loso_source_means(folder)
+    if len(means) < len(LOSO_SOURCES):
+        return None
+    nucleus = [n for _, n in means.values() if n is not None]
+    return statistics.mean(w for w, _ in means.values()), statistics.mean(nucleus)
+
+
 def loso_segmentation_table(results: Path) -> str:
     """Markdown: Dice of each source scored by a model trained without it, per recipe, beside the shipped model's."""
     lines = [
@@ -154,7 +179,6 @@ def loso_segmentation_table(results: Path) -> str:
         "|---|---|---|---|---|---|",
     ]
     for folder in sorted(p for p in (results / "loso_segmentation").glob("*") if p.is_dir()):
-        wbc_means, nucleus_means = [], []
         for source, datasets in LOSO_SOURCES.items():
             files = [folder / f"{source}-{d}.json" for d in datasets]
             if not all(f.exists() for f in files):
@@ -168,15 +192,11 @@ def loso_segmentation_table(results: Path) -> str:
                     f"| {_score(nucleus and nucleus['dice'])} | {wbc['precision']:.3f} / {wbc['recall']:.3f} "
                     f"| {train['epochs']} epochs, {train['train_s'] / 60:.0f} min |"
                 )
-            per_source = [_cell_scores(_read(f)) for f in files]
-            wbc_means.append(statistics.mean(s["wbc"]["dice"] for s in per_source))
-            nucleus = [s["nucleus"]["dice"] for s in per_source if "nucleus" in s]
-            nucleus_means += [statistics.mean(nucleus)] if nucleus else []
-        if len(wbc_means) == len(LOSO_SOURCES):
-            wbc_mean, nucleus_mean = statistics.mean(wbc_means), statistics.mean(nucleus_means)
+        means = _recipe_means(folder)
+        if means:
             lines.append(
-                f"| **{folder.name}** | **mean of the {len(LOSO_SOURCES)} sources** | **{wbc_mean:.3f}** "
-                f"| **{nucleus_mean:.3f}** | | |"
+                f"| **{folder.name}** | **mean of the {len(LOSO_SOURCES)} sources** | **{means[0]:.3f}** "
+                f"| **{means[1]:.3f}** | | |"
             )
     shipped = [(d, results / "segmentation" / f"shipped-{d}.json") for d in DATASETS]
     lines += [
@@ -188,6 +208,42 @@ def loso_segmentation_table(results: Path) -> str:
     for dataset, path in shipped:
         scores = _cell_scores(_read(path))
         lines.append(f"| `{dataset}` | {scores['wbc']['dice']:.3f} | {_score(scores.get('nucleus', {}).get('dice'))} |")
+    return "\n".join(lines) + "\n"
+
+
+def _spread(values: list[float]) -> str:
+    """Mean of replicate figures with their range."""
+    return f"{statistics.mean(values):.3f} ({min(values):.3f} to {max(values):.3f})"
+
+
+def loso_replicates_table(results: Path) -> str:
+    """Markdown: mean (range) over the seeds of each recipe run with several seeds.
+
+    Folders ``<recipe>`` (seed 0) and ``<recipe>_seed<N>``; only seeds with every arm count. Columns: WBC
+    Dice of each left-out source, then the means over the sources.
+    """
+    folders = {p.name: p for p in (results / "loso_segmentation").glob("*") if p.is_dir()}
+    sources = " | ".join(f"WBC Dice, `{s}` left out" for s in LOSO_SOURCES)
+    lines = [
+        f"| recipe | seeds | {sources} | mean WBC Dice | mean nucleus Dice |",
+        "|---|---|" + "---|" * (len(LOSO_SOURCES) + 2),
+    ]
+    for recipe in sorted(folders):
+        seeds = {0: folders[recipe]} | {
+            int(name.rsplit("_seed", 1)[1]): folder
+            for name, folder in folders.items()
+            if name.startswith(f"{recipe}_seed") and name.rsplit("_seed", 1)[1].isdigit()
+        }
+        complete = {seed: folder for seed, folder in sorted(seeds.items()) if _recipe_means(folder)}
+        if len(complete) < 2:
+            continue
+        per_source = [_loso_source_means(f) for f in complete.values()]
+        means = [_recipe_means(f) for f in complete.values()]
+        by_source = " | ".join(_spread([m[s][0] for m in per_source]) for s in LOSO_SOURCES)
+        lines.append(
+            f"| {recipe} | {', '.join(map(str, complete))} | {by_source} "
+            f"| **{_spread([m[0] for m in means])}** | **{_spread([m[1] for m in means])}** |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -307,6 +363,7 @@ def main() -> None:
         "benchmarks_segmentation.inc": segmentation_table(rows),
         "benchmarks_classifier.inc": classifier_table(args.results),
         "benchmarks_loso_segmentation.inc": loso_segmentation_table(args.results),
+        "benchmarks_loso_replicates.inc": loso_replicates_table(args.results),
         "benchmarks_loso_classification.inc": loso_classification_table(args.results),
     }
     for name, text in outputs.items():

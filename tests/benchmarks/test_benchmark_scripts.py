@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,11 @@ def test_tables_and_plot_from_the_committed_results(tmp_path):
     idb = (dice[1]["central_cell"]["wbc"]["dice"] + dice[2]["structures"]["wbc"]["dice"]) / 2
     mean = (dice[0]["structures"]["wbc"]["dice"] + central + idb) / 3
     assert f"| **baseline** | **mean of the 3 sources** | **{mean:.3f}** |" in loso
+    # a recipe run with several seeds: its seeds' means span the range of the replicates table
+    seeds = dict(re.findall(r"^\| \*\*colour3_pbc2_margin(_seed\d+)?\*\* \| [^|]+ \| \*\*([0-9.]+)\*\*", loso, re.M))
+    replicates = (tmp_path / "benchmarks_loso_replicates.inc").read_text()
+    (row,) = [line for line in replicates.splitlines() if line.startswith("| colour3_pbc2_margin | 0, 1")]
+    assert len(seeds) >= 2 and f"({min(seeds.values())} to {max(seeds.values())})** |" in row
     # the classifier's: an arm that continued another's checkpoint says so
     lines = (tmp_path / "benchmarks_loso_classification.inc").read_text().splitlines()
     (continued,) = [line for line in lines if line.startswith("| stain_ft | `jtsc_wbc` |")]
