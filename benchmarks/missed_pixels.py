@@ -66,7 +66,7 @@ def main() -> None:
         wbc = postprocess(probabilities, structures, rules, rbc_px)["wbc"]
         if args.central_cell:
             wbc = central_cell(split_cells(wbc, rbc_px, distance))
-        truth = read_mask(sample.masks["wbc"]) > 0
+        truth = read_mask(sample.masks["wbc"])
         probability = np.asarray(probabilities)[list(structures).index("wbc")]
         missed.append(probability[truth & ~wbc])
         background.append(probability[~truth & ~wbc])

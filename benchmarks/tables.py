@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -163,9 +164,8 @@ def _loso_source_means(folder: Path) -> dict[str, tuple[float, float | None]]:
     return means
 
 
-def _recipe_means(folder: Path) -> tuple[float, float] | None:
-    """Mean WBC and nucleus Dice over the sources, or None where an arm is missing."""
-    means = _loso_source_means(folder)
+def _recipe_means(means: dict[str, tuple[float, float | None]]) -> tuple[float, float] | None:
+    """Mean WBC and nucleus Dice over the sources (``_loso_source_means``), or None where an arm is missing."""
     if len(means) < len(LOSO_SOURCES):
         return None
     nucleus = [n for _, n in means.values() if n is not None]
@@ -192,7 +192,7 @@ def loso_segmentation_table(results: Path) -> str:
                     f"| {_score(nucleus and nucleus['dice'])} | {wbc['precision']:.3f} / {wbc['recall']:.3f} "
                     f"| {train['epochs']} epochs, {train['train_s'] / 60:.0f} min |"
                 )
-        means = _recipe_means(folder)
+        means = _recipe_means(_loso_source_means(folder))
         if means:
             lines.append(
                 f"| **{folder.name}** | **mean of the {len(LOSO_SOURCES)} sources** | **{means[0]:.3f}** "
@@ -230,16 +230,16 @@ def loso_replicates_table(results: Path) -> str:
     ]
     for recipe in sorted(folders):
         seeds = {0: folders[recipe]} | {
-            int(name.rsplit("_seed", 1)[1]): folder
+            int(match[1]): folder
             for name, folder in folders.items()
-            if name.startswith(f"{recipe}_seed") and name.rsplit("_seed", 1)[1].isdigit()
+            if (match := re.fullmatch(rf"{re.escape(recipe)}_seed(\d+)", name))
         }
-        complete = {seed: folder for seed, folder in sorted(seeds.items()) if _recipe_means(folder)}
+        per_source = {seed: _loso_source_means(folder) for seed, folder in sorted(seeds.items())}
+        complete = {seed: m for seed, m in per_source.items() if _recipe_means(m)}
         if len(complete) < 2:
             continue
-        per_source = [_loso_source_means(f) for f in complete.values()]
-        means = [_recipe_means(f) for f in complete.values()]
-        by_source = " | ".join(_spread([m[s][0] for m in per_source]) for s in LOSO_SOURCES)
+        means = [_recipe_means(m) for m in complete.values()]
+        by_source = " | ".join(_spread([m[s][0] for m in complete.values()]) for s in LOSO_SOURCES)
         lines.append(
             f"| {recipe} | {', '.join(map(str, complete))} | {by_source} "
             f"| **{_spread([m[0] for m in means])}** | **{_spread([m[1] for m in means])}** |"

@@ -147,8 +147,9 @@ def evaluate_segmentation(
             label_masks = {"wbc": cell, "nucleus": masks["nucleus"] & cell} if "nucleus" in masks else {"wbc": cell}
             _add_scores(central_scores, label_masks, truths)
         if len(sample.labels) == 1:
-            empty = {s: {m: [] for m in METRICS} for s in (central_scored or scored)}
-            _add_scores(label_scores.setdefault(sample.labels[0], empty), label_masks, truths)
+            if sample.labels[0] not in label_scores:
+                label_scores[sample.labels[0]] = {s: {m: [] for m in METRICS} for s in (central_scored or scored)}
+            _add_scores(label_scores[sample.labels[0]], label_masks, truths)
     result = {
         "dataset": dataset.name,
         "images": len(samples),
