@@ -19,22 +19,13 @@ cells as another lab might have stained them (docs/benchmarks.md, "Stain amount"
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import os
-import random
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-from skimage.filters import threshold_otsu
+from photo_sets import SETS, central_dark_class, draw, main, spread, write_copy
 
-from hemseg.data import read_dataset, read_mask, samples_of_split
+from hemseg.data import read_mask
 from hemseg.data.transforms import StainAmount, load_rgb, slide_colour
-
-SETS = ("pbc", "jtsc_wbc", "all_idb2", "bccd")
-PHOTOS = 80
 
 
 def nucleus_density(image: np.ndarray, nucleus: np.ndarray) -> float:
@@ -44,28 +35,12 @@ def nucleus_density(image: np.ndarray, nucleus: np.ndarray) -> float:
     return float(np.median(density[nucleus]))
 
 
-def central_dark_class(image: np.ndarray) -> np.ndarray:
-    """The darker Otsu class of the image's central half (by summed channels): a crop's nucleus."""
-    brightness = image.sum(axis=0)
-    height, width = brightness.shape
-    centre = np.zeros_like(brightness, dtype=bool)
-    centre[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = True
-    return centre & (brightness < threshold_otsu(brightness[centre]))
-
-
-def _spread(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return f"{np.median(values):.2f} ({np.quantile(values, 0.1):.2f} to {np.quantile(values, 0.9):.2f})"
-
-
 def measure(root: Path) -> dict:
     """Per set: the nuclei's optical density from the masks and from the central dark class."""
     results = {}
     print("| set | photos | nucleus optical density: masks | central dark class (crops) |\n|---|---|---|---|")
     for name in SETS:
-        dataset = read_dataset(root / name)
-        samples = random.Random(0).sample(list(dataset.samples), min(PHOTOS, len(dataset.samples)))
+        dataset, samples = draw(root, name)
         crops = "crop" in dataset.info.get("kind", "")
         masked, central = [], []
         for sample in samples:
@@ -75,7 +50,7 @@ def measure(root: Path) -> dict:
             if crops:
                 central.append(nucleus_density(image, central_dark_class(image)))
         results[name] = {"photos": len(samples), "masks": masked, "central": central}
-        print(f"| `{name}` | {len(samples)} | {_spread(masked)} | {_spread(central)} |")
+        print(f"| `{name}` | {len(samples)} | {spread(masked)} | {spread(central)} |")
     return results
 
 
@@ -85,43 +60,8 @@ def scale(root: Path, name: str, factor: float, destination: Path, split: str = 
     Annotations are linked, and for one side of the split its ``labels.csv`` rows copied: score the
     copy with ``--split all``.
     """
-    source = root / name
-    samples = samples_of_split(read_dataset(source), split)
-    (destination / "images").mkdir(parents=True, exist_ok=True)
-    for entry in source.iterdir():
-        if entry.name not in ("images", "labels.csv") and not (destination / entry.name).exists():
-            os.symlink(entry.resolve(), destination / entry.name)
-    if (source / "labels.csv").exists():  # the rows of the photos copied
-        ids = {sample.id for sample in samples}
-        with open(source / "labels.csv", newline="") as table, open(destination / "labels.csv", "w", newline="") as out:
-            rows = csv.reader(table)
-            csv.writer(out, lineterminator="\n").writerows([next(rows), *(row for row in rows if row[0] in ids)])
-    change = StainAmount(factor)
-    for sample in samples:
-        rgb = change(load_rgb(sample.image)).numpy().transpose(1, 2, 0)
-        Image.fromarray((rgb * 255).round().astype(np.uint8)).save(destination / "images" / f"{sample.id}.png")
-
-
-def main() -> None:
-    """Measure the sets' nucleus stain, or write a stain-scaled copy of one."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    measuring = commands.add_parser("measure")
-    measuring.add_argument("--json", type=Path)
-    scaling = commands.add_parser("scale")
-    scaling.add_argument("dataset")
-    scaling.add_argument("factor", type=float)
-    scaling.add_argument("destination", type=Path)
-    scaling.add_argument("--split", default="all", choices=["all", "train", "val"], help="photos to copy")
-    args = parser.parse_args()
-    root = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
-    if args.command == "measure":
-        results = measure(root)
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    else:
-        scale(root, args.dataset, args.factor, args.destination, args.split)
+    write_copy(root, name, StainAmount(factor), destination, split)
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, measure, "scale", "factor", StainAmount)

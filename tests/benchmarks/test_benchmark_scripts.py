@@ -90,13 +90,14 @@ def test_robustness_changes_keep_the_image_valid_and_change_it():
         assert float((out - image).abs().mean()) > 0.005, name
 
 
-def test_stain_amount_measures_a_crops_nucleus_and_writes_a_scaled_copy(tmp_path):
+def test_stain_amount_measures_a_crops_nucleus_and_writes_a_scaled_copy(tmp_path, monkeypatch):
     """benchmarks/stain_amount.py: a constructed crop's nucleus density, found by mask or by the dark class."""
     import importlib.util
 
     import numpy as np
     from PIL import Image
 
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it imports its sibling photo_sets.py
     spec = importlib.util.spec_from_file_location("stain_amount", REPO / "benchmarks" / "stain_amount.py")
     stain_amount = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(stain_amount)
@@ -108,7 +109,7 @@ def test_stain_amount_measures_a_crops_nucleus_and_writes_a_scaled_copy(tmp_path
     nucleus[32:48, 32:48] = True
     expected = float(-np.log(np.array([0.3, 0.2, 0.5]) / slide).sum())
     assert stain_amount.nucleus_density(image, nucleus) == pytest.approx(expected)
-    assert np.array_equal(stain_amount.central_dark_class(image), nucleus)
+    assert np.array_equal(stain_amount.central_dark_class(image), nucleus)  # photo_sets.py's
     # a dataset copy with three times the stain: three times the nucleus density, annotations linked
     source = tmp_path / "data" / "crops"
     (source / "images").mkdir(parents=True)
@@ -130,3 +131,35 @@ def test_stain_amount_measures_a_crops_nucleus_and_writes_a_scaled_copy(tmp_path
     rows = (tmp_path / "paler" / "labels.csv").read_text().splitlines()
     assert 0 < len(copied) < 6 and rows[0] == "id,label"
     assert sorted(rows[1:]) == [f"{n},lymphocyte" for n in copied]
+
+
+def test_focus_reads_a_known_blur_and_writes_a_blurred_copy(tmp_path, monkeypatch):
+    """benchmarks/focus.py: a disc blurred by a known Gaussian reads that sigma; its copy is blurred."""
+    import importlib.util
+
+    import numpy as np
+    from PIL import Image
+    from scipy import ndimage
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # focus.py imports its sibling photo_sets.py
+    spec = importlib.util.spec_from_file_location("focus", REPO / "benchmarks" / "focus.py")
+    focus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(focus)
+    rows, columns = np.mgrid[:96, :96]
+    nucleus = (rows - 48) ** 2 + (columns - 48) ** 2 < 18**2
+    image = np.where(nucleus, 0.3, 0.8)
+    for sigma in (1.5, 2.0, 3.0):
+        assert focus.edge_sigma(ndimage.gaussian_filter(image, sigma), nucleus) == pytest.approx(sigma, abs=0.15)
+    assert focus.edge_sigma(image, nucleus) < 0.85  # a sharp step: the gradient's own width
+    source = tmp_path / "data" / "crops"
+    (source / "images").mkdir(parents=True)
+    (source / "dataset.json").write_text(json.dumps({"name": "crops", "kind": "single-cell crop"}))
+    (source / "labels.csv").write_text("id,label\ncell,lymphocyte\n")
+    Image.fromarray((np.repeat(image[..., None], 3, axis=2) * 255).round().astype(np.uint8)).save(
+        source / "images" / "cell.png"
+    )
+    photo_sets = sys.modules["photo_sets"]  # what focus.py's command line calls
+    photo_sets.write_copy(tmp_path / "data", "crops", focus.blur(2.0), tmp_path / "blurred")
+    blurred = np.asarray(Image.open(tmp_path / "blurred" / "images" / "cell.png"), np.float64).mean(axis=2) / 255
+    assert focus.edge_sigma(blurred, nucleus) == pytest.approx(np.hypot(2.0, 0.5), abs=0.25)
+    assert (tmp_path / "blurred" / "labels.csv").read_text() == "id,label\ncell,lymphocyte\n"
