@@ -19,7 +19,6 @@ on the source's cells as a less sharp camera might show them; docs/benchmarks.md
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +29,7 @@ from skimage.transform import rescale
 
 from hemseg.data import RBC_DIAMETER_PX, read_mask
 from hemseg.data.transforms import load_rgb
-
-METADATA = Path(__file__).resolve().parents[1] / "bundles" / "hemseg_classification" / "configs" / "metadata.json"
+from hemseg.models import Bundle, bundle_dir
 
 
 def edge_sigma(grey: np.ndarray, nucleus: np.ndarray) -> float:
@@ -46,12 +44,11 @@ def edge_sigma(grey: np.ndarray, nucleus: np.ndarray) -> float:
 
 def measure(root: Path) -> dict:
     """Per set: the outline blur of the nuclei at patch scale, in patch pixels, by masks and by dark class."""
-    target = json.loads(METADATA.read_text())["hemseg"]["patches"]["target_rbc_px"]
+    target = Bundle(bundle_dir("hemseg_classification")).item("patches")["target_rbc_px"]
     results = {}
     print("| set | photos | outline blur, patch px: nucleus masks | central dark class (crops) |\n|---|---|---|---|")
     for name in SETS:
-        dataset, samples = draw(root, name)
-        crops = "crop" in dataset.info.get("kind", "")
+        samples, crops = draw(root, name)
         zoom = target / RBC_DIAMETER_PX[name]
         sigmas: dict[str, list[float]] = {"masks": [], "central": []}
         for sample in samples:

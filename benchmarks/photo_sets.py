@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 from skimage.filters import threshold_otsu
 
-from hemseg.data import Dataset, Sample, read_dataset, samples_of_split
+from hemseg.data import Sample, read_dataset, samples_of_split
 from hemseg.data.transforms import load_rgb
 
 SETS = ("pbc", "jtsc_wbc", "all_idb2", "bccd")
@@ -30,10 +30,11 @@ PHOTOS = 80
 Change = Callable[[torch.Tensor], torch.Tensor]
 
 
-def draw(root: Path, name: str) -> tuple[Dataset, list[Sample]]:
-    """Dataset ``name`` and up to 80 of its photos, one fixed random draw."""
+def draw(root: Path, name: str) -> tuple[list[Sample], bool]:
+    """Up to 80 photos of dataset ``name``, one fixed random draw, and whether it is a set of single-cell crops."""
     dataset = read_dataset(root / name)
-    return dataset, random.Random(0).sample(list(dataset.samples), min(PHOTOS, len(dataset.samples)))
+    samples = random.Random(0).sample(list(dataset.samples), min(PHOTOS, len(dataset.samples)))
+    return samples, "crop" in dataset.info.get("kind", "")
 
 
 def central_dark_class(image: np.ndarray) -> np.ndarray:

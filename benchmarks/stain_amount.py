@@ -40,8 +40,7 @@ def measure(root: Path) -> dict:
     results = {}
     print("| set | photos | nucleus optical density: masks | central dark class (crops) |\n|---|---|---|---|")
     for name in SETS:
-        dataset, samples = draw(root, name)
-        crops = "crop" in dataset.info.get("kind", "")
+        samples, crops = draw(root, name)
         masked, central = [], []
         for sample in samples:
             image = load_rgb(sample.image).numpy().astype(np.float64)
