@@ -163,3 +163,31 @@ def test_focus_reads_a_known_blur_and_writes_a_blurred_copy(tmp_path, monkeypatc
     blurred = np.asarray(Image.open(tmp_path / "blurred" / "images" / "cell.png"), np.float64).mean(axis=2) / 255
     assert focus.edge_sigma(blurred, nucleus) == pytest.approx(np.hypot(2.0, 0.5), abs=0.25)
     assert (tmp_path / "blurred" / "labels.csv").read_text() == "id,label\ncell,lymphocyte\n"
+
+
+def test_specimen_mix_scores_each_least_share_on_the_common_classes(monkeypatch):
+    """benchmarks/specimen_mix.py: cells in doubt follow the mix; a rare class's cells are kept at a least share."""
+    import importlib.util
+
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it imports its sibling bn_adaptation.py
+    spec = importlib.util.spec_from_file_location("specimen_mix", REPO / "benchmarks" / "specimen_mix.py")
+    specimen_mix = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(specimen_mix)
+    classes = np.array(["neutrophil", "lymphocyte", "erythroblast"])
+    # 8 sure neutrophils, 3 clear lymphocytes, 2 lymphocytes the network leans to call erythroblasts,
+    # 1 erythroblast
+    probabilities = np.array(
+        [[0.96, 0.02, 0.02]] * 8 + [[0.05, 0.85, 0.1]] * 3 + [[0.05, 0.45, 0.5]] * 2 + [[0.1, 0.1, 0.8]]
+    )
+    labels = np.array(["neutrophil"] * 8 + ["lymphocyte"] * 5 + ["erythroblast"])
+    scores = specimen_mix._scores(probabilities, labels, classes, [None, 0.0, 0.5, 0.9])
+    assert scores["none"]["accuracy_5_common_classes"] == round(11 / 13, 4)  # two lymphocytes wrong
+    assert scores["none"]["recall"]["erythroblast"] == 1.0
+    # the plain mix: the two lymphocytes turn right, the erythroblast, rare, is lost
+    assert scores["0.0"]["recall"] == {"erythroblast": 0.0, "lymphocyte": 1.0, "neutrophil": 1.0}
+    # held at half an equal share, the rare class keeps its sure cell and the doubtful ones still turn
+    assert scores["0.5"]["recall"] == {"erythroblast": 1.0, "lymphocyte": 1.0, "neutrophil": 1.0}
+    # a least share near 1 leaves nearly the equal shares: the answer as it was
+    assert scores["0.9"] == scores["none"]

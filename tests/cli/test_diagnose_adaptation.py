@@ -19,9 +19,10 @@ def test_a_specimen_marked_unfamiliar_is_classified_again(data_root, tmp_path):
     """Every ``jtsc_wbc`` validation crop (58) as one specimen, with a stain reference that finds every stain
     unfamiliar: the specimen is adapted.
 
-    On this stain, which the classifier was trained on, adapting costs: measured 2026-12-03, the
-    commonest white-cell class of 44 of the 58 photos is the label, against 53 with ``--no-adapt``
-    (docs/howto/diagnose.md); hence only specimens of an unfamiliar stain are adapted.
+    On this stain, which the classifier was trained on, adapting costs: measured 2026-12-04 (in the
+    specimen's own mix of classes), the commonest white-cell class of 46 of the 58 photos is the label,
+    against 53 with ``--no-adapt`` (docs/howto/diagnose.md); hence only specimens of an unfamiliar
+    stain are adapted.
     """
     from hemseg.data import RBC_DIAMETER_PX, read_dataset, samples_of_split
     from hemseg.models import bundle_dir
@@ -44,12 +45,13 @@ def test_a_specimen_marked_unfamiliar_is_classified_again(data_root, tmp_path):
     result = CliRunner().invoke(app, [*args, "--out", str(out), "--bundle", str(bundles / "hemseg_diagnose")])
     assert result.exit_code == 0, result.output
     assert "specimen specimen: 100% of its" in result.output and "first 4 batch-norm layers" in result.output
+    assert "and its own mix of classes" in result.output
     right = 0
     for stem, label in labels.items():
         report = json.loads((out / stem / "report.json").read_text())
         assert report["adaptation"]["specimen"] == "specimen" and report["adaptation"]["layers"] == 4
-        assert report["adaptation"]["unfamiliar_share"] == 1.0
+        assert report["adaptation"]["unfamiliar_share"] == 1.0 and report["adaptation"]["least_share"] == 0.5
         white = [row["class"] for row in csv.DictReader((out / stem / "cells.csv").open()) if row["kind"] == "wbc"]
         right += bool(white) and Counter(white).most_common(1)[0][0] == label
     assert report["adaptation"]["white_cells"] >= len(labels) == 58
-    assert right >= 43, right
+    assert right >= 45, right

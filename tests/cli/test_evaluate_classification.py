@@ -111,6 +111,10 @@ def test_cells_of_a_stain_unlike_the_training_sources_count_as_marked_for_review
     # every crop of an unfamiliar stain: the first 4 layers' statistics are re-estimated on them
     assert "adapted_layers" not in reports["as_is"] and reports["adapt"]["adapted_layers"] == 4
     assert "first 4 normalisation layers re-estimated" in result.output
+    # and taken in their own mix (34 of the 58 are neutrophils), no class below half an equal share
+    mix = reports["adapt"]["class_mix"]
+    assert sum(mix.values()) == pytest.approx(1.0, abs=1e-3) and max(mix, key=mix.get) == "neutrophil"
+    assert min(mix.values()) >= 0.5 / 9 - 1e-4 and "in their own mix of classes: neutrophil" in result.output
     assert reports["adapt"]["confusion"] != reports["as_is"]["confusion"]
 
 

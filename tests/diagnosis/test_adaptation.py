@@ -15,7 +15,7 @@ from hemseg.postproc import StainReference
 
 UNFAMILIAR = StainReference({"any": (np.zeros(6), np.eye(6))}, -1.0)  # every distance > -1: every stain
 FAMILIAR = StainReference({"any": (np.zeros(6), np.eye(6))}, np.inf)  # none
-RULES = AdaptationRules(layers=4, unfamiliar_share=0.5, min_cells=6)
+RULES = AdaptationRules(layers=4, unfamiliar_share=0.5, min_cells=6, least_share=0.5)
 
 
 class BlastClassifier(SizeClassifier):
@@ -59,7 +59,7 @@ def white_cells(unfamiliar: int, familiar: int) -> SmearReport:
 def test_a_specimen_is_adapted_with_enough_cells_mostly_unfamiliar(reports, adapted):
     result = adaptation_of(reports, RULES)
     if adapted:
-        assert result == {"layers": 4, "white_cells": 6, "unfamiliar_share": 0.5}
+        assert result == {"layers": 4, "white_cells": 6, "unfamiliar_share": 0.5, "least_share": 0.5}
     else:
         assert result is None
 
@@ -86,7 +86,7 @@ def test_a_specimen_of_an_unfamiliar_stain_is_classified_again_and_its_files_rew
     out = tmp_path / "out"
     rows = diagnose_images(adapting(UNFAMILIAR, adapter), inputs, out, on_adapted=lambda *a: told.append(a))
     assert adapter.calls == [((6, 96, 96, 4), 4)]  # slide1's 2 photos x 3 white cells; slide2 has 3: too few
-    record = {"specimen": "slide1", "layers": 4, "white_cells": 6, "unfamiliar_share": 1.0}
+    record = {"specimen": "slide1", "layers": 4, "white_cells": 6, "unfamiliar_share": 1.0, "least_share": 0.5}
     assert told == [("slide1", record)]
     assert [(r["blast"], r["neutrophil"], r["lymphocyte"]) for r in rows] == [(3, 0, 0), (3, 0, 0), (0, 1, 2)]
     assert ["blasts_present" in r["flags"] for r in rows] == [True, True, False]
@@ -99,7 +99,8 @@ def test_a_specimen_of_an_unfamiliar_stain_is_classified_again_and_its_files_rew
         assert [c["review"] for c in report["cells"] if c["kind"] == "wbc"] == [True] * 3
     summary = list(csv.DictReader((out / "summary.csv").open()))
     assert [r["blast"] for r in summary] == ["3", "3", "0"]
-    assert "re-estimated on them (adapted to this stain)" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "re-estimated on them (adapted to this stain), and in the specimen's own mix of classes" in page
     assert not list(out.rglob(".*"))  # no temporary file left
 
     # a resumed run keeps the photos' files but cuts their patches again to adapt the same way

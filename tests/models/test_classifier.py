@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hemseg.models import Classifier, field_prior, prior_weights
+from hemseg.models import Classifier, field_prior, prior_weights, specimen_mix
 
 
 class _Fixed(torch.nn.Module):
@@ -133,6 +133,39 @@ def test_a_classifier_with_a_field_prior_takes_one_call_as_one_photo():
         Classifier(_Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=2.0, field_kept="normal")
     keeping = Classifier(_Fixed(), classes=("a", "b", "c"), field_reference=reference, field_cells=2.0, field_kept="a")
     assert np.allclose(keeping.probabilities(patches)[:, 0], plain[:, 0], atol=1e-6)
+
+
+def test_specimen_mix_is_the_em_estimate_of_the_cells_classes_with_a_least_share():
+    # sure cells: the mix is their share of classes
+    sure = np.repeat(np.eye(3), [6, 3, 1], axis=0) * 0.98 + 0.02 / 3
+    assert np.allclose(specimen_mix(sure), [0.6, 0.3, 0.1], atol=0.01)
+    # a cell in doubt between a and b counts for each as the other cells say: at the fixed point
+    # m_a = (1 + m_a / (m_a + m_b)) / 2 with m_b = 1 - m_a, so m_a = 1
+    doubt = np.array([[1.0, 0.0], [0.5, 0.5]])
+    assert np.allclose(specimen_mix(doubt), [1.0, 0.0], atol=1e-3)
+    # a least share holds the rare class at least_share / K, the others filling the rest in proportion
+    held = specimen_mix(sure, least_share=0.6)
+    assert held[2] == pytest.approx(0.2) and held.sum() == pytest.approx(1.0)
+    assert held[0] / held[1] == pytest.approx(2.0, rel=0.03)
+    assert np.allclose(specimen_mix(sure, least_share=1.0), 1 / 3)  # every share equal: no change
+    with pytest.raises(ValueError, match="least_share"):
+        specimen_mix(sure, least_share=1.5)
+    with pytest.raises(ValueError, match="at least one cell"):
+        specimen_mix(np.zeros((0, 3)))
+
+
+def test_a_classifier_with_a_specimen_mix_weighs_each_class_by_its_share():
+    patches = np.zeros((4, 8, 8, 4), np.uint8)
+    patches[:3, ..., 3] = 255  # three cells sure of "a" (logits 10, 0, -10); one cell: all equal
+    plain = Classifier(_Fixed(), classes=("a", "b", "c"))
+    mixed = plain.with_specimen_mix(patches, least_share=0.3)
+    mix = specimen_mix(plain.probabilities(patches), 0.3)
+    assert np.allclose(mixed.class_weights, mix * 3)
+    assert np.allclose(mixed.probabilities(patches[3:]), [mix], atol=1e-6)  # the cell in doubt takes the mix
+    assert mix[0] > 0.7 and np.allclose(mix[1:], 0.1)
+    assert plain.class_weights is None  # the original is left as it was
+    weighted = Classifier(_Fixed(), classes=("a", "b", "c"), class_weights={"b": 2.0})
+    assert np.allclose(weighted.with_specimen_mix(patches, 0.3).class_weights, mix * 3 * [1.0, 2.0, 1.0])
 
 
 class _TwoNorms(torch.nn.Module):

@@ -119,7 +119,8 @@ def diagnose(
         typer.echo(
             f"hemseg: specimen {specimen}: {adaptation['unfamiliar_share']:.0%} of its {adaptation['white_cells']} "
             f"white cells have a stain unlike the classifier's training photos; classified again with the "
-            f"classifier adapted to it (statistics of its first {adaptation['layers']} batch-norm layers)",
+            f"classifier adapted to it (statistics of its first {adaptation['layers']} batch-norm layers"
+            f"{'' if adaptation.get('least_share') is None else ', and its own mix of classes'})",
             err=True,
         )
 

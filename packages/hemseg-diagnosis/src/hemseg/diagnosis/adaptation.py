@@ -6,8 +6,8 @@ look is lost"). When most white cells of a specimen have a stain unlike every tr
 (:class:`hemseg.postproc.StainReference`), :meth:`hemseg.diagnosis.batch.Batch.adapt` has those
 statistics re-estimated on the specimen's own white-cell patches (the analyser's ``adapter``, e.g.
 :meth:`hemseg.models.Classifier.adapted`) and classifies its cells again
-(:meth:`hemseg.diagnosis.SmearAnalyser.reclassified`). Specimens of a familiar stain are left as
-they are.
+(:meth:`hemseg.diagnosis.SmearAnalyser.reclassified`), in the specimen's own mix of classes where
+the rules' ``least_share`` is set. Specimens of a familiar stain are left as they are.
 """
 
 from __future__ import annotations
@@ -27,18 +27,22 @@ class AdaptationRules:
         unfamiliar_share: only a specimen with at least this share of white cells of an unfamiliar stain.
         min_cells: only a specimen with at least this many white cells (a few cells' statistics
             describe their classes more than the stain).
+        least_share: the adapted classifier also takes the specimen's own mix of classes, no class's
+            share below this times an equal share (:func:`hemseg.models.specimen_mix`); None: not.
     """
 
     layers: int
     unfamiliar_share: float
     min_cells: int
+    least_share: float | None = None
 
 
 def adaptation_of(reports: Sequence[SmearReport], rules: AdaptationRules) -> dict | None:
     """What adapting to the specimen of ``reports`` means, or None when its cells do not call for it.
 
     Returns:
-        ``{"layers", "white_cells", "unfamiliar_share"}`` (the record written into each report).
+        ``{"layers", "white_cells", "unfamiliar_share", "least_share"}`` (the record written into each
+        report).
     """
     from hemseg.postproc import mostly_unfamiliar
 
@@ -46,4 +50,9 @@ def adaptation_of(reports: Sequence[SmearReport], rules: AdaptationRules) -> dic
     share = mostly_unfamiliar(unfamiliar, rules.min_cells, rules.unfamiliar_share)
     if share is None:
         return None
-    return {"layers": rules.layers, "white_cells": len(unfamiliar), "unfamiliar_share": round(share, 4)}
+    return {
+        "layers": rules.layers,
+        "white_cells": len(unfamiliar),
+        "unfamiliar_share": round(share, 4),
+        "least_share": rules.least_share,
+    }

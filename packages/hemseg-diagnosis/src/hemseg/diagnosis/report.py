@@ -109,7 +109,8 @@ class SmearReport:
         ms: wall time of the whole analysis.
         adaptation: when the white cells were classified by a classifier adapted to the stain of
             the photo's specimen (:mod:`hemseg.diagnosis.adaptation`): ``specimen``, ``layers``,
-            ``white_cells``, ``unfamiliar_share``; None otherwise.
+            ``white_cells``, ``unfamiliar_share``, ``least_share`` (None: not in the specimen's own
+            mix of classes); None otherwise.
         patches: the white cells' classifier patches, in the order of the white cells, while the
             batch runs (never written; None in a report read back).
     """
@@ -227,6 +228,16 @@ def _cell_dict(cell: Cell) -> dict:
         "nucleus_area": cell.nucleus_area,
         "unfamiliar_stain": cell.unfamiliar_stain,
     }
+
+
+def _mix_words(adaptation: Mapping) -> str:
+    """How an adapted specimen's class mix was taken, for a sentence (reports before it have no least_share)."""
+    if adaptation.get("least_share") is None:
+        return ""
+    return (
+        ", and in the specimen's own mix of classes (no class's share below "
+        f"{adaptation['least_share']:g} of an equal share)"
+    )
 
 
 def _rounded(probability: float | None) -> float | None:
@@ -433,7 +444,8 @@ def html_page(
                 f"<p class='flag'>{adapted['unfamiliar_share']:.0%} of the {adapted['white_cells']} white cells of "
                 f"specimen {e(str(adapted['specimen']))} have a stain unlike the classifier's training photos: its "
                 f"white cells were classified with the statistics of the classifier's first {adapted['layers']} "
-                "batch-norm layers re-estimated on them (adapted to this stain). Review every class.</p>"
+                "batch-norm layers re-estimated on them (adapted to this stain)"
+                f"{_mix_words(adapted)}. Review every class.</p>"
             )
         if report.scale_source == "assumed":
             parts.append(

@@ -11,7 +11,7 @@ from hemseg.models.bundles import (
     patcher_from_bundle,
     shipped_bundles,
 )
-from hemseg.models.classifier import Classifier, field_prior, prior_weights
+from hemseg.models.classifier import Classifier, field_prior, prior_weights, specimen_mix
 from hemseg.models.distributed import diagnose_sharded
 from hemseg.models.engines import (
     known_structures_output,
@@ -113,4 +113,5 @@ __all__ = [
     "segment_folder",
     "segmentation_network",
     "shipped_bundles",
+    "specimen_mix",
 ]

@@ -108,14 +108,15 @@ class Classifier:
             probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
         return probabilities.astype(np.float32)
 
-    def adapted(self, patches: np.ndarray, layers: int) -> Classifier:
+    def adapted(self, patches: np.ndarray, layers: int, least_share: float | None = None) -> Classifier:
         """A copy whose network's first ``layers`` batch-norm layers take their statistics from ``patches``.
 
         ``patches`` (N, P, P, 4) uint8 are unlabelled cells of one lab (a specimen); the statistics of
         the first layers — how strongly the earliest filters answer its stain, contrast and sharpness —
         are re-estimated on them (AdaBN, batches drawn in a fixed random order), no weight is changed
         and deeper layers keep the learnt ones, which also depend on the mix of cell classes
-        (docs/benchmarks.md).
+        (docs/benchmarks.md). With ``least_share``, the copy then also takes the specimen's own mix of
+        classes (:meth:`with_specimen_mix`).
 
         Raises:
             TypeError: the network is not a torch module (e.g. an ONNX Runtime session).
@@ -141,6 +142,23 @@ class Classifier:
             norm.eval()
         classifier = copy.copy(self)
         classifier.network = network
+        return classifier if least_share is None else classifier.with_specimen_mix(patches, least_share)
+
+    def with_specimen_mix(self, patches: np.ndarray, least_share: float) -> Classifier:
+        """A copy whose probabilities are re-weighted by the class mix of one specimen's cells.
+
+        ``patches`` (N, P, P, 4) uint8 are the white cells of one specimen. Their mix of classes is
+        estimated from this classifier's own answers on them (:func:`specimen_mix`), and the copy's
+        ``class_weights`` bring every cell's probabilities from the class-balanced training draws to
+        that mix: a cell in doubt between a class common in the specimen and a rare one leans to the
+        common one. No class's share of the mix is taken below ``least_share`` times an equal share.
+        """
+        plain = copy.copy(self)
+        plain.class_weights = None
+        mix = specimen_mix(plain.probabilities(patches), least_share)
+        classifier = copy.copy(self)
+        weights = mix * len(self.classes)
+        classifier.class_weights = weights if self.class_weights is None else weights * self.class_weights
         return classifier
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
@@ -195,6 +213,41 @@ def field_prior(
     weighted *= (1.0 - probabilities[:, [kept]]) / np.maximum(weighted.sum(axis=1, keepdims=True), 1e-12)
     weighted[:, kept] = probabilities[:, kept]
     return weighted
+
+
+def specimen_mix(probabilities: np.ndarray, least_share: float = 0.0, iterations: int = 100) -> np.ndarray:
+    """The (K,) mix of classes of one specimen's cells, from a class-balanced network's (N, K) probabilities.
+
+    Expectation-maximisation of Saerens, Latinne and Decaestecker (Neural Computation 2002): the
+    network answers as if each of the K classes were equally common; the mix is the mean of the cells'
+    probabilities re-weighted by the mix, repeated ``iterations`` times. No class's share is taken
+    below ``least_share`` / K, the others scaled to fill the rest (0: the plain estimate, in which a
+    class rare in the specimen fades, and its few cells with it; 1: every share equal, no change).
+
+    Raises:
+        ValueError: no cells, or ``least_share`` is negative or above 1.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.ndim != 2 or not len(probabilities):
+        raise ValueError(f"expected (N, K) probabilities of at least one cell, got shape {probabilities.shape}")
+    if not 0.0 <= least_share <= 1.0:
+        raise ValueError(f"least_share must lie in [0, 1], not {least_share}")
+    classes = probabilities.shape[1]
+    least = least_share / classes
+    mix = np.full(classes, 1.0 / classes)
+    for _ in range(iterations):
+        weighted = probabilities * mix
+        weighted /= np.maximum(weighted.sum(axis=1, keepdims=True), 1e-12)
+        estimate = weighted.mean(axis=0)
+        raised = np.zeros(classes, bool)  # the classes held at the least share, the others scaled to fill the rest
+        while True:
+            scale = (1.0 - least * raised.sum()) / max(estimate[~raised].sum(), 1e-12)
+            below = ~raised & (estimate * scale < least)
+            if not below.any():
+                break
+            raised |= below
+        mix = np.where(raised, least, estimate * scale)
+    return mix
 
 
 def prior_weights(class_counts: Mapping[str, float], strength: float) -> dict[str, float]:
