@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from bn_adaptation import left_out_patches
+from tables import COMMON_CLASSES
 
-#: the 5 classes that every labelled source has
-COMMON = ("neutrophil", "eosinophil", "basophil", "lymphocyte", "monocyte")
 #: the white cells of a specimen (``--specimens``): a smear's proportions, with some rare cells to find
 SPECIMEN_CELLS = {
     "neutrophil": 55,
@@ -53,7 +52,7 @@ def _mixed(probabilities: np.ndarray, least_share: float | None) -> np.ndarray:
 
 def _scores(probabilities: np.ndarray, labels: np.ndarray, classes: np.ndarray, shares: list) -> dict:
     """Per least share: accuracy on the common classes and each class's recall."""
-    common = np.isin(labels, COMMON)
+    common = np.isin(labels, COMMON_CLASSES)
     out = {}
     for share in shares:
         right = classes[_mixed(probabilities, share).argmax(axis=1)] == labels
@@ -86,12 +85,12 @@ def main() -> None:
     classifier = Classifier(network.eval(), CELL_CLASSES)
     shares = [None, *args.least_share]
     result = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split, "patches": len(labels)}
-    result["learnt_statistics"] = _scores(classifier.probabilities(patches), labels, classes, shares)
+    probabilities = classifier.probabilities(patches)
+    result["learnt_statistics"] = _scores(probabilities, labels, classes, shares)
     if args.first:
         adapted = classifier.adapted(patches, args.first).probabilities(patches)
         result[f"first_{args.first}_layers_re_estimated"] = _scores(adapted, labels, classes, shares)
     if args.specimens:
-        probabilities = classifier.probabilities(patches)
         rng = np.random.default_rng(0)
         by_class = {k: np.flatnonzero(labels == k) for k in SPECIMEN_CELLS}
         draws = [
