@@ -191,3 +191,44 @@ def test_specimen_mix_scores_each_least_share_on_the_common_classes(monkeypatch)
     assert scores["0.5"]["recall"] == {"erythroblast": 1.0, "lymphocyte": 1.0, "neutrophil": 1.0}
     # a least share near 1 leaves nearly the equal shares: the answer as it was
     assert scores["0.9"] == scores["none"]
+
+
+def test_morphometry_fuses_the_measures_on_each_specimens_own_scale(monkeypatch):
+    """benchmarks/morphometry.py: a lymphocyte is small against its own specimen's cells, whatever the lab's scale."""
+    import importlib.util
+
+    import numpy as np
+
+    from hemseg.data import CELL_CLASSES
+    from hemseg.postproc import MORPHOMETRY_NAMES
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it imports its sibling bn_adaptation.py
+    spec = importlib.util.spec_from_file_location("morphometry", REPO / "benchmarks" / "morphometry.py")
+    morphometry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(morphometry)
+    area = MORPHOMETRY_NAMES.index("cell_area")
+
+    class Size:
+        """Calls a cell a lymphocyte when it is smaller than its specimen's typical cell."""
+
+        classes_ = np.array(["lymphocyte", "neutrophil"])
+
+        def predict_proba(self, measures):
+            small = (measures[:, area] < 1).astype(float)
+            return np.c_[0.9 * small + 0.1 * (1 - small), 0.1 * small + 0.9 * (1 - small)]
+
+    # a lab whose photos are shown at twice the scale: 60 neutrophils of 4,000 px, 40 lymphocytes of 2,000
+    labels = np.array(["neutrophil"] * 60 + ["lymphocyte"] * 40)
+    measures = np.zeros((100, len(MORPHOMETRY_NAMES)))
+    measures[:, area] = np.where(labels == "neutrophil", 4000.0, 2000.0)
+    # the network calls every cell a neutrophil, just
+    network = np.full((100, len(CELL_CLASSES)), 0.01)
+    network[:, CELL_CLASSES.index("neutrophil")] = 0.5
+    network[:, CELL_CLASSES.index("lymphocyte")] = 0.4
+    smear, rich = [np.arange(100)], [np.r_[60:100, 0:10]]  # 40 of 100 lymphocytes; 40 of 50
+    assert morphometry._per_specimen(smear, network, measures, labels, Size(), 0.0)["lymphocyte_recall"] == 0.0
+    fused = morphometry._per_specimen(smear, network, measures, labels, Size(), 1.0)
+    assert fused == {"accuracy_5_common_classes": 1.0, "lymphocyte_recall": 1.0}
+    # where most cells are lymphocytes, the typical cell is one: the hazard of a specimen's own scale
+    fused = morphometry._per_specimen(rich, network, measures, labels, Size(), 1.0)
+    assert fused == {"accuracy_5_common_classes": 0.2, "lymphocyte_recall": 0.0}

@@ -10,6 +10,7 @@ from hemseg.postproc.instances import (
     split_touching,
 )
 from hemseg.postproc.morphology import clean_mask
+from hemseg.postproc.morphometry import MORPHOMETRY_NAMES, cell_morphometry, specimen_normalised
 from hemseg.postproc.patcher import CellPatcher
 from hemseg.postproc.patches import cell_patch, cell_patches, central_cell, central_instance
 from hemseg.postproc.platelets import platelet_instances
@@ -22,9 +23,11 @@ from hemseg.postproc.tiles import tile_grid
 
 __all__ = [
     "CellPatcher",
+    "MORPHOMETRY_NAMES",
     "MaskRules",
     "SegmenterLike",
     "StainReference",
+    "cell_morphometry",
     "cell_patch",
     "cell_patches",
     "central_cell",
@@ -47,6 +50,7 @@ __all__ = [
     "stain_signatures",
     "remove_background_coloured",
     "remove_thin_instances",
+    "specimen_normalised",
     "split_cells",
     "split_touching",
     "tile_grid",
