@@ -40,6 +40,8 @@ MORPHOMETRY_NAMES = AREA_NAMES + LENGTH_NAMES + SHAPE_NAMES + COLOUR_NAMES
 LOBE_SHARE = 0.08
 #: Fewest cell pixels that give measures.
 MIN_CELL_PIXELS = 20
+#: The L*a*b* colour a cell is measured against when it fills its patch: a bright, neutral slide.
+BLANK_SURROUND = np.array([90.0, 0.0, 0.0])
 
 
 def _nucleus(lightness: np.ndarray, cell: np.ndarray) -> np.ndarray:
@@ -65,7 +67,7 @@ def _patch_morphometry(patch: np.ndarray) -> np.ndarray:
     lab = rgb2lab(patch[..., :3])
     lightness = lab[..., 0]
     surround = ~dilation(cell, disk(3))
-    surround_colour = np.median(lab[surround], axis=0) if surround.any() else np.array([90.0, 0.0, 0.0])
+    surround_colour = np.median(lab[surround], axis=0) if surround.any() else BLANK_SURROUND
     nucleus = _nucleus(lightness, cell)
     cytoplasm = cell & ~nucleus
     cells = regionprops_table(
@@ -122,9 +124,9 @@ def cell_morphometry(patches: np.ndarray) -> np.ndarray:
     The nucleus is the part of the cell darker than Otsu's threshold of its L* lightness; its lobes
     are its parts of more than :data:`LOBE_SHARE` of its area. Sizes are in patch pixels (the patch
     is cut at the photo's red-cell scale); colours are the mean L*a*b* of cytoplasm and nucleus
-    against the median of the surround (or the nucleus), lightness and textures in units of the
-    surround-to-nucleus lightness span. A row is NaN where the cell has fewer than
-    :data:`MIN_CELL_PIXELS` pixels.
+    against the median of the surround (:data:`BLANK_SURROUND` where the cell fills the patch) or
+    the nucleus, lightness and textures in units of the surround-to-nucleus lightness span. A row is
+    NaN where the cell has fewer than :data:`MIN_CELL_PIXELS` pixels.
     """
     return (
         np.stack([_patch_morphometry(np.asarray(p)) for p in patches])
