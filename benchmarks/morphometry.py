@@ -34,20 +34,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from bn_adaptation import left_out_patches
+from specimen_mix import mixed
 from tables import COMMON_CLASSES
 
 SOURCES = ("pbc", "jtsc_wbc", "bccd")
 SPECIMEN_SIZE = 100
+#: The least share of a specimen's mix of classes, as the classification bundle's ``adapt_least_share``.
+LEAST_SHARE = 0.5
 #: Lymphocytes of a lymphocyte-rich specimen (or all the source has), the rest of its 100 cells drawn from the others.
 RICH_LYMPHOCYTES = 60
-
-
-def _mixed(probabilities: np.ndarray) -> np.ndarray:
-    """Probabilities re-weighted by their own mix of classes (least share 0.5, as the bundle does)."""
-    from hemseg.models import specimen_mix
-
-    weighted = probabilities * specimen_mix(probabilities, 0.5)
-    return weighted / weighted.sum(axis=1, keepdims=True)
 
 
 def _scores(probabilities: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> dict:
@@ -87,7 +82,7 @@ def _per_specimen(
     for drawn in specimens:
         own = measures[drawn]
         measured = _on_classes(model, specimen_normalised(own, own), list(CELL_CLASSES))
-        right = classes[_mixed(adapted[drawn] * measured**weight).argmax(axis=1)] == labels[drawn]
+        right = classes[mixed(adapted[drawn] * measured**weight, LEAST_SHARE).argmax(axis=1)] == labels[drawn]
         accuracy.append(float(right[np.isin(labels[drawn], COMMON_CLASSES)].mean()))
         is_lymphocyte = labels[drawn] == "lymphocyte"
         lymphocytes_right, lymphocytes = (
@@ -148,11 +143,11 @@ def main() -> None:
         adapted = Classifier(network.eval(), CELL_CLASSES).adapted(patches, 4).probabilities(patches)
         measured = _on_classes(model, data[left_out]["normalised"], list(CELL_CLASSES))
         scores = {
-            "network_adapted_in_its_mix": _scores(_mixed(adapted), labels, classes),
+            "network_adapted_in_its_mix": _scores(mixed(adapted, LEAST_SHARE), labels, classes),
             "measures": _scores(measured, labels, classes),
         }
         for weight in args.weight:
-            scores[f"fused_weight_{weight}"] = _scores(_mixed(adapted * measured**weight), labels, classes)
+            scores[f"fused_weight_{weight}"] = _scores(mixed(adapted * measured**weight, LEAST_SHARE), labels, classes)
         lymphocytes = np.flatnonzero(labels == "lymphocyte")
         others = np.flatnonzero(labels != "lymphocyte")
         rich = min(RICH_LYMPHOCYTES, len(lymphocytes))

@@ -40,7 +40,7 @@ SPECIMEN_CELLS = {
 RARE = ("immature_granulocyte", "erythroblast")
 
 
-def _mixed(probabilities: np.ndarray, least_share: float | None) -> np.ndarray:
+def mixed(probabilities: np.ndarray, least_share: float | None) -> np.ndarray:
     """``probabilities`` re-weighted by their own mix of classes (None: as they are)."""
     from hemseg.models import specimen_mix
 
@@ -55,7 +55,7 @@ def _scores(probabilities: np.ndarray, labels: np.ndarray, classes: np.ndarray, 
     common = np.isin(labels, COMMON_CLASSES)
     out = {}
     for share in shares:
-        right = classes[_mixed(probabilities, share).argmax(axis=1)] == labels
+        right = classes[mixed(probabilities, share).argmax(axis=1)] == labels
         out["none" if share is None else str(share)] = {
             "accuracy_5_common_classes": round(float(right[common].mean()), 4),
             "recall": {label: round(float(right[labels == label].mean()), 3) for label in sorted(set(labels))},
@@ -101,7 +101,7 @@ def main() -> None:
         for share in shares:
             accuracy, rare_right, rare = [], 0, 0
             for cells in draws:
-                right = classes[_mixed(probabilities[cells], share).argmax(axis=1)] == labels[cells]
+                right = classes[mixed(probabilities[cells], share).argmax(axis=1)] == labels[cells]
                 accuracy.append(right.mean())
                 is_rare = np.isin(labels[cells], RARE)
                 rare_right, rare = rare_right + int(right[is_rare].sum()), rare + int(is_rare.sum())
