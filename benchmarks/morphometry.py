@@ -68,6 +68,24 @@ def _on_classes(model, measures: np.ndarray, classes: list[str]) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
+def specimen_draws(labels: np.ndarray, count: int, rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    """``count`` specimens of :data:`SPECIMEN_SIZE` cells (indices into ``labels``) of each kind.
+
+    ``smear``: drawn at random; ``lymphocyte_rich``: :data:`RICH_LYMPHOCYTES` lymphocytes (or all
+    there are), the rest drawn from the other cells.
+    """
+    lymphocytes = np.flatnonzero(labels == "lymphocyte")
+    others = np.flatnonzero(labels != "lymphocyte")
+    rich = min(RICH_LYMPHOCYTES, len(lymphocytes))
+    return {
+        "smear": [rng.choice(len(labels), SPECIMEN_SIZE, replace=False) for _ in range(count)],
+        "lymphocyte_rich": [
+            np.r_[rng.choice(lymphocytes, rich, replace=False), rng.choice(others, SPECIMEN_SIZE - rich, replace=False)]
+            for _ in range(count)
+        ],
+    }
+
+
 def _per_specimen(
     specimens: list[np.ndarray], adapted: np.ndarray, measures: np.ndarray, labels: np.ndarray, model, weight: float
 ) -> dict:
@@ -148,19 +166,7 @@ def main() -> None:
         }
         for weight in args.weight:
             scores[f"fused_weight_{weight}"] = _scores(mixed(adapted * measured**weight, LEAST_SHARE), labels, classes)
-        lymphocytes = np.flatnonzero(labels == "lymphocyte")
-        others = np.flatnonzero(labels != "lymphocyte")
-        rich = min(RICH_LYMPHOCYTES, len(lymphocytes))
-        draws = {
-            "smear": [rng.choice(len(labels), SPECIMEN_SIZE, replace=False) for _ in range(args.specimens)],
-            "lymphocyte_rich": [
-                np.r_[
-                    rng.choice(lymphocytes, rich, replace=False),
-                    rng.choice(others, SPECIMEN_SIZE - rich, replace=False),
-                ]
-                for _ in range(args.specimens)
-            ],
-        }
+        draws = specimen_draws(labels, args.specimens, rng)
         measures = data[left_out]["measures"]
         for kind, specimens in draws.items():
             scores[f"per_specimen_{kind}"] = {

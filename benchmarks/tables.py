@@ -295,6 +295,7 @@ def loso_classification_table(results: Path) -> str:
                 adapted = f"{_score(a_accuracy)} / {_lowest(a_lowest)} / {a['ece']:.3f}"
                 adapted += "" if a["adapted_layers"] else " (not adapted)"
                 adapted += " (class mix)" if "class_mix" in a else ""
+                adapted += f" (zoom {a['zoom']:g})" if "zoom" in a else ""
             # results scored before the stain check hold only the low-probability share
             low = r.get("low_confidence_share", r["review_share"])
             marked = f"{r['review_share']:.1%} ({low:.1%})" if "low_confidence_share" in r else f"n/a ({low:.1%})"

@@ -232,3 +232,43 @@ def test_morphometry_fuses_the_measures_on_each_specimens_own_scale(monkeypatch)
     # where most cells are lymphocytes, the typical cell is one: the hazard of a specimen's own scale
     fused = morphometry._per_specimen(rich, network, measures, labels, Size(), 1.0)
     assert fused == {"accuracy_5_common_classes": 0.2, "lymphocyte_recall": 0.0}
+
+
+def test_specimen_zoom_adapts_each_specimen_at_the_zoom_it_is_least_uncertain_at(monkeypatch):
+    """benchmarks/specimen_zoom.py: a specimen whose cells look small is classified magnified."""
+    import importlib.util
+
+    import numpy as np
+    import torch
+
+    from hemseg.data import CELL_CLASSES
+    from hemseg.models import Classifier
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it imports its siblings
+    spec = importlib.util.spec_from_file_location("specimen_zoom", REPO / "benchmarks" / "specimen_zoom.py")
+    specimen_zoom = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(specimen_zoom)
+    lymphocyte = CELL_CLASSES.index("lymphocyte")
+
+    class Sized(torch.nn.Module):
+        """Sure of a lymphocyte when the cell covers a quarter of the patch; 4 batch norms on the colours."""
+
+        def __init__(self):
+            super().__init__()
+            self.norms = torch.nn.Sequential(*[torch.nn.BatchNorm2d(3) for _ in range(4)])
+
+        def forward(self, x):
+            self.norms(x[:, :3])
+            m = x[:, 3].mean(dim=(1, 2))
+            logits = torch.zeros(len(x), len(CELL_CLASSES))
+            logits[:, lymphocyte] = 10 - 80 * (m - 0.25).abs()
+            return logits
+
+    patches = np.zeros((10, 32, 32, 4), np.uint8)
+    patches[:, 12:20, 12:20] = 255  # lymphocytes of 8 px: a sixteenth of the patch, a quarter at zoom 2
+    labels = np.array(["lymphocyte"] * 10)
+    classifier = Classifier(Sized().eval(), CELL_CLASSES)
+    as_cut = specimen_zoom._per_specimen(classifier, patches, labels, [np.arange(10)], None)
+    assert as_cut == {"accuracy_5_common_classes": 0.0, "lymphocyte_recall": 0.0, "zooms_chosen": {"1": 1}}
+    zoomed = specimen_zoom._per_specimen(classifier, patches, labels, [np.arange(10), np.arange(5)], [1.0, 2.0])
+    assert zoomed == {"accuracy_5_common_classes": 1.0, "lymphocyte_recall": 1.0, "zooms_chosen": {"2": 2}}

@@ -45,12 +45,13 @@ def test_a_specimen_marked_unfamiliar_is_classified_again(data_root, tmp_path):
     result = CliRunner().invoke(app, [*args, "--out", str(out), "--bundle", str(bundles / "hemseg_diagnose")])
     assert result.exit_code == 0, result.output
     assert "specimen specimen: 100% of its" in result.output and "first 4 batch-norm layers" in result.output
-    assert "and its own mix of classes" in result.output
+    assert "layers, at a magnification of 1, and its own mix of classes" in result.output
     right = 0
     for stem, label in labels.items():
         report = json.loads((out / stem / "report.json").read_text())
         assert report["adaptation"]["specimen"] == "specimen" and report["adaptation"]["layers"] == 4
         assert report["adaptation"]["unfamiliar_share"] == 1.0 and report["adaptation"]["least_share"] == 0.5
+        assert report["adaptation"]["zoom"] == 1.0  # a training lab's cells: least uncertain as cut
         white = [row["class"] for row in csv.DictReader((out / stem / "cells.csv").open()) if row["kind"] == "wbc"]
         right += bool(white) and Counter(white).most_common(1)[0][0] == label
     assert report["adaptation"]["white_cells"] >= len(labels) == 58

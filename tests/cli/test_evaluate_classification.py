@@ -111,6 +111,8 @@ def test_cells_of_a_stain_unlike_the_training_sources_count_as_marked_for_review
     # every crop of an unfamiliar stain: the first 4 layers' statistics are re-estimated on them
     assert "adapted_layers" not in reports["as_is"] and reports["adapt"]["adapted_layers"] == 4
     assert "first 4 normalisation layers re-estimated" in result.output
+    # at the magnification of least uncertainty among adapt_zooms: on a training lab's stain, as cut
+    assert reports["adapt"]["zoom"] == 1.0 and "at a magnification of 1, where" in result.output
     # and taken in their own mix (34 of the 58 are neutrophils), no class below half an equal share
     mix = reports["adapt"]["class_mix"]
     assert sum(mix.values()) == pytest.approx(1.0, abs=1e-3) and max(mix, key=mix.get) == "neutrophil"

@@ -150,3 +150,22 @@ def test_a_photo_gone_before_adaptation_keeps_its_first_report(tmp_path):
     assert len(errors) == 1 and errors[0][0] == "slide1-0.png" and errors[0][1].startswith("not adapted")
     report = json.loads((tmp_path / "out" / "slide1-0" / "report.json").read_text())
     assert report["adaptation"] is None and report["counts"]["lymphocyte"] == 2
+
+
+def test_the_magnification_an_adapted_specimen_was_classified_at_is_recorded(tmp_path):
+    inputs = slides(tmp_path, {"slide1": 2})
+
+    class Zooming(Adapter):
+        def __call__(self, patches: np.ndarray, layers: int) -> BlastClassifier:
+            classifier = super().__call__(patches, layers)
+            classifier.zoom = 0.9  # the magnification the adapter chose
+            return classifier
+
+    stub = adapting(UNFAMILIAR, Zooming())
+    stub.adaptation = AdaptationRules(layers=4, unfamiliar_share=0.5, min_cells=6, least_share=0.5, zooms=(0.9, 1.0))
+    told = []
+    diagnose_images(stub, inputs, tmp_path / "out", on_adapted=lambda *a: told.append(a))
+    assert told[0][1]["zoom"] == 0.9
+    assert json.loads((tmp_path / "out" / "slide1-0" / "report.json").read_text())["adaptation"]["zoom"] == 0.9
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "(adapted to this stain), at a magnification of 0.9 (where it is least uncertain of them), and in" in page

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hemseg.models import Classifier, field_prior, prior_weights, specimen_mix
+from hemseg.models import Classifier, field_prior, prior_weights, specimen_mix, zoomed
 
 
 class _Fixed(torch.nn.Module):
@@ -210,3 +210,48 @@ def test_adapted_needs_a_torch_network_patches_and_enough_layers():
         Classifier(_TwoNorms().eval(), classes=("a", "b", "c")).adapted(patches, 3)
     with pytest.raises(ValueError, match="no patches"):
         Classifier(_TwoNorms().eval(), classes=("a", "b", "c")).adapted(patches[:0], 1)
+
+
+def test_zoomed_magnifies_about_the_centre_and_keeps_the_size():
+    patches = torch.zeros((2, 4, 96, 96))
+    patches[:, :, 38:58, 38:58] = 1.0  # a 20 px square, centred
+    larger = zoomed(patches, 1.25)
+    assert larger.shape == (2, 4, 96, 96) and type(larger) is torch.Tensor
+    assert larger[0, 3].sum() == 25 * 25 and larger[1, 0].sum() == 25 * 25
+    smaller = zoomed(patches, 0.5)
+    assert smaller[0, 3].sum() == 10 * 10 and bool((smaller[0, 3, 43:53, 43:53] == 1).all())
+    assert smaller[0, 0, 0, 0] == 0  # the edge repeated
+
+
+class _Sized(torch.nn.Module):
+    """Sure of class "a" when the cell mask covers a quarter of the patch, in doubt otherwise.
+
+    Its one batch norm sees the colours only, so re-estimating it leaves the answers alone.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.norm = torch.nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        self.norm(x[:, :3])
+        m = x[:, 3].mean(dim=(1, 2))
+        sure = 10 - 80 * (m - 0.25).abs()
+        return torch.stack([sure, torch.zeros_like(m), torch.zeros_like(m)], dim=1)
+
+
+def test_adapted_keeps_the_zoom_at_which_the_network_is_least_uncertain():
+    patches = np.zeros((4, 32, 32, 4), np.uint8)
+    patches[:, 12:20, 12:20, 3] = 255  # an 8 px cell: 1/16 of the patch; zoomed by 2, a quarter
+    classifier = Classifier(_Sized().eval(), classes=("a", "b", "c"))
+    adapted = classifier.adapted(patches, 1, zooms=[0.5, 1.0, 2.0])
+    assert adapted.zoom == 2.0 and classifier.zoom == 1.0
+    uncertainties = [classifier.adapted(patches, 1, zooms=[z]).uncertainty(patches) for z in (0.5, 1.0, 2.0)]
+    assert adapted.uncertainty(patches) == min(uncertainties) < uncertainties[1]
+    assert adapted.probabilities(patches)[:, 0].min() > 0.99  # the cells seen at a quarter of the patch
+    assert classifier.probabilities(patches)[:, 0].max() < 0.5
+    # without zooms, the classifier's own; the first of equals is kept
+    assert classifier.adapted(patches, 1).zoom == 1.0
+    assert classifier.adapted(patches, 1, zooms=[3.0, 3.0]).zoom == 3.0
+    with pytest.raises(ValueError, match="zoom must be positive"):
+        Classifier(_Sized(), classes=("a", "b", "c"), zoom=0.0)

@@ -116,10 +116,12 @@ def diagnose(
         scale, source = analyser.rbc_diameter_um / um_per_px, "um_per_px"
 
     def report_adapted(specimen: str, adaptation: dict) -> None:
+        zoom = adaptation.get("zoom")
         typer.echo(
             f"hemseg: specimen {specimen}: {adaptation['unfamiliar_share']:.0%} of its {adaptation['white_cells']} "
             f"white cells have a stain unlike the classifier's training photos; classified again with the "
             f"classifier adapted to it (statistics of its first {adaptation['layers']} batch-norm layers"
+            f"{'' if zoom is None else f', at a magnification of {zoom:g}'}"
             f"{'' if adaptation.get('least_share') is None else ', and its own mix of classes'})",
             err=True,
         )

@@ -166,7 +166,11 @@ def classification(
     from hemseg.models import evaluate_classification
 
     items = ("patcher", "classifier")
-    adapting = ("adapt_layers", "adapt_unfamiliar_share", "adapt_min_cells", "adapt_least_share") if adapt else ()
+    adapting = (
+        ("adapt_layers", "adapt_unfamiliar_share", "adapt_min_cells", "adapt_least_share", "adapt_zooms")
+        if adapt
+        else ()
+    )
     result = _network_evaluation(
         evaluate_classification,
         "hemseg_classification",
@@ -193,6 +197,8 @@ def classification(
             if layers
             else "  statistics as learnt (too few crops, or too few of an unfamiliar stain, to re-estimate them)"
         )
+    if "zoom" in result:
+        lines.append(f"  at a magnification of {result['zoom']:g}, where the network is least uncertain of them")
     if "class_mix" in result:
         mix = ", ".join(f"{name} {share:.0%}" for name, share in result["class_mix"].items())
         lines.append(f"  and taken in their own mix of classes: {mix}")

@@ -7,7 +7,8 @@ look is lost"). When most white cells of a specimen have a stain unlike every tr
 statistics re-estimated on the specimen's own white-cell patches (the analyser's ``adapter``, e.g.
 :meth:`hemseg.models.Classifier.adapted`) and classifies its cells again
 (:meth:`hemseg.diagnosis.SmearAnalyser.reclassified`), in the specimen's own mix of classes where
-the rules' ``least_share`` is set. Specimens of a familiar stain are left as they are.
+the rules' ``least_share`` is set, at the magnification it is least uncertain of them where the
+rules' ``zooms`` are set. Specimens of a familiar stain are left as they are.
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ class AdaptationRules:
             describe their classes more than the stain).
         least_share: the adapted classifier also takes the specimen's own mix of classes, no class's
             share below this times an equal share (:func:`hemseg.models.specimen_mix`); None: not.
+        zooms: the adapted classifier is adapted at each of these magnifications of the patches and
+            keeps the one at which it is least uncertain of the specimen's cells (its ``zoom``,
+            :meth:`hemseg.models.Classifier.adapted`); None: as cut.
     """
 
     layers: int
     unfamiliar_share: float
     min_cells: int
     least_share: float | None = None
+    zooms: Sequence[float] | None = None
 
 
 def adaptation_of(reports: Sequence[SmearReport], rules: AdaptationRules) -> dict | None:

@@ -319,6 +319,8 @@ class Batch:
             patches = np.concatenate([self.done[i][1].patches for i in indices])
             classifier = self.analyser.adapter(patches, rules.layers)
             adaptation = {"specimen": specimen, **adaptation}
+            if rules.zooms:
+                adaptation["zoom"] = float(classifier.zoom)
             for index in indices:
                 self._rewrite(index, self.analyser.reclassified(self.done[index][1], classifier, adaptation))
             if self.on_adapted is not None:

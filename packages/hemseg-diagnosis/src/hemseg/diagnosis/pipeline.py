@@ -150,7 +150,8 @@ class SmearAnalyser:
             (:class:`hemseg.diagnosis.AdaptationRules`; None, or no ``adapter``: none).
         adapter: ``(patches, layers)`` -> the classifier with its first ``layers`` batch-norm layers'
             statistics re-estimated on those white-cell patches (e.g. the torch
-            :class:`hemseg.models.Classifier`'s ``adapted``, also when ``classifier`` runs elsewhere).
+            :class:`hemseg.models.Classifier`'s ``adapted``, also when ``classifier`` runs elsewhere);
+            where ``adaptation`` has ``zooms``, the classifier's ``zoom`` is the magnification chosen.
     """
 
     def __init__(

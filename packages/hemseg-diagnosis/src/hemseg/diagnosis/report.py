@@ -110,7 +110,7 @@ class SmearReport:
         adaptation: when the white cells were classified by a classifier adapted to the stain of
             the photo's specimen (:mod:`hemseg.diagnosis.adaptation`): ``specimen``, ``layers``,
             ``white_cells``, ``unfamiliar_share``, ``least_share`` (None: not in the specimen's own
-            mix of classes); None otherwise.
+            mix of classes) and, where magnifications were tried, ``zoom`` (the one kept); None otherwise.
         patches: the white cells' classifier patches, in the order of the white cells, while the
             batch runs (never written; None in a report read back).
     """
@@ -231,13 +231,16 @@ def _cell_dict(cell: Cell) -> dict:
 
 
 def _mix_words(adaptation: Mapping) -> str:
-    """How an adapted specimen's class mix was taken, for a sentence (reports before it have no least_share)."""
-    if adaptation.get("least_share") is None:
-        return ""
-    return (
-        ", and in the specimen's own mix of classes (no class's share below "
-        f"{adaptation['least_share']:g} of an equal share)"
-    )
+    """How an adapted specimen's zoom and class mix were taken, for a sentence (older reports have neither)."""
+    words = ""
+    if adaptation.get("zoom") is not None:
+        words += f", at a magnification of {adaptation['zoom']:g} (where it is least uncertain of them)"
+    if adaptation.get("least_share") is not None:
+        words += (
+            ", and in the specimen's own mix of classes (no class's share below "
+            f"{adaptation['least_share']:g} of an equal share)"
+        )
+    return words
 
 
 def _rounded(probability: float | None) -> float | None:

@@ -11,7 +11,7 @@ from hemseg.models.bundles import (
     patcher_from_bundle,
     shipped_bundles,
 )
-from hemseg.models.classifier import Classifier, field_prior, prior_weights, specimen_mix
+from hemseg.models.classifier import Classifier, field_prior, prior_weights, specimen_mix, zoomed
 from hemseg.models.distributed import diagnose_sharded
 from hemseg.models.engines import (
     known_structures_output,
@@ -114,4 +114,5 @@ __all__ = [
     "segmentation_network",
     "shipped_bundles",
     "specimen_mix",
+    "zoomed",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -37,6 +37,8 @@ class Classifier:
             to the photo's); 0: each cell on its own.
         field_kept: a class whose probability the field prior leaves as each cell has it (e.g.
             ``normal``: the photo's mix only decides between the other classes).
+        zoom: each patch is magnified by this factor about its centre before the network
+            (:func:`zoomed`); 1: as cut. :meth:`adapted` chooses it for one lab's cells.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class Classifier:
         field_reference: Mapping[str, float] | None = None,
         field_cells: float = 0.0,
         field_kept: str | None = None,
+        zoom: float = 1.0,
     ) -> None:
         self.network = network
         self.classes = tuple(classes)
@@ -82,6 +85,9 @@ class Classifier:
         if field_kept is not None and field_kept not in self.classes:
             raise ValueError(f"field_kept names a class the network does not have: {field_kept}")
         self.field_kept = None if field_kept is None else self.classes.index(field_kept)
+        if not zoom > 0:
+            raise ValueError(f"zoom must be positive, not {zoom}")
+        self.zoom = float(zoom)
         self.last_network_ms = 0.0
 
     @torch.inference_mode()
@@ -108,20 +114,49 @@ class Classifier:
             probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
         return probabilities.astype(np.float32)
 
-    def adapted(self, patches: np.ndarray, layers: int, least_share: float | None = None) -> Classifier:
+    def adapted(
+        self,
+        patches: np.ndarray,
+        layers: int,
+        least_share: float | None = None,
+        zooms: Sequence[float] | None = None,
+    ) -> Classifier:
         """A copy whose network's first ``layers`` batch-norm layers take their statistics from ``patches``.
 
         ``patches`` (N, P, P, 4) uint8 are unlabelled cells of one lab (a specimen); the statistics of
         the first layers — how strongly the earliest filters answer its stain, contrast and sharpness —
         are re-estimated on them (AdaBN, batches drawn in a fixed random order), no weight is changed
         and deeper layers keep the learnt ones, which also depend on the mix of cell classes
-        (docs/benchmarks.md). With ``least_share``, the copy then also takes the specimen's own mix of
+        (docs/benchmarks.md). With ``zooms`` (magnifications, such as those training drew from), the
+        statistics are re-estimated at each, and the copy keeps the ``zoom`` at which the network is
+        least uncertain of the lab's cells (:meth:`uncertainty`; the first of equals): a lab whose
+        cells look larger or smaller, or sharper or blurrier, than the training sources' at the
+        same red-cell scale. With ``least_share``, the copy then also takes the specimen's own mix of
         classes (:meth:`with_specimen_mix`).
 
         Raises:
             TypeError: the network is not a torch module (e.g. an ONNX Runtime session).
             ValueError: no patches, or the network has fewer batch-norm layers than ``layers``.
         """
+        if zooms:
+            at_zooms = [self._renormalised(patches, layers, zoom) for zoom in zooms]
+            classifier = min(at_zooms, key=lambda c: c.uncertainty(patches))
+        else:
+            classifier = self._renormalised(patches, layers, self.zoom)
+        return classifier if least_share is None else classifier.with_specimen_mix(patches, least_share)
+
+    def uncertainty(self, patches: np.ndarray) -> float:
+        """The mean entropy (nats) of the network's own probabilities for ``patches``.
+
+        Each patch is seen once (no test-time averaging), before any class weights or field prior.
+        """
+        plain = copy.copy(self)
+        plain.dihedral, plain.class_weights, plain.field_cells = False, None, 0.0
+        probabilities = plain.probabilities(patches).astype(np.float64)
+        return float(np.mean(-(probabilities * np.log(np.maximum(probabilities, 1e-12))).sum(axis=1)))
+
+    def _renormalised(self, patches: np.ndarray, layers: int, zoom: float) -> Classifier:
+        """A copy at ``zoom`` whose first ``layers`` batch-norm layers take their statistics from ``patches``."""
         if not isinstance(self.network, torch.nn.Module):
             raise TypeError("only a torch network's statistics can be re-estimated")
         network = copy.deepcopy(self.network)
@@ -130,6 +165,8 @@ class Classifier:
             raise ValueError(f"the network has {len(norms)} batch-norm layers, fewer than the {layers} to re-estimate")
         if not len(patches):
             raise ValueError("no patches to re-estimate the batch-norm statistics on")
+        classifier = copy.copy(self)
+        classifier.network, classifier.zoom = network, float(zoom)
         for norm in norms:
             norm.reset_running_stats()
             norm.momentum = None  # a plain average over the batches
@@ -137,12 +174,10 @@ class Classifier:
         order = np.random.default_rng(0).permutation(len(patches))  # batches of mixed cells, whatever the order
         with torch.no_grad():
             for first in range(0, len(patches), self.batch_size):
-                network(self._tensor(patches[order[first : first + self.batch_size]]))
+                network(classifier._tensor(patches[order[first : first + self.batch_size]]))
         for norm in norms:
             norm.eval()
-        classifier = copy.copy(self)
-        classifier.network = network
-        return classifier if least_share is None else classifier.with_specimen_mix(patches, least_share)
+        return classifier
 
     def with_specimen_mix(self, patches: np.ndarray, least_share: float) -> Classifier:
         """A copy whose probabilities are re-weighted by the class mix of one specimen's cells.
@@ -181,11 +216,27 @@ class Classifier:
     def _tensor(self, patches: np.ndarray) -> torch.Tensor:
         """(B, 4, P, P) float tensor in [0, 1] on the device, of (B, P, P, 4) uint8 patches."""
         batch = torch.from_numpy(np.ascontiguousarray(patches)).permute(0, 3, 1, 2).float().div_(255.0)
-        return batch.to(self.device)
+        return (batch if self.zoom == 1.0 else zoomed(batch, self.zoom)).to(self.device)
 
     def _softmax(self, batch: torch.Tensor) -> torch.Tensor:
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         return torch.softmax(self.network(batch.contiguous(memory_format=memory_format)).float(), dim=1)
+
+
+def zoomed(patches: torch.Tensor, zoom: float) -> torch.Tensor:
+    """(B, 4, P, P) patches (RGB + cell mask) magnified by ``zoom`` about their centres, their size kept.
+
+    As the classifier's training zooms them (MONAI's ``Zoom``): colours by area, the mask by nearest
+    neighbour, the edge repeated where a patch shrinks (``zoom`` < 1), the centre kept where it grows.
+    """
+    from monai.transforms import Zoom
+    from monai.utils import convert_to_tensor
+
+    count, _, size, _ = patches.shape
+    colours = Zoom(zoom, mode="area", padding_mode="edge", keep_size=True)(patches[:, :3].reshape(-1, size, size))
+    mask = Zoom(zoom, mode="nearest", padding_mode="edge", keep_size=True)(patches[:, 3])
+    both = torch.cat([convert_to_tensor(colours).reshape(count, 3, size, size), convert_to_tensor(mask)[:, None]], 1)
+    return convert_to_tensor(both, track_meta=False)
 
 
 def field_prior(

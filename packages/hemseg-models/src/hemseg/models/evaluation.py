@@ -194,6 +194,7 @@ def evaluate_classification(
     adapt_unfamiliar_share: float = 0.5,
     adapt_min_cells: int = 0,
     adapt_least_share: float | None = None,
+    adapt_zooms: Sequence[float] | None = None,
 ) -> dict:
     """Classify the central cell of every single-label crop of a dataset (or one side of its split).
 
@@ -217,7 +218,8 @@ def evaluate_classification(
     them (:meth:`hemseg.models.Classifier.adapted`) before any is classified; ``adapted_layers``
     says whether (N) or not (0). With ``adapt_least_share`` as well, the adapted classifier also
     takes the crops' own mix of classes (:meth:`hemseg.models.Classifier.with_specimen_mix`), written
-    as ``class_mix``.
+    as ``class_mix``; with ``adapt_zooms``, the magnification it is adapted at is chosen among them
+    for the crops, written as ``zoom``.
 
     Raises:
         LayoutError: the folder is not a dataset.
@@ -256,12 +258,15 @@ def evaluate_classification(
             classify(patch, len(times) - 1)
     found = unfamiliar if stain_reference is not None else [True] * len(patches)  # no check: every lab adapts
     adapted = bool(patches) and mostly_unfamiliar(found, adapt_min_cells, adapt_unfamiliar_share) is not None
-    mix = {}
+    adaptation = {}
     if adapted:
-        classifier = classifier.adapted(np.stack(patches), adapt_layers, adapt_least_share)
+        classifier = classifier.adapted(np.stack(patches), adapt_layers, adapt_least_share, adapt_zooms)
+        if adapt_zooms:
+            adaptation["zoom"] = classifier.zoom
         if adapt_least_share is not None:
             weights = classifier.class_weights / len(classifier.classes)
-            mix = {"class_mix": {name: round(float(w), 4) for name, w in zip(classifier.classes, weights, strict=True)}}
+            mix = {name: round(float(w), 4) for name, w in zip(classifier.classes, weights, strict=True)}
+            adaptation["class_mix"] = mix
     for row, patch in enumerate(patches):
         classify(patch, row)
     return {
@@ -274,7 +279,7 @@ def evaluate_classification(
         "not_found": not_found,
         **({} if review_below is None else _review_shares(confidence, review_below, unfamiliar)),
         **({"adapted_layers": adapt_layers if adapted else 0} if adapt_layers else {}),
-        **mix,
+        **adaptation,
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }
 
