@@ -45,7 +45,7 @@ LEAST_SHARE = 0.5
 RICH_LYMPHOCYTES = 60
 
 
-def _scores(probabilities: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> dict:
+def common_class_scores(probabilities: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> dict:
     """Accuracy on the 5 common classes, their recalls and the ECE of the top probability."""
     from hemseg.models import classification_scores
 
@@ -161,11 +161,12 @@ def main() -> None:
         adapted = Classifier(network.eval(), CELL_CLASSES).adapted(patches, 4).probabilities(patches)
         measured = _on_classes(model, data[left_out]["normalised"], list(CELL_CLASSES))
         scores = {
-            "network_adapted_in_its_mix": _scores(mixed(adapted, LEAST_SHARE), labels, classes),
-            "measures": _scores(measured, labels, classes),
+            "network_adapted_in_its_mix": common_class_scores(mixed(adapted, LEAST_SHARE), labels, classes),
+            "measures": common_class_scores(measured, labels, classes),
         }
         for weight in args.weight:
-            scores[f"fused_weight_{weight}"] = _scores(mixed(adapted * measured**weight, LEAST_SHARE), labels, classes)
+            fused = mixed(adapted * measured**weight, LEAST_SHARE)
+            scores[f"fused_weight_{weight}"] = common_class_scores(fused, labels, classes)
         draws = specimen_draws(labels, args.specimens, rng)
         measures = data[left_out]["measures"]
         for kind, specimens in draws.items():

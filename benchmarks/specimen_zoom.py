@@ -34,26 +34,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from bn_adaptation import left_out_patches
-from morphometry import LEAST_SHARE, specimen_draws
+from morphometry import LEAST_SHARE, common_class_scores, specimen_draws
 from tables import COMMON_CLASSES
 
 LAYERS = 4
 
 
 def _scores(classifier, patches: np.ndarray, labels: np.ndarray) -> dict:
-    """Accuracy on the 5 common classes, their recalls and the ECE of the classifier's answers."""
-    from hemseg.models import classification_scores
-
-    probabilities = classifier.probabilities(patches)
-    common = np.isin(labels, COMMON_CLASSES)
-    top = probabilities[common]
-    predicted = np.array(classifier.classes)[top.argmax(axis=1)]
-    scores = classification_scores(list(labels[common]), list(predicted), list(top.max(axis=1)))
-    return {
-        "accuracy_5_common_classes": round(scores["accuracy"], 4),
-        "ece": round(scores["ece"], 4),
-        "recall": {k: round(v["recall"], 3) for k, v in scores["per_class"].items()},
-    }
+    """:func:`morphometry.common_class_scores` of the classifier's answers for ``patches``."""
+    return common_class_scores(classifier.probabilities(patches), labels, np.array(classifier.classes))
 
 
 def _per_specimen(classifier, patches: np.ndarray, labels: np.ndarray, draws: list, zooms: list | None) -> dict:
@@ -105,12 +94,12 @@ def main() -> None:
         classifier = _network(bundle.root / "runs" / "loso" / arm / "model.pt")
         patches, labels = left_out_patches(arm.split("/")[1], ("train", "val"))
         labels = np.array(labels)
-        scores = {}
+        by_zoom = {}
         for zoom in zooms:
             adapted = classifier.adapted(patches, LAYERS, LEAST_SHARE, [zoom])
-            scores[f"{zoom:g}"] = {"uncertainty": round(adapted.uncertainty(patches), 4)}
-            scores[f"{zoom:g}"].update(_scores(adapted, patches, labels))
-        chosen = min(zooms, key=lambda z: scores[f"{z:g}"]["uncertainty"])
+            by_zoom[f"{zoom:g}"] = {"uncertainty": round(adapted.uncertainty(patches), 4)}
+            by_zoom[f"{zoom:g}"].update(_scores(adapted, patches, labels))
+        chosen = min(zooms, key=lambda z: by_zoom[f"{z:g}"]["uncertainty"])
         draws = specimen_draws(labels, args.specimens, rng)
         per_specimen = {
             kind: {
@@ -121,10 +110,10 @@ def main() -> None:
         }
         arm_result = {
             "cells": int(np.isin(labels, COMMON_CLASSES).sum()),
-            "by_zoom": scores,
+            "by_zoom": by_zoom,
             "zoom_chosen": chosen,
-            "accuracy_at_1": scores["1"]["accuracy_5_common_classes"],
-            "accuracy_chosen": scores[f"{chosen:g}"]["accuracy_5_common_classes"],
+            "accuracy_at_1": by_zoom["1"]["accuracy_5_common_classes"],
+            "accuracy_chosen": by_zoom[f"{chosen:g}"]["accuracy_5_common_classes"],
             "per_specimen": per_specimen,
         }
         result["arms"][arm] = arm_result

@@ -140,7 +140,7 @@ class Classifier:
         """
         if zooms:
             at_zooms = [self._renormalised(patches, layers, zoom) for zoom in zooms]
-            classifier = min(at_zooms, key=lambda c: c.uncertainty(patches))
+            classifier = at_zooms[0] if len(at_zooms) == 1 else min(at_zooms, key=lambda c: c.uncertainty(patches))
         else:
             classifier = self._renormalised(patches, layers, self.zoom)
         return classifier if least_share is None else classifier.with_specimen_mix(patches, least_share)
