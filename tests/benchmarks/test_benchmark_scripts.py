@@ -272,3 +272,39 @@ def test_specimen_zoom_adapts_each_specimen_at_the_zoom_it_is_least_uncertain_at
     assert as_cut == {"accuracy_5_common_classes": 0.0, "lymphocyte_recall": 0.0, "zooms_chosen": {"1": 1}}
     zoomed = specimen_zoom._per_specimen(classifier, patches, labels, [np.arange(10), np.arange(5)], [1.0, 2.0])
     assert zoomed == {"accuracy_5_common_classes": 1.0, "lymphocyte_recall": 1.0, "zooms_chosen": {"2": 2}}
+
+
+def test_lab_look_changes_a_patchs_colours_keeps_its_mask_and_counts_what_lymphocytes_are_called(monkeypatch):
+    """benchmarks/lab_look.py: the paler, pinker look pales a nucleus and reddens a surround; the mask stays."""
+    import importlib.util
+
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # it imports its siblings
+    spec = importlib.util.spec_from_file_location("lab_look", REPO / "benchmarks" / "lab_look.py")
+    lab_look = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab_look)
+
+    patches = np.zeros((1, 4, 4, 4), np.uint8)
+    patches[0, :2, :, :3], patches[0, 2:, :, :3] = (90, 60, 150), (230, 180, 200)  # a nucleus, a pink surround
+    patches[0, :2, :, 3] = 255
+    looks = lab_look._looks()
+    assert list(looks)[: len(lab_look.LOOKS)] == list(lab_look.LOOKS) and len(looks) == len(lab_look.LOOKS) + 2
+    assert lab_look._changed(patches, looks["none"]) is patches
+    changed = lab_look._changed(patches, looks["paler nuclei, pinker surround (haematoxylin x0.6, eosin x1.5)"])
+    assert (changed[..., 3] == patches[..., 3]).all()
+    assert changed[0, 0, 0, :3].tolist() == [133, 78, 176]  # paler
+    assert changed[0, 3, 0, :3].tolist() == [230, 166, 199]  # less green: pinker
+    halved = lab_look._changed(patches, lambda image: image * 0.5)
+    assert (halved[0, 0, 0, :3] == [45, 30, 75]).all()
+
+    class Stub:
+        classes = ("lymphocyte", "monocyte", "neutrophil")
+
+        @staticmethod
+        def probabilities(found):
+            return np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.6, 0.3], [0.0, 0.0, 1.0]])
+
+    scored = lab_look._scored(Stub(), np.zeros((4, 1, 1, 4)), np.array(["lymphocyte"] * 3 + ["neutrophil"]))
+    assert scored["lymphocytes_called"] == {"monocyte": 2, "lymphocyte": 1}
+    assert scored["accuracy_5_common_classes"] == 0.5 and scored["recall"]["lymphocyte"] == round(1 / 3, 3)

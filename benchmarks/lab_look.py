@@ -1,0 +1,151 @@
+r"""The training lab's own cells in another lab's look: does a look alone make the shipped classifier fail?
+
+    HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/lab_look.py \
+        --json benchmarks/results/classification/pbc-lab_look.json
+
+Held-out crops of another lab's CellaVision-class analyser (issue 25) are classified 0.54 right,
+their lymphocytes 0.16, against 0.96 on PBC's own; their photos are paler and pinker than PBC's.
+Here every cached validation patch of ``pbc`` (the shipped classifier's own lab and device) is
+changed in one fixed way — the colour, stain, focus and compression changes of
+``benchmarks/robustness.py`` and two of its stain changes together (paler nuclei, pinker surround)
+— and classified by the shipped classifier as it is, and adapted as ``hemseg evaluate
+classification`` adapts a lab never seen (first ``adapt_layers`` batch-norm layers re-estimated on
+the changed patches at the zoom of least uncertainty among ``adapt_zooms``, then their own mix; no
+test-time averaging, no blast rule). Per change: accuracy on the 5 common classes, their recalls,
+the ECE, what the lymphocytes are called, and the share of cells the bundle's stain check finds
+unfamiliar (the adapted path runs only where that share is at least ``adapt_unfamiliar_share``).
+The change is made on the patch, not the photo: the segmentation is not run again
+(``benchmarks/robustness.py`` shows the masks hold under these changes).
+
+``--specimens`` K: per look, K specimens of 100 validation cells in a smear's proportions (the
+same draws for every look), classified as they are, in their own mix of classes only, and adapted
+on their own cells as ``hemseg diagnose`` adapts an unfamiliar specimen (accuracy over all 100).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+from bn_adaptation import SMEAR_CELLS, left_out_patches
+from morphometry import LEAST_SHARE, common_class_scores
+from robustness import changes
+from specimen_zoom import LAYERS, _network
+
+#: robustness.py's changes that act on the patch's look (its scale rows tell the pipeline a wrong scale instead).
+LOOKS = (
+    "none",
+    "haematoxylin x0.7",
+    "eosin x1.4",
+    "warm white balance (R x1.15, B x0.85)",
+    "gamma 0.6 (brighter)",
+    "defocus (Gaussian blur, sigma 2 px)",
+    "sensor noise (sigma 0.03)",
+    "JPEG quality 20",
+)
+
+
+def _looks() -> dict:
+    """Name -> change of a (3, H, W) RGB tensor in [0, 1] (None: unchanged)."""
+    from monai.transforms import Compose
+
+    from hemseg.data.transforms import HEDAdjust
+
+    known = changes()
+    paler_pinker = HEDAdjust(scale=(0.6, 1.5, 1.0))
+    found = {name: known[name][0] for name in LOOKS}
+    found["paler nuclei, pinker surround (haematoxylin x0.6, eosin x1.5)"] = paler_pinker
+    found["the same, brighter (and gamma 0.6)"] = Compose([paler_pinker, known["gamma 0.6 (brighter)"][0]])
+    return found
+
+
+def _changed(patches: np.ndarray, change) -> np.ndarray:
+    """(N, P, P, 4) uint8 patches with their RGB changed and their mask kept."""
+    if change is None:
+        return patches
+    rgb = torch.from_numpy(patches[..., :3].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+    new = torch.stack([torch.as_tensor(change(image)).clamp(0.0, 1.0) for image in rgb])
+    out = patches.copy()
+    out[..., :3] = (new.numpy().transpose(0, 2, 3, 1) * 255.0).round().astype(np.uint8)
+    return out
+
+
+def _scored(classifier, patches: np.ndarray, labels: np.ndarray) -> dict:
+    """Scores on the 5 common classes and what the lymphocytes are called."""
+    probabilities = classifier.probabilities(patches)
+    classes = np.array(classifier.classes)
+    called = Counter(classes[probabilities[labels == "lymphocyte"].argmax(axis=1)].tolist())
+    return {**common_class_scores(probabilities, labels, classes), "lymphocytes_called": dict(called.most_common())}
+
+
+def _specimens(classifier, patches: np.ndarray, labels: np.ndarray, count: int, zooms: list[float]) -> dict:
+    """Mean accuracy of ``count`` smear-like specimens of 100 cells: as they are, in their own mix, adapted."""
+    rng = np.random.default_rng(0)
+    by_class = {name: np.flatnonzero(labels == name) for name in SMEAR_CELLS}
+    scores, chosen = {"as_is": [], "own_mix": [], "adapted": []}, []
+    for _ in range(count):
+        drawn = np.concatenate([rng.choice(by_class[k], size=n, replace=False) for k, n in SMEAR_CELLS.items()])
+        own, truth = patches[drawn], labels[drawn]
+        adapted = classifier.adapted(own, LAYERS, LEAST_SHARE, zooms)
+        ways = {"as_is": classifier, "own_mix": classifier.with_specimen_mix(own, LEAST_SHARE), "adapted": adapted}
+        for way, which in ways.items():
+            predicted = np.array(which.classes)[which.probabilities(own).argmax(axis=1)]
+            scores[way].append(float((predicted == truth).mean()))
+        chosen.append(adapted.zoom)
+    return {
+        **{way: round(float(np.mean(found)), 4) for way, found in scores.items()},
+        "zooms_chosen": {f"{z:g}": chosen.count(z) for z in sorted(set(chosen))},
+    }
+
+
+def main() -> None:
+    """Score every look as is and adapted, print a Markdown row each and write the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--specimens", type=int, default=10, help="smear-like specimens per look")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+
+    from hemseg.models import Bundle, bundle_dir
+    from hemseg.postproc import stain_signatures
+
+    bundle = Bundle(bundle_dir("hemseg_classification"))
+    zooms = [float(z) for z in bundle.item("adapt_zooms")]
+    reference = bundle.item("stain_reference")
+    classifier = _network(bundle.root / "models" / "model.pt")
+    patches, labels = left_out_patches("pbc", ("val",))
+    labels = np.array(labels)
+    result = {"cells": len(labels), "adapt_zooms": zooms, "specimen_cells": SMEAR_CELLS, "looks": {}}
+    print(
+        "| look | unfamiliar | as is: 5 classes / lymphocytes / ECE | adapted: 5 classes / lymphocytes / zoom "
+        "| per specimen: as is / own mix / adapted (zooms) |"
+    )
+    print("|---|---|---|---|---|")
+    for name, change in _looks().items():
+        changed = _changed(patches, change)
+        adapted = classifier.adapted(changed, LAYERS, LEAST_SHARE, zooms)
+        found = {
+            "unfamiliar_share": round(float(reference.unfamiliar(stain_signatures(changed)).mean()), 4),
+            "as_is": _scored(classifier, changed, labels),
+            "adapted": {**_scored(adapted, changed, labels), "zoom": adapted.zoom},
+            "specimens": _specimens(classifier, changed, labels, args.specimens, zooms),
+        }
+        result["looks"][name] = found
+        plain, own, each = found["as_is"], found["adapted"], found["specimens"]
+        print(
+            f"| {name} | {found['unfamiliar_share']:.1%} | {plain['accuracy_5_common_classes']:.3f} / "
+            f"{plain['recall']['lymphocyte']:.3f} / {plain['ece']:.3f} | {own['accuracy_5_common_classes']:.3f} / "
+            f"{own['recall']['lymphocyte']:.3f} / {own['zoom']:g} | {each['as_is']:.3f} / {each['own_mix']:.3f} / "
+            f"{each['adapted']:.3f} ({', '.join(f'{z}: {n}' for z, n in each['zooms_chosen'].items())}) |",
+            flush=True,
+        )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
