@@ -6,9 +6,9 @@ r"""The training lab's own cells in another lab's look: does a look alone make t
 Held-out crops of another lab's CellaVision-class analyser (issue 25) are classified 0.54 right,
 their lymphocytes 0.16, against 0.96 on PBC's own; their photos are paler and pinker than PBC's.
 Here every cached validation patch of ``pbc`` (the shipped classifier's own lab and device) is
-changed in one fixed way — the colour, stain, focus and compression changes of
-``benchmarks/robustness.py`` and two of its stain changes together (paler nuclei, pinker surround)
-— and classified by the shipped classifier as it is, and adapted as ``hemseg evaluate
+changed in one fixed way — those changes of ``benchmarks/robustness.py`` that make a photo paler,
+pinker, warmer, brighter, blurred, noisy or compressed, and two stain changes together (paler
+nuclei, pinker surround) — and classified by the shipped classifier as it is, and adapted as ``hemseg evaluate
 classification`` adapts a lab never seen (first ``adapt_layers`` batch-norm layers re-estimated on
 the changed patches at the zoom of least uncertainty among ``adapt_zooms``, then their own mix; no
 test-time averaging, no blast rule). Per change: accuracy on the 5 common classes, their recalls,
@@ -34,9 +34,9 @@ import torch
 from bn_adaptation import SMEAR_CELLS, left_out_patches
 from morphometry import LEAST_SHARE, common_class_scores
 from robustness import changes
-from specimen_zoom import LAYERS, _network
+from specimen_zoom import LAYERS, checkpoint_classifier
 
-#: robustness.py's changes that act on the patch's look (its scale rows tell the pipeline a wrong scale instead).
+#: robustness.py's changes toward a paler, pinker, warmer, brighter or less sharp look (not its opposites or scales).
 LOOKS = (
     "none",
     "haematoxylin x0.7",
@@ -115,7 +115,7 @@ def main() -> None:
     bundle = Bundle(bundle_dir("hemseg_classification"))
     zooms = [float(z) for z in bundle.item("adapt_zooms")]
     reference = bundle.item("stain_reference")
-    classifier = _network(bundle.root / "models" / "model.pt")
+    classifier = checkpoint_classifier(bundle.root / "models" / "model.pt")
     patches, labels = left_out_patches("pbc", ("val",))
     labels = np.array(labels)
     result = {"cells": len(labels), "adapt_zooms": zooms, "specimen_cells": SMEAR_CELLS, "looks": {}}

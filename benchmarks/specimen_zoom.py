@@ -65,7 +65,8 @@ def _per_specimen(classifier, patches: np.ndarray, labels: np.ndarray, draws: li
     }
 
 
-def _network(path: Path):
+def checkpoint_classifier(path: Path):
+    """A :class:`hemseg.models.Classifier` of a classification checkpoint (the bundle's network, batch norm)."""
     from hemseg.data import CELL_CLASSES
     from hemseg.models import Classifier, classification_network
 
@@ -91,7 +92,7 @@ def main() -> None:
     result = {"adapt_zooms": zooms, "specimens": args.specimens, "arms": {}}
     rng = np.random.default_rng(0)
     for arm in args.arms:
-        classifier = _network(bundle.root / "runs" / "loso" / arm / "model.pt")
+        classifier = checkpoint_classifier(bundle.root / "runs" / "loso" / arm / "model.pt")
         patches, labels = left_out_patches(arm.split("/")[1], ("train", "val"))
         labels = np.array(labels)
         by_zoom = {}
@@ -133,7 +134,7 @@ def main() -> None:
         }
         print(json.dumps(result["mean_accuracy_5_common_classes"], indent=2))
     if args.in_domain:
-        classifier = _network(bundle.root / "models" / "model.pt")
+        classifier = checkpoint_classifier(bundle.root / "models" / "model.pt")
         patches, labels = left_out_patches("pbc", ("val",))
         labels = np.array(labels)
         adapted = classifier.adapted(patches, LAYERS, LEAST_SHARE, zooms)
