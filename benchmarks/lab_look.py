@@ -8,7 +8,8 @@ their lymphocytes 0.16, against 0.96 on PBC's own; their photos are paler and pi
 Here every cached validation patch of ``pbc`` (the shipped classifier's own lab and device) is
 changed in one fixed way — those changes of ``benchmarks/robustness.py`` that make a photo paler,
 pinker, warmer, brighter, blurred, noisy or compressed, and two stain changes together (paler
-nuclei, pinker surround) — and classified by the shipped classifier as it is, and adapted as ``hemseg evaluate
+nuclei, pinker surround) or an unsharp mask (a sharper camera, or a larger magnification shrunk to
+the patch) — and classified by the shipped classifier as it is, and adapted as ``hemseg evaluate
 classification`` adapts a lab never seen (first ``adapt_layers`` batch-norm layers re-estimated on
 the changed patches at the zoom of least uncertainty among ``adapt_zooms``, then their own mix; no
 test-time averaging, no blast rule). Per change: accuracy on the 5 common classes, their recalls,
@@ -20,6 +21,9 @@ The change is made on the patch, not the photo: the segmentation is not run agai
 ``--specimens`` K: per look, K specimens of 100 validation cells in a smear's proportions (the
 same draws for every look), classified as they are, in their own mix of classes only, and adapted
 on their own cells as ``hemseg diagnose`` adapts an unfamiliar specimen (accuracy over all 100).
+
+``--looks`` scores only the looks named; with ``--json`` an existing file keeps the other looks'
+rows.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ LOOKS = (
 
 def _looks() -> dict:
     """Name -> change of a (3, H, W) RGB tensor in [0, 1] (None: unchanged)."""
-    from monai.transforms import Compose
+    from monai.transforms import Compose, GaussianSmooth
 
     from hemseg.data.transforms import HEDAdjust
 
@@ -60,15 +64,26 @@ def _looks() -> dict:
     found = {name: known[name][0] for name in LOOKS}
     found["paler nuclei, pinker surround (haematoxylin x0.6, eosin x1.5)"] = paler_pinker
     found["the same, brighter (and gamma 0.6)"] = Compose([paler_pinker, known["gamma 0.6 (brighter)"][0]])
+    smooth = GaussianSmooth(sigma=1.5)
+    for amount in (1, 2):  # unsharp masking: a sharper camera, or a larger magnification shrunk to the patch
+        found[f"sharper (unsharp mask, sigma 1.5 px, amount {amount})"] = lambda image, amount=amount: (
+            image + amount * (image - smooth(image))
+        )
     return found
 
 
+#: pixels of each edge repeated around a patch before it is changed, so that a blur or sharpening sees no black border
+MARGIN = 8
+
+
 def _changed(patches: np.ndarray, change) -> np.ndarray:
-    """(N, P, P, 4) uint8 patches with their RGB changed and their mask kept."""
+    """(N, P, P, 4) uint8 patches with their RGB changed (edges repeated :data:`MARGIN` px) and their mask kept."""
     if change is None:
         return patches
     rgb = torch.from_numpy(patches[..., :3].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-    new = torch.stack([torch.as_tensor(change(image)).clamp(0.0, 1.0) for image in rgb])
+    padded = torch.nn.functional.pad(rgb, (MARGIN,) * 4, mode="replicate")
+    inner = slice(MARGIN, -MARGIN)
+    new = torch.stack([torch.as_tensor(change(image))[:, inner, inner].clamp(0.0, 1.0) for image in padded])
     out = patches.copy()
     out[..., :3] = (new.numpy().transpose(0, 2, 3, 1) * 255.0).round().astype(np.uint8)
     return out
@@ -106,6 +121,7 @@ def main() -> None:
     """Score every look as is and adapted, print a Markdown row each and write the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specimens", type=int, default=10, help="smear-like specimens per look")
+    parser.add_argument("--looks", nargs="+", help="score only these looks (default: all); --json keeps the others")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -119,12 +135,16 @@ def main() -> None:
     patches, labels = left_out_patches("pbc", ("val",))
     labels = np.array(labels)
     result = {"cells": len(labels), "adapt_zooms": zooms, "specimen_cells": SMEAR_CELLS, "looks": {}}
+    if args.looks and args.json and args.json.exists():  # the other looks' rows stay
+        result["looks"] = json.loads(args.json.read_text())["looks"]
     print(
         "| look | unfamiliar | as is: 5 classes / lymphocytes / ECE | adapted: 5 classes / lymphocytes / zoom "
         "| per specimen: as is / own mix / adapted (zooms) |"
     )
     print("|---|---|---|---|---|")
-    for name, change in _looks().items():
+    looks = _looks()
+    for name in args.looks or looks:
+        change = looks[name]
         changed = _changed(patches, change)
         adapted = classifier.adapted(changed, LAYERS, LEAST_SHARE, zooms)
         found = {

@@ -289,12 +289,14 @@ def test_lab_look_changes_a_patchs_colours_keeps_its_mask_and_counts_what_lympho
     patches[0, :2, :, :3], patches[0, 2:, :, :3] = (90, 60, 150), (230, 180, 200)  # a nucleus, a pink surround
     patches[0, :2, :, 3] = 255
     looks = lab_look._looks()
-    assert list(looks)[: len(lab_look.LOOKS)] == list(lab_look.LOOKS) and len(looks) == len(lab_look.LOOKS) + 2
+    assert list(looks)[: len(lab_look.LOOKS)] == list(lab_look.LOOKS) and len(looks) == len(lab_look.LOOKS) + 4
     assert lab_look._changed(patches, looks["none"]) is patches
     changed = lab_look._changed(patches, looks["paler nuclei, pinker surround (haematoxylin x0.6, eosin x1.5)"])
     assert (changed[..., 3] == patches[..., 3]).all()
     assert changed[0, 0, 0, :3].tolist() == [133, 78, 176]  # paler
     assert changed[0, 3, 0, :3].tolist() == [230, 166, 199]  # less green: pinker
+    flat = np.full((1, 8, 8, 4), 100, np.uint8)
+    assert (lab_look._changed(flat, looks["sharper (unsharp mask, sigma 1.5 px, amount 2)"]) == flat).all()  # no border
     halved = lab_look._changed(patches, lambda image: image * 0.5)
     assert (halved[0, 0, 0, :3] == [45, 30, 75]).all()
 
