@@ -22,13 +22,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from monai.transforms import GaussianSmooth
 from photo_sets import SETS, Change, central_dark_class, draw, main, spread
 from scipy import ndimage
 from skimage.transform import rescale
 
 from hemseg.data import RBC_DIAMETER_PX, read_mask
-from hemseg.data.transforms import load_rgb
+from hemseg.data.transforms import EdgeGaussianSmooth, load_rgb
 from hemseg.models import Bundle, bundle_dir
 
 
@@ -67,8 +66,8 @@ def measure(root: Path) -> dict:
 
 
 def blur(sigma: float) -> Change:
-    """A Gaussian blur of ``sigma`` pixels of the photo."""
-    smooth = GaussianSmooth(sigma=sigma)
+    """A Gaussian blur of ``sigma`` pixels of the photo (its edge pixels repeated beyond it)."""
+    smooth = EdgeGaussianSmooth(sigma=sigma)
     return lambda image: smooth(image).clamp(0.0, 1.0)
 
 

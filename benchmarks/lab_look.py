@@ -39,6 +39,7 @@ from bn_adaptation import SMEAR_CELLS, left_out_patches
 from morphometry import LEAST_SHARE, common_class_scores
 from robustness import changes
 from specimen_zoom import LAYERS, checkpoint_classifier
+from stain_familiarity import unfamiliar_share
 
 #: robustness.py's changes toward a paler, pinker, warmer, brighter or less sharp look (not its opposites or scales).
 LOOKS = (
@@ -148,7 +149,7 @@ def main() -> None:
         changed = _changed(patches, change)
         adapted = classifier.adapted(changed, LAYERS, LEAST_SHARE, zooms)
         found = {
-            "unfamiliar_share": round(float(reference.unfamiliar(stain_signatures(changed)).mean()), 4),
+            "unfamiliar_share": unfamiliar_share(reference, stain_signatures(changed)),
             "as_is": _scored(classifier, changed, labels),
             "adapted": {**_scored(adapted, changed, labels), "zoom": adapted.zoom},
             "specimens": _specimens(classifier, changed, labels, args.specimens, zooms),

@@ -88,6 +88,9 @@ def test_robustness_changes_keep_the_image_valid_and_change_it():
         out = torch.as_tensor(change(image.clone()))
         assert out.shape == image.shape and float(out.min()) >= 0.0 and float(out.max()) <= 1.0, name
         assert float((out - image).abs().mean()) > 0.005, name
+    flat = torch.full((3, 32, 32), 0.8)
+    blurred = torch.as_tensor(robustness.changes()["defocus (Gaussian blur, sigma 2 px)"][0](flat))
+    assert torch.allclose(blurred, flat, atol=1e-4)  # the photo's edges repeated: no dark frame
 
 
 def test_stain_amount_measures_a_crops_nucleus_and_writes_a_scaled_copy(tmp_path, monkeypatch):

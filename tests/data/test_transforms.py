@@ -10,11 +10,14 @@ from hemseg.data import UNKNOWN, class_balanced_weights, classification_records,
 from hemseg.data.transforms import (
     ClampSlideColour,
     ClampSlideColourd,
+    EdgeGaussianSmooth,
+    EdgeGaussianSmoothd,
     HEDAdjust,
     HEDAdjustd,
     NormalizeRGB,
     RandConvolution,
     RandConvolutiond,
+    RandEdgeGaussianSmoothd,
     RandHEDJitter,
     RandPaleCell,
     RandPaleCelld,
@@ -283,6 +286,20 @@ def test_classification_blur_augmentation_defocuses_patches():
         return float(np.mean([pipeline(dict(record))["image"][:3].diff(dim=-1).abs().mean() for _ in range(8)]))
 
     assert edge_strength(1.0) < 0.5 * edge_strength(0.0)
+
+
+def test_blur_repeats_the_edges_so_a_flat_patch_stays_flat_and_the_inside_is_monais_blur():
+    from monai.transforms import GaussianSmooth
+
+    flat = torch.full((3, 40, 48), 0.8)
+    assert float(GaussianSmooth(2.0)(flat)[0, 0, 0]) < 0.3  # MONAI pads with zeros: a dark frame
+    assert torch.allclose(EdgeGaussianSmooth(2.0)(flat), flat, atol=1e-4)
+    draw = RandEdgeGaussianSmoothd(["image"], sigma_x=(2.0, 2.0), sigma_y=(2.0, 2.0), prob=1.0)
+    assert torch.allclose(torch.as_tensor(draw({"image": flat})["image"]), flat, atol=1e-4)
+    noise = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(0))
+    blurred = EdgeGaussianSmoothd(["image"], sigma=1.5)({"image": noise})["image"]
+    assert blurred.shape == noise.shape and blurred.std() < 0.5 * noise.std()
+    assert torch.allclose(blurred[:, 10:-10, 10:-10], GaussianSmooth(1.5)(noise)[:, 10:-10, 10:-10], atol=1e-6)
 
 
 def test_class_balanced_weights_give_each_set_its_share_split_by_label():

@@ -2,9 +2,11 @@
 
 from hemseg.data.transforms.array import (
     ClampSlideColour,
+    EdgeGaussianSmooth,
     HEDAdjust,
     NormalizeRGB,
     RandConvolution,
+    RandEdgeGaussianSmooth,
     RandHEDJitter,
     RandPaleCell,
     RandStainAmount,
@@ -15,9 +17,11 @@ from hemseg.data.transforms.array import (
 )
 from hemseg.data.transforms.dictionary import (
     ClampSlideColourd,
+    EdgeGaussianSmoothd,
     HEDAdjustd,
     NormalizeRGBd,
     RandConvolutiond,
+    RandEdgeGaussianSmoothd,
     RandHEDJitterd,
     RandPaleCelld,
     RandStainAmountd,
@@ -35,12 +39,16 @@ from hemseg.data.transforms.pipelines import (
 __all__ = [
     "ClampSlideColour",
     "ClampSlideColourd",
+    "EdgeGaussianSmooth",
+    "EdgeGaussianSmoothd",
     "HEDAdjust",
     "HEDAdjustd",
     "NormalizeRGB",
     "NormalizeRGBd",
     "RandConvolution",
     "RandConvolutiond",
+    "RandEdgeGaussianSmooth",
+    "RandEdgeGaussianSmoothd",
     "RandHEDJitter",
     "RandHEDJitterd",
     "RandPaleCell",

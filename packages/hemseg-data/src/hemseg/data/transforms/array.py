@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from monai.config import NdarrayOrTensor
-from monai.transforms import GaussianSmooth, RandomizableTransform, Transform, Zoom
-from monai.utils import convert_to_numpy, convert_to_tensor
+from monai.data import get_track_meta
+from monai.transforms import GaussianSmooth, RandGaussianSmooth, RandomizableTransform, Transform, Zoom
+from monai.utils import convert_to_dst_type, convert_to_numpy, convert_to_tensor
 
 
 def _unit_divisor(array: np.ndarray) -> float:
@@ -261,6 +262,34 @@ class RandConvolution(RandomizableTransform):
         return (image + self._share * (out - image)).clamp(0.0, 1.0)
 
 
+class EdgeGaussianSmooth(GaussianSmooth):
+    """MONAI's ``GaussianSmooth`` with the image's edge pixels repeated beyond it instead of zeros.
+
+    MONAI's filter pads with zeros, so a blurred image (or patch) gets a dark frame about
+    ``3 * sigma`` pixels wide, darkest in the corners; a blurred camera gives none. Input and output
+    are channel-first 2D, shape (C, H, W).
+    """
+
+    def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
+        image = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        # MONAI's kernel reaches 4 sigma (GaussianFilter's default truncation)
+        margin = math.ceil(4.0 * float(np.max(np.asarray(self.sigma, dtype=float)))) + 1
+        padded = torch.nn.functional.pad(image[None], (margin,) * 4, mode="replicate")[0]
+        out = super().__call__(padded)[:, margin:-margin, margin:-margin]
+        return convert_to_dst_type(out, dst=convert_to_tensor(img, track_meta=get_track_meta()), dtype=out.dtype)[0]
+
+
+class RandEdgeGaussianSmooth(RandGaussianSmooth):
+    """MONAI's ``RandGaussianSmooth`` (2D) through :class:`EdgeGaussianSmooth`: no dark frame."""
+
+    def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> NdarrayOrTensor:
+        if randomize:
+            self.randomize()
+        if not self._do_transform:
+            return convert_to_tensor(img, track_meta=get_track_meta())
+        return EdgeGaussianSmooth(sigma=(self.x, self.y), approx=self.approx)(img)
+
+
 class RandPaleCell(RandomizableTransform):
     """Random pale white cells: cytoplasm and nucleus blended toward the bare slide's colour.
 
@@ -277,7 +306,7 @@ class RandPaleCell(RandomizableTransform):
         RandomizableTransform.__init__(self, prob)
         self.cytoplasm = cytoplasm
         self.nucleus = nucleus
-        self.smooth = GaussianSmooth(sigma)
+        self.smooth = EdgeGaussianSmooth(sigma)
         self._shares = (0.0, 0.0)
 
     def randomize(self, data: object = None) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 
 from monai.config import KeysCollection
-from monai.transforms import MapTransform, RandomizableTransform
+from monai.transforms import GaussianSmoothd, MapTransform, RandGaussianSmoothd, RandomizableTransform
 from monai.utils import ensure_tuple_rep
 
 from hemseg.data.transforms.array import (
     ClampSlideColour,
+    EdgeGaussianSmooth,
     HEDAdjust,
     NormalizeRGB,
     RandConvolution,
+    RandEdgeGaussianSmooth,
     RandHEDJitter,
     RandPaleCell,
     RandStainAmount,
@@ -237,3 +239,33 @@ class RandPaleCelld(RandomizableTransform, MapTransform):
         for key in self.key_iterator(d):
             d[key] = self.pale(d[key], label[self.channels[0]], label[self.channels[1]], randomize=False)
         return d
+
+
+class EdgeGaussianSmoothd(GaussianSmoothd):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.EdgeGaussianSmooth`."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        sigma: Sequence[float] | float,
+        approx: str = "erf",
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, sigma, approx=approx, allow_missing_keys=allow_missing_keys)
+        self.converter = EdgeGaussianSmooth(sigma, approx=approx)
+
+
+class RandEdgeGaussianSmoothd(RandGaussianSmoothd):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.RandEdgeGaussianSmooth` (one draw for all keys)."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        sigma_x: tuple[float, float] = (0.25, 1.5),
+        sigma_y: tuple[float, float] = (0.25, 1.5),
+        approx: str = "erf",
+        prob: float = 0.1,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, sigma_x, sigma_y, approx=approx, prob=prob, allow_missing_keys=allow_missing_keys)
+        self.rand_smooth = RandEdgeGaussianSmooth(sigma_x=sigma_x, sigma_y=sigma_y, approx=approx, prob=1.0)

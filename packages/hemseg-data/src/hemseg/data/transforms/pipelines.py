@@ -17,12 +17,10 @@ from monai.transforms import (
     Compose,
     ConcatItemsd,
     EnsureTyped,
-    GaussianSmoothd,
     MedianSmoothd,
     RandAdjustContrastd,
     RandCropByPosNegLabeld,
     RandFlipd,
-    RandGaussianSmoothd,
     RandRotate90d,
     RandRotated,
     RandScaleIntensityd,
@@ -35,8 +33,10 @@ from monai.transforms import (
 
 from hemseg.data.layout import STRUCTURES
 from hemseg.data.transforms.dictionary import (
+    EdgeGaussianSmoothd,
     NormalizeRGBd,
     RandConvolutiond,
+    RandEdgeGaussianSmoothd,
     RandHEDJitterd,
     RandPaleCelld,
     RandStainAmountd,
@@ -56,7 +56,7 @@ def _denoise(kind: Denoise, sigma: float, radius: int) -> list[Transform]:
     if kind == "none":
         return []
     if kind == "gaussian":
-        return [GaussianSmoothd("image", sigma=sigma)]
+        return [EdgeGaussianSmoothd("image", sigma=sigma)]
     if kind == "median":
         return [MedianSmoothd("image", radius=radius)]
     raise ValueError(f"denoise must be 'none', 'gaussian' or 'median', got {kind!r}")
@@ -88,7 +88,7 @@ def _colour_augment(
         RandScaleIntensityd("image", factors=0.1 * strength, channel_wise=True, prob=0.5),
         RandShiftIntensityd("image", offsets=0.05 * strength, channel_wise=True, prob=0.5),
         RandAdjustContrastd("image", gamma=(0.75**strength, 1.35**strength), prob=0.3),
-        RandGaussianSmoothd("image", sigma_x=(0.25, blur_sigma), sigma_y=(0.25, blur_sigma), prob=blur_prob),
+        RandEdgeGaussianSmoothd("image", sigma_x=(0.25, blur_sigma), sigma_y=(0.25, blur_sigma), prob=blur_prob),
         ScaleIntensityRanged("image", a_min=0.0, a_max=1.0, b_min=0.0, b_max=1.0, clip=True),
     ]
 
