@@ -23,6 +23,7 @@ from hemseg.data.transforms import (
     RandPaleCelld,
     RandStainAmount,
     RandStainAmountd,
+    RandUnsharpMaskd,
     ScaleToCellSize,
     StainAmount,
     StructureMasks,
@@ -288,6 +289,18 @@ def test_classification_blur_augmentation_defocuses_patches():
     assert edge_strength(1.0) < 0.5 * edge_strength(0.0)
 
 
+def test_classification_sharpen_augmentation_steepens_edges():
+    checkers = (np.indices((96, 96)).sum(axis=0) // 4 % 2 * 128 + 64).astype(np.uint8)
+    record = {"image": np.stack([checkers] * 3), "mask": np.zeros((1, 96, 96), np.uint8), "target": np.ones(9)}
+
+    def edge_strength(sharpen_prob: float) -> float:
+        pipeline = classification_train_transforms(colour_strength=0.0, blur_prob=0.0, sharpen_prob=sharpen_prob)
+        pipeline.set_random_state(seed=0)
+        return float(np.mean([pipeline(dict(record))["image"][:3].diff(dim=-1).abs().mean() for _ in range(8)]))
+
+    assert edge_strength(1.0) > 1.1 * edge_strength(0.0)
+
+
 def test_blur_repeats_the_edges_so_a_flat_patch_stays_flat_and_the_inside_is_monais_blur():
     from monai.transforms import GaussianSmooth
 
@@ -300,6 +313,19 @@ def test_blur_repeats_the_edges_so_a_flat_patch_stays_flat_and_the_inside_is_mon
     blurred = EdgeGaussianSmoothd(["image"], sigma=1.5)({"image": noise})["image"]
     assert blurred.shape == noise.shape and blurred.std() < 0.5 * noise.std()
     assert torch.allclose(blurred[:, 10:-10, 10:-10], GaussianSmooth(1.5)(noise)[:, 10:-10, 10:-10], atol=1e-6)
+
+
+def test_unsharp_mask_sharpens_detail_and_leaves_a_flat_patch_flat():
+    flat = torch.full((3, 40, 40), 0.6)
+    checkers = torch.as_tensor(np.indices((40, 40)).sum(axis=0) // 3 % 2 * 0.4 + 0.3, dtype=torch.float32)
+    sharpen = RandUnsharpMaskd(["image"], amount=2.0, sigma=(1.5, 1.5), prob=1.0)
+    sharpen.set_random_state(seed=0)
+    assert torch.allclose(torch.as_tensor(sharpen({"image": flat})["image"]), flat, atol=1e-4)  # no dark frame
+    out = torch.as_tensor(sharpen({"image": checkers.expand(3, 40, 40)})["image"])
+    assert out.diff(dim=-1).abs().mean() > 1.1 * checkers.diff(dim=-1).abs().mean()  # steeper edges
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    off = RandUnsharpMaskd(["image"], prob=0.0)
+    assert torch.equal(torch.as_tensor(off({"image": checkers.expand(3, 40, 40)})["image"]), checkers.expand(3, 40, 40))
 
 
 def test_class_balanced_weights_give_each_set_its_share_split_by_label():

@@ -290,6 +290,37 @@ class RandEdgeGaussianSmooth(RandGaussianSmooth):
         return EdgeGaussianSmooth(sigma=(self.x, self.y), approx=self.approx)(img)
 
 
+class RandUnsharpMask(RandomizableTransform):
+    """Random sharpening: ``image + a * (image - blur(image))``, the look of a sharper camera.
+
+    ``a ~ U(0, amount)`` and the blur's sigma ``~ U(*sigma)`` pixels (:class:`EdgeGaussianSmooth`, so
+    no dark frame). The opposite of a defocus blur: a lab's photos can be sharper than the training
+    sources' as well as blurrier. Input and output are RGB in [0, 1], shape (3, H, W).
+    """
+
+    def __init__(self, amount: float = 2.0, sigma: tuple[float, float] = (1.0, 2.0), prob: float = 0.2) -> None:
+        RandomizableTransform.__init__(self, prob)
+        self.amount = amount
+        self.sigma = (float(sigma[0]), float(sigma[1]))
+        self._draw = (0.0, self.sigma[0])
+
+    def randomize(self, data: object = None) -> None:
+        """Draw whether to sharpen, how much and at which sigma."""
+        super().randomize(None)
+        if self._do_transform:
+            self._draw = (self.R.uniform(0.0, self.amount), self.R.uniform(*self.sigma))
+
+    def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> torch.Tensor:
+        if randomize:
+            self.randomize()
+        image = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        if not self._do_transform:
+            return image
+        amount, sigma = self._draw
+        blurred = convert_to_tensor(EdgeGaussianSmooth(sigma)(image), dtype=torch.float32, track_meta=False)
+        return (image + amount * (image - blurred)).clamp(0.0, 1.0)
+
+
 class RandPaleCell(RandomizableTransform):
     """Random pale white cells: cytoplasm and nucleus blended toward the bare slide's colour.
 

@@ -18,6 +18,7 @@ from hemseg.data.transforms.array import (
     RandHEDJitter,
     RandPaleCell,
     RandStainAmount,
+    RandUnsharpMask,
     ScaleToCellSize,
     StructureMasks,
 )
@@ -193,6 +194,20 @@ class RandConvolutiond(_OneDrawForAllKeys):
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, RandConvolution(kernel_sizes=kernel_sizes, mix=mix, prob=1.0), prob, allow_missing_keys)
+
+
+class RandUnsharpMaskd(_OneDrawForAllKeys):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.RandUnsharpMask` (one draw for all keys)."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        amount: float = 2.0,
+        sigma: tuple[float, float] = (1.0, 2.0),
+        prob: float = 0.2,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, RandUnsharpMask(amount=amount, sigma=sigma, prob=1.0), prob, allow_missing_keys)
 
 
 class RandPaleCelld(RandomizableTransform, MapTransform):

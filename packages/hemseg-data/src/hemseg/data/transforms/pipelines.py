@@ -40,6 +40,7 @@ from hemseg.data.transforms.dictionary import (
     RandHEDJitterd,
     RandPaleCelld,
     RandStainAmountd,
+    RandUnsharpMaskd,
     ScaleToCellSized,
     StructureMasksd,
 )
@@ -79,9 +80,14 @@ def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]
 
 
 def _colour_augment(
-    strength: float = 1.0, blur_sigma: float = 1.0, blur_prob: float = 0.2, stain_amount_prob: float = 0.0
+    strength: float = 1.0,
+    blur_sigma: float = 1.0,
+    blur_prob: float = 0.2,
+    stain_amount_prob: float = 0.0,
+    sharpen_prob: float = 0.0,
 ) -> list[Transform]:
     amounts = [RandStainAmountd("image", prob=stain_amount_prob)] if stain_amount_prob > 0 else []
+    sharpen = [RandUnsharpMaskd("image", prob=sharpen_prob)] if sharpen_prob > 0 else []
     return [
         *amounts,
         RandHEDJitterd("image", scale=0.05 * strength, shift=0.03 * strength, prob=0.5),
@@ -89,6 +95,7 @@ def _colour_augment(
         RandShiftIntensityd("image", offsets=0.05 * strength, channel_wise=True, prob=0.5),
         RandAdjustContrastd("image", gamma=(0.75**strength, 1.35**strength), prob=0.3),
         RandEdgeGaussianSmoothd("image", sigma_x=(0.25, blur_sigma), sigma_y=(0.25, blur_sigma), prob=blur_prob),
+        *sharpen,
         ScaleIntensityRanged("image", a_min=0.0, a_max=1.0, b_min=0.0, b_max=1.0, clip=True),
     ]
 
@@ -175,6 +182,7 @@ def classification_train_transforms(
     blur_prob: float = 0.2,
     randconv_prob: float = 0.0,
     stain_amount_prob: float = 0.0,
+    sharpen_prob: float = 0.0,
 ) -> Compose:
     """Training pipeline for cell patches (records of :func:`hemseg.models.patch_records`).
 
@@ -186,7 +194,8 @@ def classification_train_transforms(
     probability ``randconv_prob`` the colours first pass through a random convolution
     (:class:`~hemseg.data.transforms.RandConvolution`: another look, the shapes kept). With
     probability ``stain_amount_prob`` the stain is scaled, a fifth to twice as much
-    (:class:`~hemseg.data.transforms.RandStainAmount`).
+    (:class:`~hemseg.data.transforms.RandStainAmount`), and with probability ``sharpen_prob`` the
+    patch is sharpened by an unsharp mask (:class:`~hemseg.data.transforms.RandUnsharpMask`).
     """
     keys = ["image", "mask"]
     looks = [RandConvolutiond("image", prob=randconv_prob)] if randconv_prob > 0 else []
@@ -195,7 +204,7 @@ def classification_train_transforms(
             *_patch_start(),
             *_spatial_augment(keys, ("area", "nearest")),
             *looks,
-            *_colour_augment(colour_strength, blur_sigma, blur_prob, stain_amount_prob),
+            *_colour_augment(colour_strength, blur_sigma, blur_prob, stain_amount_prob, sharpen_prob),
             ConcatItemsd(keys, "image"),
             EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
         ]
