@@ -56,24 +56,22 @@ LOOKS = (
 
 def _looks() -> dict:
     """Name -> change of a (3, H, W) RGB tensor in [0, 1] (None: unchanged)."""
-    from monai.transforms import Compose, GaussianSmooth
+    from monai.transforms import Compose
 
-    from hemseg.data.transforms import HEDAdjust
+    from hemseg.data.transforms import HEDAdjust, UnsharpMask
 
     known = changes()
     paler_pinker = HEDAdjust(scale=(0.6, 1.5, 1.0))
     found = {name: known[name][0] for name in LOOKS}
     found["paler nuclei, pinker surround (haematoxylin x0.6, eosin x1.5)"] = paler_pinker
     found["the same, brighter (and gamma 0.6)"] = Compose([paler_pinker, known["gamma 0.6 (brighter)"][0]])
-    smooth = GaussianSmooth(sigma=1.5)
-    for amount in (1, 2):  # unsharp masking: a sharper camera, or a larger magnification shrunk to the patch
-        found[f"sharper (unsharp mask, sigma 1.5 px, amount {amount})"] = lambda image, amount=amount: (
-            image + amount * (image - smooth(image))
-        )
+    for amount in (1, 2):  # a sharper camera, or a larger magnification shrunk to the patch
+        found[f"sharper (unsharp mask, sigma 1.5 px, amount {amount})"] = UnsharpMask(amount, 1.5)
     return found
 
 
-#: pixels of each edge repeated around a patch before it is changed, so that a blur or sharpening sees no black border
+#: pixels of each edge repeated around a patch before it is changed (as the committed rows were measured: JPEG's
+#: blocks and the noise's draws depend on the padded size)
 MARGIN = 8
 
 

@@ -14,6 +14,7 @@ from hemseg.data.transforms.array import (
     ScaleToCellSize,
     StainAmount,
     StructureMasks,
+    UnsharpMask,
     slide_colour,
 )
 from hemseg.data.transforms.dictionary import (
@@ -64,6 +65,7 @@ __all__ = [
     "StainAmount",
     "StructureMasks",
     "StructureMasksd",
+    "UnsharpMask",
     "classification_train_transforms",
     "classification_val_transforms",
     "load_image_d",

@@ -290,12 +290,28 @@ class RandEdgeGaussianSmooth(RandGaussianSmooth):
         return EdgeGaussianSmooth(sigma=(self.x, self.y), approx=self.approx)(img)
 
 
-class RandUnsharpMask(RandomizableTransform):
-    """Random sharpening: ``image + a * (image - blur(image))``, the look of a sharper camera.
+class UnsharpMask(Transform):
+    """Sharpening: ``image + amount * (image - blur(image))``, the look of a sharper camera.
 
-    ``a ~ U(0, amount)`` and the blur's sigma ``~ U(*sigma)`` pixels (:class:`EdgeGaussianSmooth`, so
-    no dark frame). The opposite of a defocus blur: a lab's photos can be sharper than the training
-    sources' as well as blurrier. Input and output are RGB in [0, 1], shape (3, H, W).
+    The blur is :class:`EdgeGaussianSmooth` of ``sigma`` pixels (no dark frame). Input and output are
+    RGB in [0, 1], shape (3, H, W).
+    """
+
+    def __init__(self, amount: float, sigma: float) -> None:
+        self.amount = amount
+        self.blur = EdgeGaussianSmooth(sigma)
+
+    def __call__(self, img: NdarrayOrTensor) -> torch.Tensor:
+        image = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        blurred = convert_to_tensor(self.blur(image), dtype=torch.float32, track_meta=False)
+        return (image + self.amount * (image - blurred)).clamp(0.0, 1.0)
+
+
+class RandUnsharpMask(RandomizableTransform):
+    """Random :class:`UnsharpMask`: ``amount ~ U(0, amount)``, ``sigma ~ U(*sigma)`` pixels.
+
+    The opposite of a defocus blur: a lab's photos can be sharper than the training sources' as well
+    as blurrier. Input and output are RGB in [0, 1], shape (3, H, W).
     """
 
     def __init__(self, amount: float = 2.0, sigma: tuple[float, float] = (1.0, 2.0), prob: float = 0.2) -> None:
@@ -313,12 +329,9 @@ class RandUnsharpMask(RandomizableTransform):
     def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> torch.Tensor:
         if randomize:
             self.randomize()
-        image = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
         if not self._do_transform:
-            return image
-        amount, sigma = self._draw
-        blurred = convert_to_tensor(EdgeGaussianSmooth(sigma)(image), dtype=torch.float32, track_meta=False)
-        return (image + amount * (image - blurred)).clamp(0.0, 1.0)
+            return convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        return UnsharpMask(*self._draw)(img)
 
 
 class RandPaleCell(RandomizableTransform):
