@@ -19,8 +19,11 @@ The change is made on the patch, not the photo: the segmentation is not run agai
 (``benchmarks/robustness.py`` shows the masks hold under these changes).
 
 ``--specimens`` K: per look, K specimens of 100 validation cells in a smear's proportions (the
-same draws for every look), classified as they are, in their own mix of classes only, and adapted
-on their own cells as ``hemseg diagnose`` adapts an unfamiliar specimen (accuracy over all 100).
+same draws for every look), classified as they are, in their own mix of classes only, adapted on
+their own cells as ``hemseg diagnose`` adapts an unfamiliar specimen, and as ``hemseg diagnose``
+classifies them: adapted where the bundle's look check calls for it (most cells of an unfamiliar
+stain, or their median sharpness outside the range of the training photos of their stain:
+:func:`hemseg.postproc.unfamiliar_look`), as they are elsewhere (accuracy over all 100).
 
 ``--looks`` scores only the looks named; with ``--json`` an existing file keeps the other looks'
 rows.
@@ -96,11 +99,28 @@ def _scored(classifier, patches: np.ndarray, labels: np.ndarray) -> dict:
     return {**common_class_scores(probabilities, labels, classes), "lymphocytes_called": dict(called.most_common())}
 
 
-def _specimens(classifier, patches: np.ndarray, labels: np.ndarray, count: int, zooms: list[float]) -> dict:
-    """Mean accuracy of ``count`` smear-like specimens of 100 cells: as they are, in their own mix, adapted."""
+def _look(bundle, patches: np.ndarray) -> dict | None:
+    """Whether the classification bundle's look check calls for adapting to ``patches`` (one specimen), and why."""
+    from hemseg.postproc import stain_signatures, surround_sharpness, unfamiliar_look
+
+    reference = bundle.item("stain_reference")
+    signatures = stain_signatures(patches)
+    return unfamiliar_look(
+        reference.unfamiliar(signatures).tolist(),
+        bundle.item("adapt_min_cells"),
+        bundle.item("adapt_unfamiliar_share"),
+        reference,
+        reference.nearest_sources(signatures),
+        surround_sharpness(patches).tolist(),
+    )
+
+
+def _specimens(classifier, patches: np.ndarray, labels: np.ndarray, count: int, bundle) -> dict:
+    """Mean accuracy of ``count`` smear-like specimens of 100 cells: as they are, in their own mix, adapted, gated."""
+    zooms = [float(z) for z in bundle.item("adapt_zooms")]
     rng = np.random.default_rng(0)
     by_class = {name: np.flatnonzero(labels == name) for name in SMEAR_CELLS}
-    scores, chosen = {"as_is": [], "own_mix": [], "adapted": []}, []
+    scores, chosen, gated = {"as_is": [], "own_mix": [], "adapted": [], "as_gated": []}, [], 0
     for _ in range(count):
         drawn = np.concatenate([rng.choice(by_class[k], size=n, replace=False) for k, n in SMEAR_CELLS.items()])
         own, truth = patches[drawn], labels[drawn]
@@ -109,9 +129,13 @@ def _specimens(classifier, patches: np.ndarray, labels: np.ndarray, count: int, 
         for way, which in ways.items():
             predicted = np.array(which.classes)[which.probabilities(own).argmax(axis=1)]
             scores[way].append(float((predicted == truth).mean()))
+        adapt = _look(bundle, own) is not None
+        scores["as_gated"].append(scores["adapted" if adapt else "as_is"][-1])
+        gated += adapt
         chosen.append(adapted.zoom)
     return {
         **{way: round(float(np.mean(found)), 4) for way, found in scores.items()},
+        "gated": gated,
         "zooms_chosen": {f"{z:g}": chosen.count(z) for z in sorted(set(chosen))},
     }
 
@@ -125,11 +149,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from hemseg.models import Bundle, bundle_dir
-    from hemseg.postproc import stain_signatures
+    from hemseg.postproc import stain_signatures, surround_sharpness
 
     bundle = Bundle(bundle_dir("hemseg_classification"))
     zooms = [float(z) for z in bundle.item("adapt_zooms")]
-    reference = bundle.item("stain_reference")
     classifier = checkpoint_classifier(bundle.root / "models" / "model.pt")
     patches, labels = left_out_patches("pbc", ("val",))
     labels = np.array(labels)
@@ -137,28 +160,34 @@ def main() -> None:
     if args.looks and args.json and args.json.exists():  # the other looks' rows stay
         result["looks"] = json.loads(args.json.read_text())["looks"]
     print(
-        "| look | unfamiliar | as is: 5 classes / lymphocytes / ECE | adapted: 5 classes / lymphocytes / zoom "
-        "| per specimen: as is / own mix / adapted (zooms) |"
+        "| look | unfamiliar stain | median sharpness (unfamiliar) | as is: 5 classes / lymphocytes / ECE "
+        "| adapted: 5 classes / lymphocytes / zoom | per specimen: as is / own mix / adapted (zooms) "
+        "| per specimen, as `hemseg diagnose` (adapted) |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     looks = _looks()
     for name in args.looks or looks:
         change = looks[name]
         changed = _changed(patches, change)
         adapted = classifier.adapted(changed, LAYERS, LEAST_SHARE, zooms)
+        look = _look(bundle, changed)
         found = {
-            "unfamiliar_share": unfamiliar_share(reference, stain_signatures(changed)),
+            "unfamiliar_share": unfamiliar_share(bundle.item("stain_reference"), stain_signatures(changed)),
+            "median_sharpness": round(float(np.nanmedian(surround_sharpness(changed))), 4),
+            "look": look,
             "as_is": _scored(classifier, changed, labels),
             "adapted": {**_scored(adapted, changed, labels), "zoom": adapted.zoom},
-            "specimens": _specimens(classifier, changed, labels, args.specimens, zooms),
+            "specimens": _specimens(classifier, changed, labels, args.specimens, bundle),
         }
         result["looks"][name] = found
         plain, own, each = found["as_is"], found["adapted"], found["specimens"]
+        sharp = f"{found['median_sharpness']:.2f}{' (yes)' if look is not None and 'sharpness' in look else ''}"
         print(
-            f"| {name} | {found['unfamiliar_share']:.1%} | {plain['accuracy_5_common_classes']:.3f} / "
+            f"| {name} | {found['unfamiliar_share']:.1%} | {sharp} | {plain['accuracy_5_common_classes']:.3f} / "
             f"{plain['recall']['lymphocyte']:.3f} / {plain['ece']:.3f} | {own['accuracy_5_common_classes']:.3f} / "
             f"{own['recall']['lymphocyte']:.3f} / {own['zoom']:g} | {each['as_is']:.3f} / {each['own_mix']:.3f} / "
-            f"{each['adapted']:.3f} ({', '.join(f'{z}: {n}' for z, n in each['zooms_chosen'].items())}) |",
+            f"{each['adapted']:.3f} ({', '.join(f'{z}: {n}' for z, n in each['zooms_chosen'].items())}) | "
+            f"{each['as_gated']:.3f} ({each['gated']} of {args.specimens}) |",
             flush=True,
         )
     if args.json:

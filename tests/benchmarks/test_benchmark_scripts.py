@@ -313,3 +313,21 @@ def test_lab_look_changes_a_patchs_colours_keeps_its_mask_and_counts_what_lympho
     scored = lab_look._scored(Stub(), np.zeros((4, 1, 1, 4)), np.array(["lymphocyte"] * 3 + ["neutrophil"]))
     assert scored["lymphocytes_called"] == {"monocyte": 2, "lymphocyte": 1}
     assert scored["accuracy_5_common_classes"] == 0.5 and scored["recall"]["lymphocyte"] == round(1 / 3, 3)
+
+    # the look check as hemseg diagnose asks it: a specimen's median sharpness outside its stain source's range
+    from hemseg.postproc import StainReference
+
+    class Bundle:
+        def __init__(self, sharpness):
+            reference = StainReference({"any": (np.zeros(6), np.eye(6))}, np.inf, {"any": sharpness})
+            self.items = {"stain_reference": reference, "adapt_min_cells": 3, "adapt_unfamiliar_share": 0.5}
+
+        def item(self, name):
+            return self.items[name]
+
+    rng = np.random.default_rng(0)
+    cells = np.zeros((3, 64, 64, 4), np.uint8)
+    cells[..., :3] = rng.integers(100, 200, (3, 64, 64, 1))  # a textured surround, grey
+    cells[:, 24:40, 24:40, 3] = 255
+    assert lab_look._look(Bundle((-10.0, 10.0)), cells) is None
+    assert lab_look._look(Bundle((-10.0, -9.0)), cells)["source"] == "any"

@@ -44,7 +44,10 @@ def test_a_specimen_marked_unfamiliar_is_classified_again(data_root, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [*args, "--out", str(out), "--bundle", str(bundles / "hemseg_diagnose")])
     assert result.exit_code == 0, result.output
-    assert "specimen specimen: 100% of its" in result.output and "first 4 batch-norm layers" in result.output
+    assert (
+        "100% of the 61 white cells of specimen specimen have a stain unlike" in result.output
+        and "first 4 batch-norm layers" in result.output
+    )
     assert "layers, at a magnification of 1, and its own mix of classes" in result.output
     right = 0
     for stem, label in labels.items():

@@ -130,3 +130,26 @@ def test_adapt_leaves_a_lab_whose_stain_is_familiar_as_it_is(data_root, tmp_path
         reports.append(json.loads(out.read_text()))
     assert reports[1]["adapted_layers"] == 0 and "statistics as learnt" in result.output
     assert reports[1]["confusion"] == reports[0]["confusion"] and reports[1]["accuracy"] == reports[0]["accuracy"]
+
+
+def test_crops_sharper_than_the_training_photos_of_their_stain_are_adapted_and_marked(data_root, tmp_path):
+    """A lab of a known stain photographed sharper: adapted for its sharpness, every crop marked for review."""
+    import shutil
+
+    from hemseg.models import bundle_dir
+
+    copy = tmp_path / "bundles" / "hemseg_classification"
+    shutil.copytree(bundle_dir("hemseg_classification"), copy, ignore=shutil.ignore_patterns("runs"))
+    (tmp_path / "bundles" / "hemseg_segmentation").symlink_to(bundle_dir("hemseg_segmentation"))
+    reference = json.loads((copy / "models" / "stain_reference.json").read_text())
+    reference["sharpness"]["jtsc_wbc"] = [-10.0, -9.0]  # every jtsc_wbc photo is sharper than that
+    (copy / "models" / "stain_reference.json").write_text(json.dumps(reference))
+    out = tmp_path / "result.json"
+    args = ["evaluate", "classification", str(data_root / "jtsc_wbc"), "--split", "val", "--bundle", str(copy)]
+    result = CliRunner().invoke(app, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["adapted_layers"] == 4 and report["unfamiliar_share"] == 0.0  # the stain is familiar
+    found = report["unfamiliar_sharpness"]
+    assert found["source"] == "jtsc_wbc" and found["sharpness_range"] == [-10.0, -9.0] and found["sharpness"] > -9
+    assert report["review_share"] == 1.0 and "because their median sharpness" in result.output

@@ -169,3 +169,28 @@ def test_the_magnification_an_adapted_specimen_was_classified_at_is_recorded(tmp
     assert json.loads((tmp_path / "out" / "slide1-0" / "report.json").read_text())["adaptation"]["zoom"] == 0.9
     page = (tmp_path / "out" / "report.html").read_text()
     assert "(adapted to this stain), at a magnification of 0.9 (where it is least uncertain of them), and in" in page
+
+
+def test_a_specimen_sharper_than_the_photos_of_its_stain_is_adapted_and_every_cell_marked(tmp_path):
+    inputs = slides(tmp_path, {"slide1": 2})
+    # every stain familiar; a range of the source's sharpness far below any photo's: each one looks sharper
+    sharper = StainReference({"any": (np.zeros(6), np.eye(6))}, np.inf, {"any": (-10.0, -9.0)})
+    adapter, told = Adapter(), []
+    out = tmp_path / "out"
+    rows = diagnose_images(adapting(sharper, adapter), inputs, out, on_adapted=lambda *a: told.append(a))
+    assert adapter.calls == [((6, 96, 96, 4), 4)] and [r["blast"] for r in rows] == [3, 3]
+    record = told[0][1]
+    assert record["unfamiliar_share"] == 0.0 and record["source"] == "any" and record["sharpness"] > -9.0
+    assert record["sharpness_range"] == [-10.0, -9.0]
+    report = json.loads((out / "slide1-0" / "report.json").read_text())
+    white = [c for c in report["cells"] if c["kind"] == "wbc"]
+    # the blasts' 0.8 is above the review threshold: they are marked for the specimen's look
+    assert [(c["review"], c["unfamiliar_stain"], c["stain_source"]) for c in white] == [(True, False, "any")] * 3
+    page = (out / "report.html").read_text()
+    assert "look sharper than the classifier&#x27;s training photos of their stain (any: median sharpness" in page
+
+    # inside the range, the same specimen is left as it is
+    within = StainReference({"any": (np.zeros(6), np.eye(6))}, np.inf, {"any": (-10.0, 10.0)})
+    adapter = Adapter()
+    assert [r["blast"] for r in diagnose_images(adapting(within, adapter), inputs, tmp_path / "within")] == [0, 0]
+    assert adapter.calls == []

@@ -53,8 +53,8 @@ def diagnose(
     adapt: Annotated[
         bool,
         typer.Option(
-            help="Classify again, adapted to their stain, the white cells of a specimen whose stain is mostly "
-            "unlike the training photos'."
+            help="Classify again, adapted to their look, the white cells of a specimen whose stain is mostly "
+            "unlike the training photos', or whose photos are sharper or blurrier than those of its stain."
         ),
     ] = True,
 ) -> None:
@@ -66,12 +66,14 @@ def diagnose(
     pooled) OUT/specimens.csv and OUT/specimens/<name>.json. Decision support, not a diagnosis.
     summary.csv and log.jsonl grow as each photo finishes; SIGINT / SIGTERM stop after the photos
     under way, with the summary and report.html written (exit 130 / 143); --resume finishes the rest.
-    A specimen of enough white cells (25), most with a stain unlike the classifier's training photos,
-    has its white cells classified again with the classifier adapted to its stain (--no-adapt: not).
+    A specimen of enough white cells (25), most with a stain unlike the classifier's training photos
+    or photographed sharper or blurrier than those of its stain, has its white cells classified again
+    with the classifier adapted to its look (--no-adapt: not).
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
     from hemseg.diagnosis import diagnose_images, read_specimens
     from hemseg.diagnosis.batch import image_inputs, start_workers, use_threads, worker_threads
+    from hemseg.diagnosis.report import look_words
     from hemseg.diagnosis.specimen import specimen_of
 
     if rbc_diameter_px is not None and um_per_px is not None:
@@ -118,9 +120,8 @@ def diagnose(
     def report_adapted(specimen: str, adaptation: dict) -> None:
         zoom = adaptation.get("zoom")
         typer.echo(
-            f"hemseg: specimen {specimen}: {adaptation['unfamiliar_share']:.0%} of its {adaptation['white_cells']} "
-            f"white cells have a stain unlike the classifier's training photos; classified again with the "
-            f"classifier adapted to it (statistics of its first {adaptation['layers']} batch-norm layers"
+            f"hemseg: {look_words(adaptation)}; classified again with the "
+            f"classifier adapted to them (statistics of its first {adaptation['layers']} batch-norm layers"
             f"{'' if zoom is None else f', at a magnification of {zoom:g}'}"
             f"{'' if adaptation.get('least_share') is None else ', and its own mix of classes'})",
             err=True,

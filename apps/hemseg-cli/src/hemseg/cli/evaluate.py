@@ -157,8 +157,8 @@ def classification(
         typer.Option(
             "--adapt/--no-adapt",
             help="Treat the crops as one lab's, as hemseg diagnose treats a specimen: where most have a stain "
-            "unlike the training sources', re-estimate the network's first normalisation statistics on them "
-            "before classifying.",
+            "unlike the training sources', or they are sharper or blurrier than the training photos of their "
+            "stain, re-estimate the network's first normalisation statistics on them before classifying.",
         ),
     ] = True,
 ) -> None:
@@ -195,7 +195,14 @@ def classification(
         lines.append(
             f"  statistics of the first {layers} normalisation layers re-estimated on these crops"
             if layers
-            else "  statistics as learnt (too few crops, or too few of an unfamiliar stain, to re-estimate them)"
+            else "  statistics as learnt (too few crops, or too few of an unfamiliar look, to re-estimate them)"
+        )
+    if "unfamiliar_sharpness" in result:
+        found = result["unfamiliar_sharpness"]
+        low, high = found["sharpness_range"]
+        lines.append(
+            f"  because their median sharpness, {found['sharpness']:.2f}, lies outside {low:.2f} to {high:.2f}, "
+            f"the range of the training photos of their stain ({found['source']})"
         )
     if "zoom" in result:
         lines.append(f"  at a magnification of {result['zoom']:g}, where the network is least uncertain of them")

@@ -1,22 +1,28 @@
-"""When a specimen's white cells are classified again by a classifier adapted to its stain.
+"""When a specimen's white cells are classified again by a classifier adapted to its look.
 
 A classifier loses most of its accuracy in a lab whose stain and optics it never saw, and most of
 that loss sits in the statistics of its first batch-norm layers (docs/benchmarks.md, "Where the
 look is lost"). When most white cells of a specimen have a stain unlike every training source's
-(:class:`hemseg.postproc.StainReference`), :meth:`hemseg.diagnosis.batch.Batch.adapt` has those
+(:class:`hemseg.postproc.StainReference`), or they look sharper or blurrier than the training
+photos of the source nearest their stain (:func:`hemseg.postproc.unfamiliar_look`; every white
+cell of such a specimen is marked for review), :meth:`hemseg.diagnosis.batch.Batch.adapt` has those
 statistics re-estimated on the specimen's own white-cell patches (the analyser's ``adapter``, e.g.
 :meth:`hemseg.models.Classifier.adapted`) and classifies its cells again
 (:meth:`hemseg.diagnosis.SmearAnalyser.reclassified`), in the specimen's own mix of classes where
 the rules' ``least_share`` is set, at the magnification it is least uncertain of them where the
-rules' ``zooms`` are set. Specimens of a familiar stain are left as they are.
+rules' ``zooms`` are set. Specimens of a familiar look are left as they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hemseg.diagnosis.report import SmearReport
+
+if TYPE_CHECKING:
+    from hemseg.postproc import StainReference
 
 
 @dataclass(frozen=True)
@@ -42,22 +48,35 @@ class AdaptationRules:
     zooms: Sequence[float] | None = None
 
 
-def adaptation_of(reports: Sequence[SmearReport], rules: AdaptationRules) -> dict | None:
+def adaptation_of(
+    reports: Sequence[SmearReport], rules: AdaptationRules, reference: StainReference | None = None
+) -> dict | None:
     """What adapting to the specimen of ``reports`` means, or None when its cells do not call for it.
+
+    ``reference`` (the analyser's stain reference) also lets a specimen of a familiar stain be
+    adapted when its sharpness is unlike that stain's training photos.
 
     Returns:
         ``{"layers", "white_cells", "unfamiliar_share", "least_share"}`` (the record written into each
-        report).
+        report), with ``source``, ``sharpness`` and ``sharpness_range`` where the sharpness was the reason.
     """
-    from hemseg.postproc import mostly_unfamiliar
+    from hemseg.postproc import unfamiliar_look
 
-    unfamiliar = [c.unfamiliar_stain for r in reports for c in r.cells if c.kind == "wbc"]
-    share = mostly_unfamiliar(unfamiliar, rules.min_cells, rules.unfamiliar_share)
-    if share is None:
+    white = [c for r in reports for c in r.cells if c.kind == "wbc"]
+    look = unfamiliar_look(
+        [c.unfamiliar_stain for c in white],
+        rules.min_cells,
+        rules.unfamiliar_share,
+        reference,
+        [c.stain_source for c in white],
+        [c.sharpness for c in white],
+    )
+    if look is None:
         return None
     return {
         "layers": rules.layers,
-        "white_cells": len(unfamiliar),
-        "unfamiliar_share": round(share, 4),
+        "white_cells": len(white),
         "least_share": rules.least_share,
+        **look,
+        "unfamiliar_share": round(look["unfamiliar_share"], 4),
     }

@@ -289,7 +289,7 @@ class Batch:
         _write_progress(self.out, self.done, self.provenance)
 
     def adapt(self) -> None:
-        """Classify again every specimen whose white cells call for a classifier adapted to their stain.
+        """Classify again every specimen whose white cells call for a classifier adapted to their look.
 
         A specimen's photos are those of one folder (or of one name in ``specimens``); whether it
         calls for it is :func:`hemseg.diagnosis.adaptation.adaptation_of` with the analyser's
@@ -308,7 +308,7 @@ class Batch:
             if self.done[index][1] is not None:
                 by_specimen.setdefault(self.specimens[index], []).append(index)
         for specimen, indices in by_specimen.items():
-            adaptation = adaptation_of([self.done[i][1] for i in indices], rules)
+            adaptation = adaptation_of([self.done[i][1] for i in indices], rules, self.analyser.stain_reference)
             if adaptation is None:
                 continue
             for index in [i for i in indices if self.done[i][1].patches is None]:

@@ -360,7 +360,7 @@ class SmearAnalyser:
         is cut from the full-resolution photo.
         ``scale_source`` names where a given ``rbc_px`` came from.
         """
-        from hemseg.postproc import cell_patches, instance_table, stain_signatures
+        from hemseg.postproc import cell_patches, instance_table, stain_signatures, surround_sharpness
 
         start = time.perf_counter()
         found = self.find_cells(rgb, rbc_px)
@@ -368,9 +368,12 @@ class SmearAnalyser:
         wbc_table = instance_table(wbc)
         patches = cell_patches(rgb, wbc, wbc_table, rbc_px, self.patch_rbc_px, self.patch_size)
         white = _classified(self.classifier, patches)
-        unfamiliar = np.zeros(len(patches), bool)
+        unfamiliar, sources, sharpness = np.zeros(len(patches), bool), [None] * len(patches), [None] * len(patches)
         if self.stain_reference is not None and len(patches):
-            unfamiliar = self.stain_reference.unfamiliar(stain_signatures(patches))
+            signatures = stain_signatures(patches)
+            unfamiliar = self.stain_reference.unfamiliar(signatures)
+            sources = self.stain_reference.nearest_sources(signatures)
+            sharpness = [None if np.isnan(v) else float(v) for v in surround_sharpness(patches)]
         rbc_table = instance_table(rbc)
         red = None
         if self.red_cell_classifier is not None:
@@ -387,6 +390,8 @@ class SmearAnalyser:
                     white = kind == "wbc"
                     below = self.review_below if white else None
                     cell = _with_class(cell, classes[row], below, white and unfamiliar[row])
+                    if white:
+                        cell = replace(cell, stain_source=sources[row], sharpness=sharpness[row])
                 cells.append(cell)
         result, flags = findings(cells, self.flag_rules)
         return SmearReport(
@@ -405,7 +410,8 @@ class SmearAnalyser:
         """``report`` with its white cells classified again by ``classifier`` from its ``patches``; findings anew.
 
         Each white cell keeps its stain check and is marked for review as :meth:`analyse_field`
-        marks it; ``adaptation`` (:func:`hemseg.diagnosis.adaptation.adaptation_of`) is recorded.
+        marks it, and every one of them where the specimen's sharpness was the reason to adapt;
+        ``adaptation`` (:func:`hemseg.diagnosis.adaptation.adaptation_of`) is recorded.
 
         Raises:
             ValueError: the report holds no patches (one read back from its file).
@@ -413,10 +419,13 @@ class SmearAnalyser:
         if report.patches is None:
             raise ValueError("a report read back holds no patches to classify again")
         classes = iter(_classified(classifier, report.patches))
-        cells = [
-            _with_class(c, next(classes), self.review_below, c.unfamiliar_stain) if c.kind == "wbc" else c
-            for c in report.cells
-        ]
+        every_one = "sharpness" in adaptation and self.review_below is not None
+
+        def again(cell: Cell) -> Cell:
+            cell = _with_class(cell, next(classes), self.review_below, cell.unfamiliar_stain)
+            return replace(cell, review=True) if every_one else cell
+
+        cells = [again(c) if c.kind == "wbc" else c for c in report.cells]
         result, flags = findings(cells, self.flag_rules)
         return replace(report, cells=cells, differential=result, flags=flags, adaptation=dict(adaptation))
 

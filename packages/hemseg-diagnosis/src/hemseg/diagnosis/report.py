@@ -75,6 +75,12 @@ class Cell:
         unfamiliar_stain: for white cells, the stain of the cell and its surround is unlike every
             source the classifier was trained on (:class:`hemseg.postproc.StainReference`), so its
             class was learnt from no such photo; such a cell is marked for review.
+        stain_source: for white cells, the classifier's training source whose stain is nearest the
+            cell's (None without a stain reference, or for a cell too small to measure).
+        sharpness: for white cells, how sharp the patch's surround looks
+            (:func:`hemseg.postproc.surround_sharpness`; None where not measured). With
+            ``stain_source`` it tells a specimen photographed sharper or blurrier than the classifier's
+            training photos of its stain (:mod:`hemseg.diagnosis.adaptation`).
     """
 
     id: int
@@ -92,6 +98,8 @@ class Cell:
     nucleus: list[tuple[float, float]] = field(default_factory=list, repr=False)
     nucleus_area: int | None = None
     unfamiliar_stain: bool = False
+    stain_source: str | None = None
+    sharpness: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,10 +115,11 @@ class SmearReport:
         differential: :class:`Differential` of the classified white cells.
         flags: the flags for review (:func:`hemseg.diagnosis.review_flags`).
         ms: wall time of the whole analysis.
-        adaptation: when the white cells were classified by a classifier adapted to the stain of
+        adaptation: when the white cells were classified by a classifier adapted to the look of
             the photo's specimen (:mod:`hemseg.diagnosis.adaptation`): ``specimen``, ``layers``,
             ``white_cells``, ``unfamiliar_share``, ``least_share`` (None: not in the specimen's own
-            mix of classes) and, where magnifications were tried, ``zoom`` (the one kept); None otherwise.
+            mix of classes), where the sharpness was the reason ``source``, ``sharpness`` and
+            ``sharpness_range``, and where magnifications were tried ``zoom`` (the one kept); None otherwise.
         patches: the white cells' classifier patches, in the order of the white cells, while the
             batch runs (never written; None in a report read back).
     """
@@ -196,6 +205,8 @@ class SmearReport:
                 alternative_probability=c["alternative_probability"],
                 nucleus_area=c.get("nucleus_area"),
                 unfamiliar_stain=c.get("unfamiliar_stain", False),
+                stain_source=c.get("stain_source"),
+                sharpness=c.get("sharpness"),
             )
             for c in data["cells"]
         ]
@@ -227,7 +238,22 @@ def _cell_dict(cell: Cell) -> dict:
         "alternative_probability": _rounded(cell.alternative_probability),
         "nucleus_area": cell.nucleus_area,
         "unfamiliar_stain": cell.unfamiliar_stain,
+        "stain_source": cell.stain_source,
+        "sharpness": None if cell.sharpness is None else round(cell.sharpness, 4),
     }
+
+
+def look_words(adaptation: Mapping) -> str:
+    """Why a specimen was adapted, for a sentence: its unfamiliar stain, or its unfamiliar sharpness."""
+    cells = f"the {adaptation['white_cells']} white cells of specimen {adaptation['specimen']}"
+    if "sharpness" not in adaptation:
+        return f"{adaptation['unfamiliar_share']:.0%} of {cells} have a stain unlike the classifier's training photos"
+    low, high = adaptation["sharpness_range"]
+    side = "sharper" if adaptation["sharpness"] > high else "blurrier"
+    return (
+        f"{cells[0].upper()}{cells[1:]} look {side} than the classifier's training photos of their stain "
+        f"({adaptation['source']}: median sharpness {adaptation['sharpness']:.2f}, outside {low:.2f} to {high:.2f})"
+    )
 
 
 def _mix_words(adaptation: Mapping) -> str:
@@ -444,11 +470,9 @@ def html_page(
         if report.adaptation:
             adapted = report.adaptation
             parts.append(
-                f"<p class='flag'>{adapted['unfamiliar_share']:.0%} of the {adapted['white_cells']} white cells of "
-                f"specimen {e(str(adapted['specimen']))} have a stain unlike the classifier's training photos: its "
-                f"white cells were classified with the statistics of the classifier's first {adapted['layers']} "
-                "batch-norm layers re-estimated on them (adapted to this stain)"
-                f"{_mix_words(adapted)}. Review every class.</p>"
+                f"<p class='flag'>{e(look_words(adapted))}: its white cells were classified with the statistics of "
+                f"the classifier's first {adapted['layers']} batch-norm layers re-estimated on them (adapted to this "
+                f"{'look' if 'sharpness' in adapted else 'stain'}){_mix_words(adapted)}. Review every class.</p>"
             )
         if report.scale_source == "assumed":
             parts.append(

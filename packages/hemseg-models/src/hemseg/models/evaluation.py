@@ -213,20 +213,24 @@ def evaluate_classification(
 
     ``adapt_layers`` N treats the crops as the cells of one lab never seen: every patch is cut first
     and, when there are at least ``adapt_min_cells`` and at least ``adapt_unfamiliar_share`` of them
-    have an unfamiliar stain (or without ``stain_reference``), as ``hemseg diagnose`` adapts a
-    specimen (:mod:`hemseg.diagnosis.adaptation`), the classifier's first N batch-norm layers take their statistics from
-    them (:meth:`hemseg.models.Classifier.adapted`) before any is classified; ``adapted_layers``
-    says whether (N) or not (0). With ``adapt_least_share`` as well, the adapted classifier also
-    takes the crops' own mix of classes (:meth:`hemseg.models.Classifier.with_specimen_mix`), written
-    as ``class_mix``; with ``adapt_zooms``, the magnification it is adapted at is chosen among them
-    for the crops, written as ``zoom``.
+    have an unfamiliar stain, or their median sharpness lies outside the range of the training
+    source of their stain (:func:`hemseg.postproc.unfamiliar_look`; without ``stain_reference``:
+    always), as ``hemseg diagnose`` adapts a specimen (:mod:`hemseg.diagnosis.adaptation`), the
+    classifier's first N batch-norm layers take their statistics from them
+    (:meth:`hemseg.models.Classifier.adapted`) before any is classified; ``adapted_layers`` says
+    whether (N) or not (0), and ``unfamiliar_sharpness`` holds the sharpness found where it was
+    the reason (every cell then counts in ``review_share``). With ``adapt_least_share`` as well, the
+    adapted classifier also takes the crops' own mix of classes
+    (:meth:`hemseg.models.Classifier.with_specimen_mix`), written as ``class_mix``; with
+    ``adapt_zooms``, the magnification it is adapted at is chosen among them for the crops, written
+    as ``zoom``.
 
     Raises:
         LayoutError: the folder is not a dataset.
         ValueError: the scale cannot be had.
     """
     from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset, samples_of_split
-    from hemseg.postproc import mostly_unfamiliar, stain_signatures
+    from hemseg.postproc import stain_signatures, surround_sharpness, unfamiliar_look
 
     dataset = read_dataset(dataset_dir)
     choice = ScaleChoice(
@@ -235,7 +239,7 @@ def evaluate_classification(
     samples = samples_of_split(dataset, split)
     known = set(CELL_CLASSES) | set(PARTIAL_LABELS)
     kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
-    labels, predicted, confidence, unfamiliar, times, not_found, patches = [], [], [], [], [], 0, []
+    labels, predicted, confidence, unfamiliar, times, not_found, patches, signatures = [], [], [], [], [], 0, [], []
 
     def classify(patch: np.ndarray, row: int) -> None:
         probabilities = classifier.probabilities(patch[None])[0]
@@ -251,14 +255,23 @@ def evaluate_classification(
         not_found += not found
         labels.append(sample.labels[0])
         if stain_reference is not None:
-            unfamiliar.append(bool(stain_reference.unfamiliar(stain_signatures(patch[None]))[0]))
+            signatures.append(stain_signatures(patch[None])[0])
+            unfamiliar.append(bool(stain_reference.unfamiliar(signatures[-1][None])[0]))
         if adapt_layers:  # classified once every patch is cut
             patches.append(patch)
         else:
             classify(patch, len(times) - 1)
-    found = unfamiliar if stain_reference is not None else [True] * len(patches)  # no check: every lab adapts
-    adapted = bool(patches) and mostly_unfamiliar(found, adapt_min_cells, adapt_unfamiliar_share) is not None
+    look = None
+    if patches and stain_reference is None:  # no check: every lab adapts
+        look = unfamiliar_look([True] * len(patches), adapt_min_cells, adapt_unfamiliar_share)
+    elif patches:
+        sources = stain_reference.nearest_sources(np.stack(signatures))
+        sharpness = surround_sharpness(np.stack(patches)).tolist()
+        look = unfamiliar_look(unfamiliar, adapt_min_cells, adapt_unfamiliar_share, stain_reference, sources, sharpness)
+    adapted = look is not None
     adaptation = {}
+    if look is not None and "sharpness" in look:
+        adaptation["unfamiliar_sharpness"] = {k: look[k] for k in ("source", "sharpness", "sharpness_range")}
     if adapted:
         classifier = classifier.adapted(np.stack(patches), adapt_layers, adapt_least_share, adapt_zooms)
         if adapt_zooms:
@@ -277,20 +290,28 @@ def evaluate_classification(
         **choice.summary(),
         **classification_scores(labels, predicted, confidence),
         "not_found": not_found,
-        **({} if review_below is None else _review_shares(confidence, review_below, unfamiliar)),
+        **({} if review_below is None else _review_shares(confidence, review_below, unfamiliar, look)),
         **({"adapted_layers": adapt_layers if adapted else 0} if adapt_layers else {}),
         **adaptation,
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }
 
 
-def _review_shares(confidence: list[float], review_below: float, unfamiliar: list[bool]) -> dict[str, float]:
-    """Shares of cells marked for review: in all, for a low probability, for an unfamiliar stain."""
+def _review_shares(
+    confidence: list[float], review_below: float, unfamiliar: list[bool], look: dict | None = None
+) -> dict[str, float]:
+    """Shares of cells marked for review: in all, for a low probability, for an unfamiliar stain.
+
+    Where the cells' sharpness was the reason to adapt (``look``), every cell is marked, as ``hemseg
+    diagnose`` marks a specimen's.
+    """
     low = np.less(confidence, review_below)
     shares = {"low_confidence_share": float(np.mean(low))}
     if unfamiliar:
         shares["unfamiliar_share"] = float(np.mean(unfamiliar))
         low = low | np.asarray(unfamiliar)
+    if look is not None and "sharpness" in look:
+        low = np.ones_like(low)
     return {"review_share": float(np.mean(low)), **shares}
 
 

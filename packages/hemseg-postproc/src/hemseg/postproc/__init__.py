@@ -18,7 +18,8 @@ from hemseg.postproc.points import instances_at_points, point_instances, point_p
 from hemseg.postproc.protocols import SegmenterLike
 from hemseg.postproc.rules import MaskRules, postprocess
 from hemseg.postproc.scale import chw_float, estimate_rbc_diameter, rbc_diameter
-from hemseg.postproc.stain import StainReference, match_stain, mostly_unfamiliar, stain_signatures
+from hemseg.postproc.sharpness import sharpness_range, surround_sharpness
+from hemseg.postproc.stain import StainReference, match_stain, stain_signatures, unfamiliar_look
 from hemseg.postproc.tiles import tile_grid
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "instance_polygons",
     "instance_table",
     "instances_at_points",
-    "mostly_unfamiliar",
     "label_instances",
     "match_stain",
     "platelet_instances",
@@ -49,9 +49,12 @@ __all__ = [
     "rbc_diameter",
     "stain_signatures",
     "remove_background_coloured",
+    "sharpness_range",
     "remove_thin_instances",
     "specimen_normalised",
     "split_cells",
     "split_touching",
+    "surround_sharpness",
     "tile_grid",
+    "unfamiliar_look",
 ]

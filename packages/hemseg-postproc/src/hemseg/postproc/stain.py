@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,16 +18,33 @@ SIGNATURE_NAMES = ("nucleus_L", "nucleus_a", "nucleus_b", "surround_L", "surroun
 GAIN_RANGE = (0.5, 2.0)
 
 
-def mostly_unfamiliar(unfamiliar: Sequence[bool], min_cells: int, least_share: float) -> float | None:
-    """Whether a lab's cells call for adaptation: the share of them whose stain is unfamiliar, or None.
+def unfamiliar_look(
+    unfamiliar: Sequence[bool],
+    min_cells: int,
+    least_share: float,
+    reference: StainReference | None = None,
+    sources: Sequence[str | None] = (),
+    sharpness: Sequence[float | None] = (),
+) -> dict | None:
+    """Whether one specimen's cells call for a classifier adapted to their look, and why; or None.
 
-    None unless there are at least ``min_cells`` cells (and one) and at least ``least_share`` of them
-    have an unfamiliar stain.
+    None with fewer than ``min_cells`` cells (or none). Otherwise the look is unfamiliar when at
+    least ``least_share`` of the cells have an unfamiliar stain (``unfamiliar``, one per cell), or,
+    with a ``reference`` that holds sharpness ranges, when the cells' median sharpness lies outside
+    the range of the source their stain is nearest to (``sources`` and ``sharpness``, one per cell:
+    :meth:`StainReference.unfamiliar_sharpness`).
+
+    Returns:
+        ``{"unfamiliar_share"}`` (the share of cells of an unfamiliar stain), with ``source``,
+        ``sharpness`` and ``sharpness_range`` when it is the sharpness that is unfamiliar.
     """
     if not len(unfamiliar) or len(unfamiliar) < min_cells:
         return None
     share = sum(map(bool, unfamiliar)) / len(unfamiliar)
-    return share if share >= least_share else None
+    if share >= least_share:
+        return {"unfamiliar_share": share}
+    found = reference.unfamiliar_sharpness(sources, sharpness) if reference is not None and len(sources) else None
+    return None if found is None else {"unfamiliar_share": share, **found}
 
 
 def stain_signatures(patches: np.ndarray) -> np.ndarray:
@@ -80,15 +98,21 @@ class StainReference:
     """The stains a classifier was trained on: one Gaussian of stain signatures per training source.
 
     A signature's distance is its smallest Mahalanobis distance to a source; beyond ``threshold``
-    the stain is unfamiliar (a cell whose class was learnt from no such photo).
+    the stain is unfamiliar (a cell whose class was learnt from no such photo). A specimen whose
+    stain is a source's can still be photographed sharper or blurrier than that source's photos:
+    ``sharpness`` holds the range of a specimen's median
+    :func:`hemseg.postproc.sharpness.surround_sharpness` per source
+    (:func:`hemseg.postproc.sharpness.sharpness_range`), for :meth:`unfamiliar_sharpness`.
 
     Attributes:
         sources: per source name, the mean (6,) and the inverse covariance (6, 6) of its signatures.
         threshold: the distance beyond which a signature is unfamiliar.
+        sharpness: per source name, the (low, high) range of a specimen's median sharpness; empty: no check.
     """
 
     sources: Mapping[str, tuple[np.ndarray, np.ndarray]]
     threshold: float
+    sharpness: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     def fit(cls, signatures: Mapping[str, np.ndarray], quantile: float = 0.99, floor: float = 1.0) -> StainReference:
@@ -115,6 +139,38 @@ class StainReference:
         means = [mean for mean, _ in self.sources.values()]
         return means[int(np.argmin(self._per_source(np.asarray(signature, float)[None])[:, 0]))]
 
+    def nearest_sources(self, signatures: np.ndarray) -> list[str | None]:
+        """Per (N, 6) signature, the name of the source nearest to it (None for a NaN signature)."""
+        if not len(signatures):
+            return []
+        distances = self._per_source(np.asarray(signatures, float))
+        names = list(self.sources)
+        return [None if np.isnan(column).any() else names[int(np.argmin(column))] for column in distances.T]
+
+    def unfamiliar_sharpness(self, sources: Sequence[str | None], sharpness: Sequence[float | None]) -> dict | None:
+        """Whether one specimen's cells look sharper or blurrier than the training source of their stain.
+
+        ``sources`` are the cells' :meth:`nearest_sources`, ``sharpness`` their
+        :func:`hemseg.postproc.sharpness.surround_sharpness` (None or NaN: not measured). The
+        specimen's source is the one nearest to most of its cells; its median sharpness is compared
+        with that source's range in ``sharpness``.
+
+        Returns:
+            ``{"source", "sharpness", "sharpness_range"}`` when the median lies outside the range;
+            None when it lies inside, or the source has no range, or no cell has both numbers.
+        """
+        kept = [(s, v) for s, v in zip(sources, sharpness, strict=True) if s is not None and v is not None]
+        kept = [(s, v) for s, v in kept if not np.isnan(v)]
+        if not kept:
+            return None
+        source = Counter(s for s, _ in kept).most_common(1)[0][0]
+        if source not in self.sharpness:
+            return None
+        median, (low, high) = float(np.median([v for _, v in kept])), self.sharpness[source]
+        if low <= median <= high:
+            return None
+        return {"source": source, "sharpness": round(median, 4), "sharpness_range": [round(low, 4), round(high, 4)]}
+
     def _per_source(self, signatures: np.ndarray) -> np.ndarray:
         """(sources, N) Mahalanobis distance of each signature to each source."""
         return np.array(
@@ -138,6 +194,7 @@ class StainReference:
                 name: {"mean": mean.tolist(), "precision": precision.tolist()}
                 for name, (mean, precision) in self.sources.items()
             },
+            "sharpness": {name: list(bounds) for name, bounds in self.sharpness.items()},
         }
 
     @classmethod
@@ -153,4 +210,5 @@ class StainReference:
             name: (np.asarray(source["mean"], float), np.asarray(source["precision"], float))
             for name, source in data["sources"].items()
         }
-        return cls(sources, float(data["threshold"]))
+        sharpness = {name: (float(low), float(high)) for name, (low, high) in data.get("sharpness", {}).items()}
+        return cls(sources, float(data["threshold"]), sharpness)

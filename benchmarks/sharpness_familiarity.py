@@ -1,0 +1,92 @@
+r"""Does the look check leave the training sources' own specimens alone? False alarms of the sharpness range.
+
+    HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/sharpness_familiarity.py \
+        --json benchmarks/results/sharpness_familiarity.json
+
+The shipped classification bundle's look check (:func:`hemseg.postproc.unfamiliar_look` with its
+``stain_reference.json``) is asked about specimens of each training source's validation cells
+(cached patches, cut as ``hemseg diagnose`` cuts them): ``--draws`` specimens of ``adapt_min_cells``
+cells drawn at random, and as many of each class alone where the source has that many of it (a
+lymphocytosis, a specimen of blasts), and all of them as one lab. Per source and kind of specimen:
+the median sharpness, its range over the draws, and how many draws the check would adapt, for their
+sharpness and for their stain. ``sharpness_range`` of the reference was fitted on the training side of the same sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from bn_adaptation import left_out_patches
+from lab_look import _look
+from stain_familiarity import SOURCES
+
+
+def main() -> None:
+    """Draw, check, print and write the shares."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=50, help="specimens of each kind")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    from hemseg.models import Bundle, bundle_dir
+    from hemseg.postproc import surround_sharpness
+
+    bundle = Bundle(bundle_dir("hemseg_classification"))
+    cells = int(bundle.item("adapt_min_cells"))
+    ranges = bundle.item("stain_reference").sharpness
+    result = {"cells": cells, "draws": args.draws, "ranges": ranges, "sources": {}}
+    print(
+        f"| source (range) | specimens of {cells} cells | median sharpness: mean (lowest to highest) "
+        "| adapted: for sharpness / for stain |"
+    )
+    print("|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    for source in SOURCES:
+        patches, labels = left_out_patches(source, ("val",))
+        labels, sharpness = np.array(labels), surround_sharpness(patches)
+        kinds = {"any cells": np.arange(len(labels))}
+        kinds.update({f"{name} alone": np.flatnonzero(labels == name) for name in sorted(set(labels))})
+        whole = _look(bundle, patches)  # every validation cell as one lab, as hemseg evaluate classification takes them
+        result["sources"][source] = {
+            "all validation cells": {
+                "cells": len(labels),
+                "median_sharpness": round(float(np.nanmedian(sharpness)), 3),
+                "adapted": None if whole is None else ("sharpness" if "sharpness" in whole else "stain"),
+            }
+        }
+        low, high = ranges[source]
+        print(
+            f"| `{source}` ({low:.2f} to {high:.2f}) | all {len(labels)} validation cells | "
+            f"{np.nanmedian(sharpness):.2f} | {result['sources'][source]['all validation cells']['adapted'] or 'no'} |"
+        )
+        for kind, rows in kinds.items():
+            if len(rows) < cells:
+                continue
+            medians, for_sharpness, for_stain = [], 0, 0
+            for _ in range(args.draws):
+                drawn = rng.choice(rows, size=cells, replace=False)
+                medians.append(float(np.nanmedian(sharpness[drawn])))
+                look = _look(bundle, patches[drawn])
+                for_sharpness += look is not None and "sharpness" in look
+                for_stain += look is not None and "sharpness" not in look
+            found = {
+                "median_sharpness": [round(float(np.mean(medians)), 3), round(min(medians), 3), round(max(medians), 3)],
+                "adapted_for_sharpness": for_sharpness,
+                "adapted_for_stain": for_stain,
+            }
+            result["sources"][source][kind] = found
+            mean, lowest, highest = found["median_sharpness"]
+            print(
+                f"| `{source}` ({low:.2f} to {high:.2f}) | {kind} | {mean:.2f} ({lowest:.2f} to {highest:.2f}) | "
+                f"{for_sharpness} / {for_stain} of {args.draws} |",
+                flush=True,
+            )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
