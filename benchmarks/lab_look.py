@@ -42,7 +42,6 @@ from bn_adaptation import SMEAR_CELLS, left_out_patches
 from morphometry import LEAST_SHARE, common_class_scores
 from robustness import changes
 from specimen_zoom import LAYERS, checkpoint_classifier
-from stain_familiarity import unfamiliar_share
 
 #: robustness.py's changes toward a paler, pinker, warmer, brighter or less sharp look (not its opposites or scales).
 LOOKS = (
@@ -101,22 +100,32 @@ def _scored(classifier, patches: np.ndarray, labels: np.ndarray) -> dict:
 
 def _look(bundle, patches: np.ndarray) -> dict | None:
     """Whether the classification bundle's look check calls for adapting to ``patches`` (one specimen), and why."""
-    from hemseg.postproc import stain_signatures, surround_sharpness, unfamiliar_look
+    return cells_look(bundle, bundle.item("stain_reference").looks(patches))
 
-    reference = bundle.item("stain_reference")
-    signatures = stain_signatures(patches)
+
+def cells_look(bundle, looks: tuple, rows: np.ndarray | None = None) -> dict | None:
+    """The classification bundle's look check on one specimen, of its cells' ``looks`` (``StainReference.looks``).
+
+    ``rows``: the specimen is these cells of ``looks`` (default: all).
+    """
+    from hemseg.postproc import unfamiliar_look
+
+    unfamiliar, sources, sharpness = (list(part) if rows is None else [part[i] for i in rows] for part in looks)
     return unfamiliar_look(
-        reference.unfamiliar(signatures).tolist(),
+        unfamiliar,
         bundle.item("adapt_min_cells"),
         bundle.item("adapt_unfamiliar_share"),
-        reference,
-        reference.nearest_sources(signatures),
-        surround_sharpness(patches).tolist(),
+        bundle.item("stain_reference"),
+        sources,
+        sharpness,
     )
 
 
-def _specimens(classifier, patches: np.ndarray, labels: np.ndarray, count: int, bundle) -> dict:
-    """Mean accuracy of ``count`` smear-like specimens of 100 cells: as they are, in their own mix, adapted, gated."""
+def _specimens(classifier, patches: np.ndarray, labels: np.ndarray, count: int, bundle, looks: tuple) -> dict:
+    """Mean accuracy of ``count`` smear-like specimens of 100 cells: as they are, in their own mix, adapted, gated.
+
+    ``looks``: the cells' looks (``StainReference.looks`` of ``patches``), for the look check.
+    """
     zooms = [float(z) for z in bundle.item("adapt_zooms")]
     rng = np.random.default_rng(0)
     by_class = {name: np.flatnonzero(labels == name) for name in SMEAR_CELLS}
@@ -129,7 +138,7 @@ def _specimens(classifier, patches: np.ndarray, labels: np.ndarray, count: int, 
         for way, which in ways.items():
             predicted = np.array(which.classes)[which.probabilities(own).argmax(axis=1)]
             scores[way].append(float((predicted == truth).mean()))
-        adapt = _look(bundle, own) is not None
+        adapt = cells_look(bundle, looks, drawn) is not None
         scores["as_gated"].append(scores["adapted" if adapt else "as_is"][-1])
         gated += adapt
         chosen.append(adapted.zoom)
@@ -149,7 +158,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from hemseg.models import Bundle, bundle_dir
-    from hemseg.postproc import stain_signatures, surround_sharpness
 
     bundle = Bundle(bundle_dir("hemseg_classification"))
     zooms = [float(z) for z in bundle.item("adapt_zooms")]
@@ -170,14 +178,15 @@ def main() -> None:
         change = looks[name]
         changed = _changed(patches, change)
         adapted = classifier.adapted(changed, LAYERS, LEAST_SHARE, zooms)
-        look = _look(bundle, changed)
+        looks = bundle.item("stain_reference").looks(changed)
+        look = cells_look(bundle, looks)
         found = {
-            "unfamiliar_share": unfamiliar_share(bundle.item("stain_reference"), stain_signatures(changed)),
-            "median_sharpness": round(float(np.nanmedian(surround_sharpness(changed))), 4),
+            "unfamiliar_share": round(float(np.mean(looks[0])), 4),
+            "median_sharpness": round(float(np.nanmedian(np.array(looks[2], float))), 4),
             "look": look,
             "as_is": _scored(classifier, changed, labels),
             "adapted": {**_scored(adapted, changed, labels), "zoom": adapted.zoom},
-            "specimens": _specimens(classifier, changed, labels, args.specimens, bundle),
+            "specimens": _specimens(classifier, changed, labels, args.specimens, bundle, looks),
         }
         result["looks"][name] = found
         plain, own, each = found["as_is"], found["adapted"], found["specimens"]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from bn_adaptation import left_out_patches
-from lab_look import _look
+from lab_look import cells_look
 from stain_familiarity import SOURCES
 
 #: Field sets (dataset, split) whose white cells are checked with ``--fields``.
@@ -39,20 +39,14 @@ def _fields(name: str, split: str, bundle) -> dict:
 
     from hemseg.data import read_dataset, read_smear, samples_of_split
     from hemseg.models import load_analyser
-    from hemseg.postproc import unfamiliar_look
 
     analyser = load_analyser(red_cell_morphology=False)
     data = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
     cells = []
     for sample in samples_of_split(read_dataset(data / name), split):
         cells += [c for c in analyser.analyse(read_smear(sample.image)).cells if c.kind == "wbc"]
-    look = unfamiliar_look(
-        [c.unfamiliar_stain for c in cells],
-        bundle.item("adapt_min_cells"),
-        bundle.item("adapt_unfamiliar_share"),
-        bundle.item("stain_reference"),
-        [c.stain_source for c in cells],
-        [c.sharpness for c in cells],
+    look = cells_look(
+        bundle, ([c.unfamiliar_stain for c in cells], [c.stain_source for c in cells], [c.sharpness for c in cells])
     )
     found = {
         "white_cells": len(cells),
@@ -73,7 +67,6 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     from hemseg.models import Bundle, bundle_dir
-    from hemseg.postproc import surround_sharpness
 
     bundle = Bundle(bundle_dir("hemseg_classification"))
     cells = int(bundle.item("adapt_min_cells"))
@@ -87,10 +80,11 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for source in SOURCES:
         patches, labels = left_out_patches(source, ("val",))
-        labels, sharpness = np.array(labels), surround_sharpness(patches)
+        looks = bundle.item("stain_reference").looks(patches)
+        labels, sharpness = np.array(labels), np.array(looks[2], float)
         kinds = {"any cells": np.arange(len(labels))}
         kinds.update({f"{name} alone": np.flatnonzero(labels == name) for name in sorted(set(labels))})
-        whole = _look(bundle, patches)  # every validation cell as one lab, as hemseg evaluate classification takes them
+        whole = cells_look(bundle, looks)  # all as one lab, as hemseg evaluate classification takes them
         result["sources"][source] = {
             "all validation cells": {
                 "cells": len(labels),
@@ -110,7 +104,7 @@ def main() -> None:
             for _ in range(args.draws):
                 drawn = rng.choice(rows, size=cells, replace=False)
                 medians.append(float(np.nanmedian(sharpness[drawn])))
-                look = _look(bundle, patches[drawn])
+                look = cells_look(bundle, looks, drawn)
                 for_sharpness += look is not None and "sharpness" in look
                 for_stain += look is not None and "sharpness" not in look
             found = {

@@ -32,7 +32,7 @@ def _signatures(patcher, data: str, source: str, side: str, cache: Path) -> np.n
     return record_signatures(patch_records(patcher, data, [source], RBC_DIAMETER_PX, side, cache))
 
 
-def unfamiliar_share(reference, signatures: np.ndarray) -> float:
+def _unfamiliar_share(reference, signatures: np.ndarray) -> float:
     """The share of (N, 6) stain ``signatures`` that ``reference`` (a ``StainReference``) finds unfamiliar."""
     return round(float(reference.unfamiliar(signatures).mean()), 4)
 
@@ -58,8 +58,8 @@ def main() -> None:
         arm = {"left_out": left_out, "threshold": round(reference.threshold, 3)}
         if left_out is not None:
             unseen = np.concatenate([signatures[left_out, "train"], signatures[left_out, "val"]])
-            arm |= {"left_out_patches": len(unseen), "left_out_unfamiliar": unfamiliar_share(reference, unseen)}
-        arm["false_alarms"] = {s: unfamiliar_share(reference, signatures[s, "val"]) for s in known}
+            arm |= {"left_out_patches": len(unseen), "left_out_unfamiliar": _unfamiliar_share(reference, unseen)}
+        arm["false_alarms"] = {s: _unfamiliar_share(reference, signatures[s, "val"]) for s in known}
         arms.append(arm)
         print(json.dumps(arm))
     if args.json:

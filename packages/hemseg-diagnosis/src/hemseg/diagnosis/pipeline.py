@@ -360,7 +360,7 @@ class SmearAnalyser:
         is cut from the full-resolution photo.
         ``scale_source`` names where a given ``rbc_px`` came from.
         """
-        from hemseg.postproc import cell_patches, instance_table, stain_signatures, surround_sharpness
+        from hemseg.postproc import cell_patches, instance_table
 
         start = time.perf_counter()
         found = self.find_cells(rgb, rbc_px)
@@ -370,10 +370,7 @@ class SmearAnalyser:
         white = _classified(self.classifier, patches)
         unfamiliar, sources, sharpness = np.zeros(len(patches), bool), [None] * len(patches), [None] * len(patches)
         if self.stain_reference is not None and len(patches):
-            signatures = stain_signatures(patches)
-            unfamiliar = self.stain_reference.unfamiliar(signatures)
-            sources = self.stain_reference.nearest_sources(signatures)
-            sharpness = [None if np.isnan(v) else float(v) for v in surround_sharpness(patches)]
+            unfamiliar, sources, sharpness = self.stain_reference.looks(patches)
         rbc_table = instance_table(rbc)
         red = None
         if self.red_cell_classifier is not None:

@@ -230,7 +230,7 @@ def evaluate_classification(
         ValueError: the scale cannot be had.
     """
     from hemseg.data import CELL_CLASSES, PARTIAL_LABELS, read_dataset, samples_of_split
-    from hemseg.postproc import stain_signatures, surround_sharpness, unfamiliar_look
+    from hemseg.postproc import unfamiliar_look
 
     dataset = read_dataset(dataset_dir)
     choice = ScaleChoice(
@@ -239,7 +239,8 @@ def evaluate_classification(
     samples = samples_of_split(dataset, split)
     known = set(CELL_CLASSES) | set(PARTIAL_LABELS)
     kept = [s for s in samples if len(s.labels) == 1 and s.labels[0] in known]
-    labels, predicted, confidence, unfamiliar, times, not_found, patches, signatures = [], [], [], [], [], 0, [], []
+    labels, predicted, confidence, times, not_found, patches = [], [], [], [], 0, []
+    unfamiliar, sources, sharpness = [], [], []  # each cell's look, with a stain reference
 
     def classify(patch: np.ndarray, row: int) -> None:
         probabilities = classifier.probabilities(patch[None])[0]
@@ -255,19 +256,18 @@ def evaluate_classification(
         not_found += not found
         labels.append(sample.labels[0])
         if stain_reference is not None:
-            signatures.append(stain_signatures(patch[None])[0])
-            unfamiliar.append(bool(stain_reference.unfamiliar(signatures[-1][None])[0]))
+            stain, source, sharp = stain_reference.looks(patch[None])
+            unfamiliar.append(bool(stain[0]))
+            sources.append(source[0])
+            sharpness.append(sharp[0])
         if adapt_layers:  # classified once every patch is cut
             patches.append(patch)
         else:
             classify(patch, len(times) - 1)
     look = None
-    if patches and stain_reference is None:  # no check: every lab adapts
-        look = unfamiliar_look([True] * len(patches), adapt_min_cells, adapt_unfamiliar_share)
-    elif patches:
-        sources = stain_reference.nearest_sources(np.stack(signatures))
-        sharpness = surround_sharpness(np.stack(patches)).tolist()
-        look = unfamiliar_look(unfamiliar, adapt_min_cells, adapt_unfamiliar_share, stain_reference, sources, sharpness)
+    if patches:  # no stain reference: every lab adapts
+        found = unfamiliar if stain_reference is not None else [True] * len(patches)
+        look = unfamiliar_look(found, adapt_min_cells, adapt_unfamiliar_share, stain_reference, sources, sharpness)
     adapted = look is not None
     adaptation = {}
     if look is not None and "sharpness" in look:

@@ -139,6 +139,19 @@ class StainReference:
         means = [mean for mean, _ in self.sources.values()]
         return means[int(np.argmin(self._per_source(np.asarray(signature, float)[None])[:, 0]))]
 
+    def looks(self, patches: np.ndarray) -> tuple[np.ndarray, list[str | None], list[float | None]]:
+        """What the look check needs of each (N, P, P, 4) uint8 cell patch, for :func:`unfamiliar_look`.
+
+        Returns:
+            (N,) bool: its stain is unfamiliar (:meth:`unfamiliar`); the source nearest its stain
+            (:meth:`nearest_sources`); its :func:`hemseg.postproc.surround_sharpness` (None where not measured).
+        """
+        from hemseg.postproc.sharpness import surround_sharpness
+
+        signatures = stain_signatures(patches)
+        sharpness = [None if np.isnan(value) else float(value) for value in surround_sharpness(patches)]
+        return self.unfamiliar(signatures), self.nearest_sources(signatures), sharpness
+
     def nearest_sources(self, signatures: np.ndarray) -> list[str | None]:
         """Per (N, 6) signature, the name of the source nearest to it (None for a NaN signature)."""
         if not len(signatures):
