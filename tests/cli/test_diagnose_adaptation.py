@@ -59,3 +59,15 @@ def test_a_specimen_marked_unfamiliar_is_classified_again(data_root, tmp_path):
         right += bool(white) and Counter(white).most_common(1)[0][0] == label
     assert report["adaptation"]["white_cells"] >= len(labels) == 58
     assert right >= 45, right
+
+
+def test_no_adapt_keeps_the_look_check_and_drops_only_the_adapter():
+    """``--no-adapt`` loads the shipped analyser without its adapter: specimens of an unfamiliar look are still
+    found, reported and their cells marked (tests/diagnosis/test_adaptation.py), never classified again."""
+    from hemseg.cli.diagnose import _load_analyser
+
+    adapting, marking = _load_analyser(None, True, False, True), _load_analyser(None, True, False, False)
+    assert adapting.adapts and adapting.adaptation is not None
+    assert not marking.adapts and marking.adapter is None and marking.adaptation == adapting.adaptation
+    assert marking.stain_reference is not None
+    assert marking.settings_sha256() != adapting.settings_sha256()

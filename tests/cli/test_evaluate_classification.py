@@ -153,3 +153,10 @@ def test_crops_sharper_than_the_training_photos_of_their_stain_are_adapted_and_m
     found = report["unfamiliar_sharpness"]
     assert found["source"] == "jtsc_wbc" and found["sharpness_range"] == [-10.0, -9.0] and found["sharpness"] > -9
     assert report["review_share"] == 1.0 and "because their median sharpness" in result.output
+    # --no-adapt: the same look found and every crop marked, the classes as learnt (those of the shipped bundle)
+    result = CliRunner().invoke(app, [*args, "--no-adapt", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    plain = json.loads(out.read_text())
+    assert "adapted_layers" not in plain and plain["unfamiliar_sharpness"] == found and plain["review_share"] == 1.0
+    assert "every crop marked for review (not adapted): their median sharpness" in result.output
+    assert plain["accuracy"] == pytest.approx(DOCUMENTED["jtsc_wbc"][1], abs=0.001)

@@ -16,6 +16,7 @@ from hemseg.postproc import StainReference
 UNFAMILIAR = StainReference({"any": (np.zeros(6), np.eye(6))}, -1.0)  # every distance > -1: every stain
 FAMILIAR = StainReference({"any": (np.zeros(6), np.eye(6))}, np.inf)  # none
 RULES = AdaptationRules(layers=4, unfamiliar_share=0.5, min_cells=6, least_share=0.5)
+RULES_RECORD = {"layers": 4, "white_cells": 6, "unfamiliar_share": 1.0, "least_share": 0.5}  # 2 photos, all unfamiliar
 
 
 class BlastClassifier(SizeClassifier):
@@ -116,12 +117,22 @@ def test_familiar_stains_and_no_adaptation_leave_the_classes_alone(tmp_path):
     rows = diagnose_images(adapting(FAMILIAR, adapter), inputs, tmp_path / "familiar")
     assert adapter.calls == [] and [r["blast"] for r in rows] == [0, 0]
     stub = analyser(stain_reference=UNFAMILIAR)
-    stub.adaptation = RULES  # no adapter: no adaptation
-    assert stub.adaptation is not None and stub.adapter is None
-    rows = diagnose_images(stub, inputs, tmp_path / "no_adapter")
+    stub.adaptation = RULES  # no adapter (--no-adapt): the look is recorded, the classes stay
+    assert stub.adaptation is not None and stub.adapter is None and not stub.adapts
+    told = []
+    rows = diagnose_images(stub, inputs, tmp_path / "no_adapter", on_adapted=lambda *a: told.append(a))
     assert [r["blast"] for r in rows] == [0, 0]
+    record = {**RULES_RECORD, "specimen": "slide1", "adapted": False}
+    assert told == [("slide1", record)]
     report = json.loads((tmp_path / "no_adapter" / "slide1-0" / "report.json").read_text())
-    assert report["adaptation"] is None
+    assert report["adaptation"] == record
+    assert [c["review"] for c in report["cells"] if c["kind"] == "wbc"] == [True] * 3  # each of an unfamiliar stain
+    page = (tmp_path / "no_adapter" / "report.html").read_text()
+    assert "have a stain unlike the classifier&#x27;s training photos: not classified again adapted to them" in page
+    assert "its white cells of an unfamiliar stain are marked for review" in page and "re-estimated" not in page
+    stub.adaptation = None  # no rules: nothing checked
+    rows = diagnose_images(stub, inputs, tmp_path / "no_rules")
+    assert json.loads((tmp_path / "no_rules" / "slide1-0" / "report.json").read_text())["adaptation"] is None
 
 
 def test_a_stopped_run_is_not_adapted(tmp_path):
@@ -194,3 +205,27 @@ def test_a_specimen_sharper_than_the_photos_of_its_stain_is_adapted_and_every_ce
     adapter = Adapter()
     assert [r["blast"] for r in diagnose_images(adapting(within, adapter), inputs, tmp_path / "within")] == [0, 0]
     assert adapter.calls == []
+
+
+def test_without_an_adapter_a_sharper_specimen_keeps_its_classes_and_every_white_cell_is_marked(tmp_path):
+    inputs = slides(tmp_path, {"slide1": 2})
+    sharper = StainReference({"any": (np.zeros(6), np.eye(6))}, np.inf, {"any": (-10.0, -9.0)})
+    stub = analyser(stain_reference=sharper)
+    stub.adaptation = RULES  # hemseg diagnose --no-adapt: the rules, no adapter
+    told = []
+    out = tmp_path / "out"
+    rows = diagnose_images(stub, inputs, out, on_adapted=lambda *a: told.append(a))
+    assert [(r["blast"], r["neutrophil"], r["lymphocyte"]) for r in rows] == [(0, 1, 2)] * 2  # classes as found
+    record = told[0][1]
+    assert record["adapted"] is False and record["source"] == "any" and record["sharpness"] > -9.0
+    for name in ("slide1-0", "slide1-1"):
+        report = json.loads((out / name / "report.json").read_text())
+        assert report["adaptation"] == record
+        white = [c for c in report["cells"] if c["kind"] == "wbc"]
+        assert [(c["review"], c["unfamiliar_stain"]) for c in white] == [(True, False)] * 3
+        assert report["review_cells"] == 3
+        rows = [r for r in csv.DictReader((out / name / "cells.csv").open()) if r["kind"] == "wbc"]
+        assert [r["review"] for r in rows] == ["1"] * 3
+    page = (out / "report.html").read_text()
+    assert "look sharper than the classifier&#x27;s training photos of their stain (any: median sharpness" in page
+    assert "not classified again adapted to them (adapting is off), so every white cell is marked for review" in page

@@ -19,7 +19,7 @@ def _load_analyser(bundle: Path | None, onnx: bool, red_cells: bool, adapt: bool
     """The ``hemseg_diagnose`` bundle's analyser; imports torch and MONAI (seconds), here or in a worker."""
     from hemseg.models import load_analyser
 
-    return load_analyser(bundle, onnx, red_cell_morphology=red_cells, **({} if adapt else {"adaptation": None}))
+    return load_analyser(bundle, onnx, red_cell_morphology=red_cells, **({} if adapt else {"adapter": None}))
 
 
 def diagnose(
@@ -54,7 +54,9 @@ def diagnose(
         bool,
         typer.Option(
             help="Classify again, adapted to their look, the white cells of a specimen whose stain is mostly "
-            "unlike the training photos', or whose photos are sharper or blurrier than those of its stain."
+            "unlike the training photos', or whose photos are sharper or blurrier than those of its stain "
+            "(--no-adapt: its classes stay, its look is reported and its cells of an unfamiliar look are "
+            "marked for review)."
         ),
     ] = True,
 ) -> None:
@@ -68,12 +70,12 @@ def diagnose(
     under way, with the summary and report.html written (exit 130 / 143); --resume finishes the rest.
     A specimen of enough white cells (25), most with a stain unlike the classifier's training photos
     or photographed sharper or blurrier than those of its stain, has its white cells classified again
-    with the classifier adapted to its look (--no-adapt: not).
+    with the classifier adapted to its look (--no-adapt: not; its cells of an unfamiliar look are marked for review).
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
     from hemseg.diagnosis import diagnose_images, read_specimens
     from hemseg.diagnosis.batch import image_inputs, start_workers, use_threads, worker_threads
-    from hemseg.diagnosis.report import look_words
+    from hemseg.diagnosis.report import look_words, unadapted_words
     from hemseg.diagnosis.specimen import specimen_of
 
     if rbc_diameter_px is not None and um_per_px is not None:
@@ -118,6 +120,9 @@ def diagnose(
         scale, source = analyser.rbc_diameter_um / um_per_px, "um_per_px"
 
     def report_adapted(specimen: str, adaptation: dict) -> None:
+        if not adaptation.get("adapted", True):
+            typer.echo(f"hemseg: {look_words(adaptation)}; {unadapted_words(adaptation)}", err=True)
+            return
         zoom = adaptation.get("zoom")
         typer.echo(
             f"hemseg: {look_words(adaptation)}; classified again with the "

@@ -166,11 +166,10 @@ def classification(
     from hemseg.models import evaluate_classification
 
     items = ("patcher", "classifier")
-    adapting = (
-        ("adapt_layers", "adapt_unfamiliar_share", "adapt_min_cells", "adapt_least_share", "adapt_zooms")
-        if adapt
-        else ()
-    )
+    # the look check (which crops call for adapting, and mark every one where the sharpness is the reason)
+    # runs either way; --no-adapt leaves the classifier as learnt
+    adapting = ("adapt_layers", "adapt_least_share", "adapt_zooms") if adapt else ()
+    checking = ("adapt_unfamiliar_share", "adapt_min_cells")
     result = _network_evaluation(
         evaluate_classification,
         "hemseg_classification",
@@ -179,7 +178,7 @@ def classification(
         dataset_dir,
         split,
         rbc_diameter_px,
-        keyword_items=("review_below", "stain_reference", *adapting),
+        keyword_items=("review_below", "stain_reference", *checking, *adapting),
     )
     unfamiliar = f", {result['unfamiliar_share']:.1%} for their stain" if "unfamiliar_share" in result else ""
     lines = [
@@ -201,7 +200,8 @@ def classification(
         found = result["unfamiliar_sharpness"]
         low, high = found["sharpness_range"]
         lines.append(
-            f"  because their median sharpness, {found['sharpness']:.2f}, lies outside {low:.2f} to {high:.2f}, "
+            f"  {'because' if 'adapted_layers' in result else 'every crop marked for review (not adapted):'} their "
+            f"median sharpness, {found['sharpness']:.2f}, lies outside {low:.2f} to {high:.2f}, "
             f"the range of the training photos of their stain ({found['source']})"
         )
     if "zoom" in result:

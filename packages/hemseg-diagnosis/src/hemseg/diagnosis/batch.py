@@ -296,13 +296,14 @@ class Batch:
         ``adaptation``. The analyser's ``adapter`` re-estimates the classifier on the white-cell
         patches of all its photos (photos kept by ``resume`` are analysed again for theirs), each
         photo's white cells are classified again (:meth:`SmearAnalyser.reclassified`) and its files
-        and row rewritten.
+        and row rewritten. Without an ``adapter`` (``hemseg diagnose --no-adapt``), such a specimen
+        keeps its classes, and its look is recorded and its cells marked (:meth:`SmearAnalyser.marked`).
         """
         from hemseg.diagnosis.adaptation import adaptation_of
 
-        if not self.analyser.adapts:
-            return
         rules = self.analyser.adaptation
+        if rules is None:
+            return
         by_specimen: dict[str, list[int]] = {}
         for index in sorted(self.done):
             if self.done[index][1] is not None:
@@ -310,6 +311,13 @@ class Batch:
         for specimen, indices in by_specimen.items():
             adaptation = adaptation_of([self.done[i][1] for i in indices], rules, self.analyser.stain_reference)
             if adaptation is None:
+                continue
+            if not self.analyser.adapts:  # no adapter (--no-adapt): the look is recorded and its cells marked
+                adaptation = {"specimen": specimen, **adaptation, "adapted": False}
+                for index in indices:
+                    self._rewrite(index, self.analyser.marked(self.done[index][1], adaptation))
+                if self.on_adapted is not None:
+                    self.on_adapted(specimen, adaptation)
                 continue
             for index in [i for i in indices if self.done[i][1].patches is None]:
                 self._record(*self.analyse(index))  # kept by resume: its patches are cut again

@@ -220,6 +220,7 @@ class SmearAnalyser:
             "review_below": self.review_below,
             "stain_reference": self.stain_reference.to_dict() if self.stain_reference is not None else None,
             "adaptation": asdict(self.adaptation) if self.adapts else None,
+            **({"look_check": asdict(self.adaptation)} if self.adaptation is not None and not self.adapts else {}),
             "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets, self.flag_rules)],
             "tiling": asdict(self.tiling) if self.tiling else None,
             "rbc_diameter_um": self.rbc_diameter_um,
@@ -230,7 +231,10 @@ class SmearAnalyser:
 
     @property
     def adapts(self) -> bool:
-        """Whether specimens of an unfamiliar stain are classified again (``adaptation`` and ``adapter`` given)."""
+        """Whether specimens of an unfamiliar look are classified again (``adaptation`` and ``adapter`` given).
+
+        With ``adaptation`` but no ``adapter``, such specimens are only marked (:meth:`marked`).
+        """
         return self.adaptation is not None and self.adapter is not None
 
     def estimate_scale(self, rgb: np.ndarray) -> tuple[float, str]:
@@ -425,6 +429,18 @@ class SmearAnalyser:
         cells = [again(c) if c.kind == "wbc" else c for c in report.cells]
         result, flags = findings(cells, self.flag_rules)
         return replace(report, cells=cells, differential=result, flags=flags, adaptation=dict(adaptation))
+
+    def marked(self, report: SmearReport, look: Mapping) -> SmearReport:
+        """``report`` of a specimen whose look called for adapting, left as classified; ``look`` recorded.
+
+        Every white cell is marked for review where the specimen's sharpness was the reason (where its
+        stain was, the cells of an unfamiliar stain are marked already). ``look``
+        (:func:`hemseg.diagnosis.adaptation.adaptation_of`, with ``adapted`` False) becomes the
+        report's ``adaptation``.
+        """
+        every_one = "sharpness" in look and self.review_below is not None
+        cells = [replace(c, review=True) if every_one and c.kind == "wbc" else c for c in report.cells]
+        return replace(report, cells=cells, adaptation=dict(look))
 
 
 def _classified(classifier: ClassifierLike, patches: np.ndarray) -> list[tuple[str, float, str, float]]:

@@ -119,7 +119,9 @@ class SmearReport:
             the photo's specimen (:mod:`hemseg.diagnosis.adaptation`): ``specimen``, ``layers``,
             ``white_cells``, ``unfamiliar_share``, ``least_share`` (None: not in the specimen's own
             mix of classes), where the sharpness was the reason ``source``, ``sharpness`` and
-            ``sharpness_range``, and where magnifications were tried ``zoom`` (the one kept); None otherwise.
+            ``sharpness_range``, and where magnifications were tried ``zoom`` (the one kept); with
+            ``adapted`` False where the specimen called for it but adapting was off (classes as first
+            found, cells marked: :meth:`hemseg.diagnosis.SmearAnalyser.marked`); None otherwise.
         patches: the white cells' classifier patches, in the order of the white cells, while the
             batch runs (never written; None in a report read back).
     """
@@ -254,6 +256,12 @@ def look_words(adaptation: Mapping) -> str:
         f"{cells[0].upper()}{cells[1:]} look {side} than the classifier's training photos of their stain "
         f"({adaptation['source']}: median sharpness {adaptation['sharpness']:.2f}, outside {low:.2f} to {high:.2f})"
     )
+
+
+def unadapted_words(adaptation: Mapping) -> str:
+    """What was done instead of adapting (``adaptation["adapted"]`` False: no adapter), for a sentence."""
+    marked = "every white cell is" if "sharpness" in adaptation else "its white cells of an unfamiliar stain are"
+    return f"not classified again adapted to them (adapting is off), so {marked} marked for review"
 
 
 def _mix_words(adaptation: Mapping) -> str:
@@ -467,13 +475,16 @@ def html_page(
             f"({e(report.scale_source)}); {report.differential.wbc} white cells, {report.rbc} red cells, "
             f"{report.platelet} platelets; {report.review_cells} white cells marked for review.</p>"
         )
-        if report.adaptation:
+        if report.adaptation and report.adaptation.get("adapted", True):
             adapted = report.adaptation
             parts.append(
                 f"<p class='flag'>{e(look_words(adapted))}: its white cells were classified with the statistics of "
                 f"the classifier's first {adapted['layers']} batch-norm layers re-estimated on them (adapted to this "
                 f"{'look' if 'sharpness' in adapted else 'stain'}){_mix_words(adapted)}. Review every class.</p>"
             )
+        elif report.adaptation:
+            look = report.adaptation
+            parts.append(f"<p class='flag'>{e(look_words(look))}: {e(unadapted_words(look))}.</p>")
         if report.scale_source == "assumed":
             parts.append(
                 "<p class='flag'>Too few red cells to measure the scale: a red-cell diameter of "

@@ -223,7 +223,10 @@ def evaluate_classification(
     adapted classifier also takes the crops' own mix of classes
     (:meth:`hemseg.models.Classifier.with_specimen_mix`), written as ``class_mix``; with
     ``adapt_zooms``, the magnification it is adapted at is chosen among them for the crops, written
-    as ``zoom``.
+    as ``zoom``. Without ``adapt_layers`` but with ``stain_reference`` and ``adapt_min_cells``, the
+    crops' look is checked the same way and nothing adapted (``hemseg diagnose --no-adapt``): where
+    their sharpness would have been the reason, ``unfamiliar_sharpness`` is written and every cell
+    counts in ``review_share``.
 
     Raises:
         LayoutError: the folder is not a dataset.
@@ -265,10 +268,10 @@ def evaluate_classification(
         else:
             classify(patch, len(times) - 1)
     look = None
-    if patches:  # no stain reference: every lab adapts
-        found = unfamiliar if stain_reference is not None else [True] * len(patches)
+    if labels and (adapt_layers or (stain_reference is not None and adapt_min_cells)):  # no reference: adapt
+        found = unfamiliar if stain_reference is not None else [True] * len(labels)
         look = unfamiliar_look(found, adapt_min_cells, adapt_unfamiliar_share, stain_reference, sources, sharpness)
-    adapted = look is not None
+    adapted = look is not None and bool(adapt_layers)
     adaptation = {}
     if look is not None and "sharpness" in look:
         adaptation["unfamiliar_sharpness"] = {k: look[k] for k in ("source", "sharpness", "sharpness_range")}
