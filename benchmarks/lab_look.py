@@ -178,15 +178,15 @@ def main() -> None:
         change = looks[name]
         changed = _changed(patches, change)
         adapted = classifier.adapted(changed, LAYERS, LEAST_SHARE, zooms)
-        looks = bundle.item("stain_reference").looks(changed)
-        look = cells_look(bundle, looks)
+        cells = bundle.item("stain_reference").looks(changed)
+        look = cells_look(bundle, cells)
         found = {
-            "unfamiliar_share": round(float(np.mean(looks[0])), 4),
-            "median_sharpness": round(float(np.nanmedian(np.array(looks[2], float))), 4),
+            "unfamiliar_share": round(float(np.mean(cells[0])), 4),
+            "median_sharpness": round(float(np.nanmedian(np.array(cells[2], float))), 4),
             "look": look,
             "as_is": _scored(classifier, changed, labels),
             "adapted": {**_scored(adapted, changed, labels), "zoom": adapted.zoom},
-            "specimens": _specimens(classifier, changed, labels, args.specimens, bundle, looks),
+            "specimens": _specimens(classifier, changed, labels, args.specimens, bundle, cells),
         }
         result["looks"][name] = found
         plain, own, each = found["as_is"], found["adapted"], found["specimens"]

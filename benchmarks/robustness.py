@@ -24,24 +24,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
 SEGMENTATION_SETS = ("bccd", "jtsc_wbc", "all_idb2")
 CLASSIFICATION_SETS = ("jtsc_wbc", "all_idb2", "bccd")
 PARTS = ("segmentation", "classification", "diagnosis")
-
-
-def _jpeg(quality: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    import cv2
-
-    def compress(image: torch.Tensor) -> torch.Tensor:
-        rgb = np.ascontiguousarray((image.numpy().transpose(1, 2, 0) * 255).round().astype(np.uint8))
-        _, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
-        return torch.from_numpy(np.ascontiguousarray(decoded.transpose(2, 0, 1))).float() / 255.0
-
-    return compress
 
 
 def _gain(red: float, blue: float) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -61,7 +48,7 @@ def changes() -> dict[str, tuple[Callable | None, float]]:
     """Name -> (image change or None, factor on the red-cell diameter the pipeline is told)."""
     from monai.transforms import AdjustContrast
 
-    from hemseg.data.transforms import EdgeGaussianSmooth, HEDAdjust
+    from hemseg.data.transforms import EdgeGaussianSmooth, HEDAdjust, JPEGCompress
 
     return {
         "none": (None, 1.0),
@@ -75,7 +62,7 @@ def changes() -> dict[str, tuple[Callable | None, float]]:
         "gamma 1.6 (darker)": (AdjustContrast(1.6), 1.0),
         "defocus (Gaussian blur, sigma 2 px)": (EdgeGaussianSmooth(sigma=2.0), 1.0),
         "sensor noise (sigma 0.03)": (_noise(0.03), 1.0),
-        "JPEG quality 20": (_jpeg(20), 1.0),
+        "JPEG quality 20": (JPEGCompress(20), 1.0),
         "scale told 20 % small": (None, 0.8),
         "scale told 25 % large": (None, 1.25),
     }

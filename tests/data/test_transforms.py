@@ -14,11 +14,13 @@ from hemseg.data.transforms import (
     EdgeGaussianSmoothd,
     HEDAdjust,
     HEDAdjustd,
+    JPEGCompress,
     NormalizeRGB,
     RandConvolution,
     RandConvolutiond,
     RandEdgeGaussianSmoothd,
     RandHEDJitter,
+    RandJPEGd,
     RandPaleCell,
     RandPaleCelld,
     RandStainAmount,
@@ -326,6 +328,24 @@ def test_unsharp_mask_sharpens_detail_and_leaves_a_flat_patch_flat():
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
     off = RandUnsharpMaskd(["image"], prob=0.0)
     assert torch.equal(torch.as_tensor(off({"image": checkers.expand(3, 40, 40)})["image"]), checkers.expand(3, 40, 40))
+
+
+def test_jpeg_keeps_a_flat_patch_loses_fine_detail_with_quality_and_is_opencvs_encoding():
+    import cv2
+
+    flat = torch.full((3, 40, 40), 128 / 255)
+    assert torch.allclose(JPEGCompress(20)(flat), flat, atol=1 / 255)
+    noise = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(0))
+    error = {q: float((JPEGCompress(q)(noise) - noise).abs().mean()) for q in (20, 90)}
+    assert error[20] > error[90] > 0.0
+    rgb = (noise * 255).round().to(torch.uint8).permute(1, 2, 0).numpy().copy()
+    _, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 20])
+    expected = torch.from_numpy(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].transpose(2, 0, 1).copy()) / 255.0
+    assert torch.equal(JPEGCompress(20)(noise), expected.float())  # robustness.py's row, as measured with OpenCV
+    draw = RandJPEGd(["image"], quality=(20, 20), prob=1.0)
+    assert torch.equal(torch.as_tensor(draw({"image": noise})["image"]), JPEGCompress(20)(noise))
+    off = RandJPEGd(["image"], prob=0.0)
+    assert torch.equal(torch.as_tensor(off({"image": noise})["image"]), noise)
 
 
 def test_class_balanced_weights_give_each_set_its_share_split_by_label():

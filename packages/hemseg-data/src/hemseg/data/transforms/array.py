@@ -334,6 +334,54 @@ class RandUnsharpMask(RandomizableTransform):
         return UnsharpMask(*self._draw)(img)
 
 
+class JPEGCompress(Transform):
+    """JPEG compression at ``quality`` (1-95, Pillow's encoder): a camera's compressed photos.
+
+    The block and ringing artefacts of a camera or slide scanner that saves JPEG files. Input and
+    output are RGB in [0, 1], shape (3, H, W); the image is rounded to 8 bits on the way.
+    """
+
+    def __init__(self, quality: int) -> None:
+        self.quality = int(quality)
+
+    def __call__(self, img: NdarrayOrTensor) -> torch.Tensor:
+        from io import BytesIO
+
+        from PIL import Image
+
+        image = convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        rgb = (image.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+        buffer = BytesIO()
+        Image.fromarray(rgb).save(buffer, format="JPEG", quality=self.quality)
+        decoded = np.asarray(Image.open(buffer).convert("RGB"))
+        return torch.from_numpy(decoded.transpose(2, 0, 1).copy()).float() / 255.0
+
+
+class RandJPEG(RandomizableTransform):
+    """Random :class:`JPEGCompress`, the quality drawn uniformly (whole numbers) from ``quality``.
+
+    Input and output are RGB in [0, 1], shape (3, H, W).
+    """
+
+    def __init__(self, quality: tuple[int, int] = (20, 90), prob: float = 0.2) -> None:
+        RandomizableTransform.__init__(self, prob)
+        self.quality = (int(quality[0]), int(quality[1]))
+        self._quality = self.quality[1]
+
+    def randomize(self, data: object = None) -> None:
+        """Draw whether to compress and at which quality."""
+        super().randomize(None)
+        if self._do_transform:
+            self._quality = int(self.R.randint(self.quality[0], self.quality[1] + 1))
+
+    def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> torch.Tensor:
+        if randomize:
+            self.randomize()
+        if not self._do_transform:
+            return convert_to_tensor(img, dtype=torch.float32, track_meta=False)
+        return JPEGCompress(self._quality)(img)
+
+
 class RandPaleCell(RandomizableTransform):
     """Random pale white cells: cytoplasm and nucleus blended toward the bare slide's colour.
 

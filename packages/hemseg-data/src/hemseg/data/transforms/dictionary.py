@@ -16,6 +16,7 @@ from hemseg.data.transforms.array import (
     RandConvolution,
     RandEdgeGaussianSmooth,
     RandHEDJitter,
+    RandJPEG,
     RandPaleCell,
     RandStainAmount,
     RandUnsharpMask,
@@ -208,6 +209,19 @@ class RandUnsharpMaskd(_OneDrawForAllKeys):
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, RandUnsharpMask(amount=amount, sigma=sigma, prob=1.0), prob, allow_missing_keys)
+
+
+class RandJPEGd(_OneDrawForAllKeys):
+    """Dictionary version of :class:`~hemseg.data.transforms.array.RandJPEG` (one draw for all keys)."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        quality: tuple[int, int] = (20, 90),
+        prob: float = 0.2,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, RandJPEG(quality=quality, prob=1.0), prob, allow_missing_keys)
 
 
 class RandPaleCelld(RandomizableTransform, MapTransform):

@@ -38,6 +38,7 @@ from hemseg.data.transforms.dictionary import (
     RandConvolutiond,
     RandEdgeGaussianSmoothd,
     RandHEDJitterd,
+    RandJPEGd,
     RandPaleCelld,
     RandStainAmountd,
     RandUnsharpMaskd,
@@ -85,9 +86,11 @@ def _colour_augment(
     blur_prob: float = 0.2,
     stain_amount_prob: float = 0.0,
     sharpen_prob: float = 0.0,
+    jpeg_prob: float = 0.0,
 ) -> list[Transform]:
     amounts = [RandStainAmountd("image", prob=stain_amount_prob)] if stain_amount_prob > 0 else []
     sharpen = [RandUnsharpMaskd("image", prob=sharpen_prob)] if sharpen_prob > 0 else []
+    jpeg = [RandJPEGd("image", prob=jpeg_prob)] if jpeg_prob > 0 else []
     return [
         *amounts,
         RandHEDJitterd("image", scale=0.05 * strength, shift=0.03 * strength, prob=0.5),
@@ -96,6 +99,7 @@ def _colour_augment(
         RandAdjustContrastd("image", gamma=(0.75**strength, 1.35**strength), prob=0.3),
         RandEdgeGaussianSmoothd("image", sigma_x=(0.25, blur_sigma), sigma_y=(0.25, blur_sigma), prob=blur_prob),
         *sharpen,
+        *jpeg,
         ScaleIntensityRanged("image", a_min=0.0, a_max=1.0, b_min=0.0, b_max=1.0, clip=True),
     ]
 
@@ -183,6 +187,7 @@ def classification_train_transforms(
     randconv_prob: float = 0.0,
     stain_amount_prob: float = 0.0,
     sharpen_prob: float = 0.0,
+    jpeg_prob: float = 0.0,
 ) -> Compose:
     """Training pipeline for cell patches (records of :func:`hemseg.models.patch_records`).
 
@@ -195,7 +200,9 @@ def classification_train_transforms(
     (:class:`~hemseg.data.transforms.RandConvolution`: another look, the shapes kept). With
     probability ``stain_amount_prob`` the stain is scaled, a fifth to twice as much
     (:class:`~hemseg.data.transforms.RandStainAmount`), and with probability ``sharpen_prob`` the
-    patch is sharpened by an unsharp mask (:class:`~hemseg.data.transforms.RandUnsharpMask`).
+    patch is sharpened by an unsharp mask (:class:`~hemseg.data.transforms.RandUnsharpMask`), and
+    last, with probability ``jpeg_prob``, saved as a JPEG of quality 20-90
+    (:class:`~hemseg.data.transforms.RandJPEG`).
     """
     keys = ["image", "mask"]
     looks = [RandConvolutiond("image", prob=randconv_prob)] if randconv_prob > 0 else []
@@ -204,7 +211,7 @@ def classification_train_transforms(
             *_patch_start(),
             *_spatial_augment(keys, ("area", "nearest")),
             *looks,
-            *_colour_augment(colour_strength, blur_sigma, blur_prob, stain_amount_prob, sharpen_prob),
+            *_colour_augment(colour_strength, blur_sigma, blur_prob, stain_amount_prob, sharpen_prob, jpeg_prob),
             ConcatItemsd(keys, "image"),
             EnsureTyped(["image", "target"], dtype=torch.float32, track_meta=False),
         ]
