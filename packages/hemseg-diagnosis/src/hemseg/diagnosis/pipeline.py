@@ -420,7 +420,7 @@ class SmearAnalyser:
         if report.patches is None:
             raise ValueError("a report read back holds no patches to classify again")
         classes = iter(_classified(classifier, report.patches))
-        every_one = "sharpness" in adaptation and self.review_below is not None
+        every_one = self._marks_every_cell(adaptation)
 
         def again(cell: Cell) -> Cell:
             cell = _with_class(cell, next(classes), self.review_below, cell.unfamiliar_stain)
@@ -438,9 +438,13 @@ class SmearAnalyser:
         (:func:`hemseg.diagnosis.adaptation.adaptation_of`, with ``adapted`` False) becomes the
         report's ``adaptation``.
         """
-        every_one = "sharpness" in look and self.review_below is not None
+        every_one = self._marks_every_cell(look)
         cells = [replace(c, review=True) if every_one and c.kind == "wbc" else c for c in report.cells]
         return replace(report, cells=cells, adaptation=dict(look))
+
+    def _marks_every_cell(self, look: Mapping) -> bool:
+        """Whether every white cell of a specimen is marked for review: its sharpness was the reason."""
+        return "sharpness" in look and self.review_below is not None
 
 
 def _classified(classifier: ClassifierLike, patches: np.ndarray) -> list[tuple[str, float, str, float]]:
