@@ -173,14 +173,21 @@ def test_finetune_takes_one_step_on_a_review_export(data_root, tmp_path):
     assert changed, "one step changed no weight"
 
 
-def test_stage_three_continues_stage_two_with_the_stain_amount_varied(data_root, tmp_path):
-    """configs/finetune_stain.yaml, how the shipped weights were made, over train.yaml and finetune.yaml."""
+def test_stages_three_and_four_continue_with_the_stain_amount_varied(data_root, tmp_path):
+    """configs/finetune_stain.yaml over train.yaml and finetune.yaml, and finetune_stain_again.yaml over them."""
     root = copy_bundle(BUNDLE, tmp_path)
     configs = ["train.yaml", "finetune.yaml", "finetune_stain.yaml"]
     defaults = ConfigParser()
     defaults.read_config([str(root / "configs" / c) for c in configs])
     defaults["bundle_root"] = str(root)
     assert defaults.get_parsed_content("init_weights") == str(root / "runs" / "finetune2" / "model.pt")
+    # stage 4 (the shipped weights since 2026-12-05): the same recipe again, continuing stage 3's checkpoint
+    again = ConfigParser()
+    again.read_config([str(root / "configs" / c) for c in [*configs, "finetune_stain_again.yaml"]])
+    again["bundle_root"] = str(root)
+    assert again.get_parsed_content("init_weights") == str(root / "runs" / "finetune-stain" / "model.pt")
+    assert again.get_parsed_content("ckpt_dir") == str(root / "runs" / "finetune-stain-again")
+    assert again["stain_amount_prob"] == 0.5 and again["max_epochs"] == 8
     workflow = _workflow(
         root,
         configs,

@@ -13,7 +13,7 @@ from hemseg.cli.main import app
 # images, accuracy (the test allows one image fewer right), cells marked for review (measured
 # 2026-12-03: 19 of 39 ALL-IDB2 crops, 3 of 58 jtsc_wbc crops, all for a low probability: the shipped
 # stain reference knows both sources' stains; one cell either way allowed)
-DOCUMENTED = {"all_idb2": (39, 1.0, 19), "jtsc_wbc": (58, 0.914, 3)}
+DOCUMENTED = {"all_idb2": (39, 1.0, 19), "jtsc_wbc": (58, 0.914, 4)}
 
 
 @pytest.mark.parametrize("dataset", sorted(DOCUMENTED))

@@ -30,7 +30,7 @@ def test_wheels_run_hemseg_diagnose_without_the_checkout(environments):
     run(str(bin_dir / "hemseg"), "diagnose", "photo.png", "--out", "o", cwd=work, env=env)
     (row,) = csv.DictReader((work / "o" / "summary.csv").open())
     assert (row["status"], row["wbc"], row["neutrophil"], row["lymphocyte"]) == ("ok", "2", "1", "1")
-    assert "hemseg_classification 0.4.1" in row["models"] and row["hemseg_version"] == "0.2.0"
+    assert "hemseg_classification 0.5.0" in row["models"] and row["hemseg_version"] == "0.2.0"
     assert (work / "o" / "photo" / "overlay.png").is_file()
     serves(
         [str(bin_dir / "hemseg"), "review", "o", "--port", str(port := free_port())],
