@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -309,28 +310,26 @@ class Batch:
             if self.done[index][1] is not None:
                 by_specimen.setdefault(self.specimens[index], []).append(index)
         for specimen, indices in by_specimen.items():
-            adaptation = adaptation_of([self.done[i][1] for i in indices], rules, self.analyser.stain_reference)
-            if adaptation is None:
+            look = adaptation_of([self.done[i][1] for i in indices], rules, self.analyser.stain_reference)
+            if look is None:
                 continue
-            if not self.analyser.adapts:  # no adapter (--no-adapt): the look is recorded and its cells marked
-                adaptation = {"specimen": specimen, **adaptation, "adapted": False}
-                for index in indices:
-                    self._rewrite(index, self.analyser.marked(self.done[index][1], adaptation))
-                if self.on_adapted is not None:
-                    self.on_adapted(specimen, adaptation)
-                continue
-            for index in [i for i in indices if self.done[i][1].patches is None]:
-                self._record(*self.analyse(index))  # kept by resume: its patches are cut again
-            indices = [i for i in indices if self.done[i][1] is not None]
-            if not indices:
-                continue
-            patches = np.concatenate([self.done[i][1].patches for i in indices])
-            classifier = self.analyser.adapter(patches, rules.layers)
-            adaptation = {"specimen": specimen, **adaptation}
-            if rules.zooms:
-                adaptation["zoom"] = float(classifier.zoom)
+            adaptation = {"specimen": specimen, **look}
+            if self.analyser.adapts:
+                for index in [i for i in indices if self.done[i][1].patches is None]:
+                    self._record(*self.analyse(index))  # kept by resume: its patches are cut again
+                indices = [i for i in indices if self.done[i][1] is not None]
+                if not indices:
+                    continue
+                patches = np.concatenate([self.done[i][1].patches for i in indices])
+                classifier = self.analyser.adapter(patches, rules.layers)
+                if rules.zooms:
+                    adaptation["zoom"] = float(classifier.zoom)
+                redo = partial(self.analyser.reclassified, classifier=classifier, adaptation=adaptation)
+            else:  # no adapter (--no-adapt): the look is recorded and its cells marked
+                adaptation["adapted"] = False
+                redo = partial(self.analyser.marked, look=adaptation)
             for index in indices:
-                self._rewrite(index, self.analyser.reclassified(self.done[index][1], classifier, adaptation))
+                self._rewrite(index, redo(self.done[index][1]))
             if self.on_adapted is not None:
                 self.on_adapted(specimen, adaptation)
 
