@@ -141,6 +141,21 @@ def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_ch
     assert params["target_rbc_px"] == "40.0" and len(params["pipeline_settings_sha256"]) == 64
 
 
+def test_init_wbc_starts_from_the_white_cell_classifier_with_a_new_head(tmp_path):
+    """configs/init_wbc.yaml (the card, "The white-cell classifier's weights as a start")."""
+    workflow = _workflow(BUNDLE, ["train.yaml", "init_wbc.yaml"], "train", ckpt_dir=str(tmp_path / "init-wbc"))
+    assert workflow.parser.get_parsed_content("init_weights") == str(
+        BUNDLE / ".." / "hemseg_classification" / "models" / "model.pt"
+    )
+    network = workflow.parser.get_parsed_content("network").state_dict()
+    white = shipped_state(BUNDLES / "hemseg_classification")
+    head = {"network._fc.weight", "network._fc.bias"}
+    assert all(torch.equal(v, white[k].to(v.dtype)) for k, v in network.items() if k not in head)
+    assert network["network._fc.weight"].shape[0] == len(RBC_CLASSES) != white["network._fc.weight"].shape[0]
+    params = workflow.parser.get_parsed_content("hyperparameters")
+    assert (params["class_balance"], params["colour_strength"], params["max_epochs"]) == (0.5, 3.0, 24)
+
+
 def test_inference_writes_one_row_per_red_cell_and_reports_bad_files(data_root, tmp_path, capfd):
     images = tmp_path / "images"
     images.mkdir()

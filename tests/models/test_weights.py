@@ -59,6 +59,22 @@ def test_altered_missing_or_mismatched_files_are_refused(tmp_path):
         load_weights(segmentation_network(out_channels=3, decoder_channels=(16,) * 5), path, digest)
 
 
+def test_kept_entries_start_a_new_head_on_another_tasks_weights(tmp_path):
+    # the red-cell classifier may start from the white-cell classifier: every entry but the head's
+    donor = torch.nn.Sequential(torch.nn.Conv2d(4, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.Linear(8, 9))
+    donor[1].running_mean.fill_(0.5)
+    path = tmp_path / "model.pt"
+    save_weights(donor, path)
+    net = torch.nn.Sequential(torch.nn.Conv2d(4, 8, 3), torch.nn.BatchNorm2d(8), torch.nn.Linear(8, 12))
+    head = net[2].weight.detach().clone()
+    load_weights(net, path, keep=["2."])
+    assert torch.equal(net[2].weight, head)
+    assert torch.allclose(net[0].weight, donor[0].weight, atol=1e-3)
+    assert torch.equal(net[1].running_mean, torch.full((8,), 0.5))
+    with pytest.raises(WeightsError, match="does not fit"):
+        load_weights(net, path)
+
+
 def test_pickled_code_is_not_executed(tmp_path):
     class Evil:
         def __reduce__(self):

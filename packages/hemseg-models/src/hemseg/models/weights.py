@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -53,13 +53,17 @@ def _save_state(state: dict[str, torch.Tensor], path: Path, half: bool) -> str:
     return file_sha256(path)
 
 
-def load_weights(network: nn.Module, path: str | Path, sha256: str | None = None) -> nn.Module:
+def load_weights(
+    network: nn.Module, path: str | Path, sha256: str | None = None, keep: Sequence[str] = ()
+) -> nn.Module:
     """Load a state dict into ``network`` (cast to its dtype) with ``torch.load(weights_only=True)``.
 
     Args:
         network: the network to fill.
         path: the weight file.
         sha256: expected hex digest; a mismatch raises before anything is loaded.
+        keep: name prefixes of the network's own entries that the file does not replace (a new
+            head when a network starts from another task's weights, e.g. ``["network._fc."]``).
 
     Raises:
         WeightsError: missing file, digest mismatch, or keys/shapes that do not fit.
@@ -72,6 +76,9 @@ def load_weights(network: nn.Module, path: str | Path, sha256: str | None = None
         raise WeightsError(f"{path}: SHA-256 is {actual}, expected {sha256}")
     state = torch.load(path, map_location="cpu", weights_only=True)
     reference = network.state_dict()
+    if keep:
+        state = {k: v for k, v in state.items() if not k.startswith(tuple(keep))}
+        state |= {k: v for k, v in reference.items() if k.startswith(tuple(keep))}
     try:
         state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()}
         network.load_state_dict(state)
