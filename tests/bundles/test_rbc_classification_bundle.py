@@ -142,8 +142,9 @@ def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_ch
 
 
 def test_init_wbc_starts_from_the_white_cell_classifier_with_a_new_head(tmp_path):
-    """configs/init_wbc.yaml (the card, "The white-cell classifier's weights as a start")."""
-    workflow = _workflow(BUNDLE, ["train.yaml", "init_wbc.yaml"], "train", ckpt_dir=str(tmp_path / "init-wbc"))
+    """configs/init_wbc.yaml over train.yaml and finetune.yaml (the card, "Tried 2026-12-05")."""
+    configs = ["train.yaml", "finetune.yaml", "init_wbc.yaml"]
+    workflow = _workflow(BUNDLE, configs, "train", ckpt_dir=str(tmp_path / "init-wbc"))
     assert workflow.parser.get_parsed_content("init_weights") == str(
         BUNDLE / ".." / "hemseg_classification" / "models" / "model.pt"
     )
