@@ -165,3 +165,22 @@ def test_white_cells_of_an_unfamiliar_stain_are_marked_for_review(threshold):
     assert [c.cls for c in white] == ["neutrophil", "lymphocyte", "lymphocyte"]  # the classes stay
     assert not any(c.unfamiliar_stain for c in report.cells if c.kind != "wbc")
     assert report.review_cells == (3 if unfamiliar else 2)
+
+
+def test_found_cells_hash_leaves_out_the_classifiers_but_not_the_segmentation_or_cell_rules():
+    """``cells_sha256`` keys the red-cell classifier's patch cache: new classifier weights keep it."""
+    import dataclasses
+
+    base = analyser()
+    base.provenance = {"bundles": {"seg": {"sha256": "a"}, "rbc": {"sha256": "b"}}, "cells": {"seg": {"sha256": "a"}}}
+    new_classifier = analyser(red_cell_classifier=RedSizeClassifier())
+    new_classifier.provenance = {**base.provenance, "bundles": {"seg": {"sha256": "a"}, "rbc": {"sha256": "c"}}}
+    new_segmentation = analyser()
+    new_segmentation.provenance = {**base.provenance, "cells": {"seg": {"sha256": "d"}}}
+    new_rules = analyser()
+    new_rules.provenance = base.provenance
+    new_rules.red_cells = dataclasses.replace(new_rules.red_cells, min_radius=0.3)
+    assert new_classifier.cells_sha256() == base.cells_sha256()
+    assert new_classifier.settings_sha256() != base.settings_sha256()
+    assert new_segmentation.cells_sha256() != base.cells_sha256()
+    assert new_rules.cells_sha256() != base.cells_sha256()

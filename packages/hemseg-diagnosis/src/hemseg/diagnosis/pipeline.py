@@ -136,8 +136,9 @@ class SmearAnalyser:
         specimen_rules: how the photos of one specimen are pooled (:class:`hemseg.diagnosis.SpecimenRules`;
             None: no specimen reports).
         tiling: :class:`TileRules` for photos much larger than a field (None: every photo analysed whole).
-        provenance: what the analysis is made of (bundle versions and weights' SHA-256), written
-            into every report.
+        provenance: what the analysis is made of: ``bundles`` (each bundle's version and weights'
+            SHA-256), written into every report, and ``cells`` (the segmentation's alone, for
+            :meth:`cells_sha256`).
         red_cell_classifier: morphology classes of red-cell patches (None: red cells are counted,
             not classified).
         red_cell_patch_rbc_px: red-cell diameter of the typical red cell in its patches (the patch
@@ -207,8 +208,6 @@ class SmearAnalyser:
         The bundles enter with their weights' and configs' SHA-256 (``provenance``). Equal hashes,
         equal reports.
         """
-        import hashlib
-        import json
         from dataclasses import asdict
 
         settings = {
@@ -227,7 +226,26 @@ class SmearAnalyser:
             "bundles": self.provenance.get("bundles", {}),
             "scale": [rbc_px, scale_source],
         }
-        return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+        return _sha256(settings)
+
+    def cells_sha256(self) -> str:
+        """SHA-256 of what makes :meth:`find_cells`' answers: the segmentation and the cell rules.
+
+        The segmentation enters with ``provenance["cells"]`` (its bundle's weights' and config's
+        SHA-256), then the mask, split, scale, red-cell and platelet rules. The classifiers do not
+        enter, so a cache of found cells (the red-cell classifier's training patches) outlives new
+        classifier weights and settings.
+        """
+        from dataclasses import asdict
+
+        settings = {
+            "segmentation": self.provenance.get("cells"),
+            "structures": self.structures,
+            "mask_rules": self.mask_rules,
+            "split_distance": self.split_distance,
+            "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets)],
+        }
+        return _sha256(settings)
 
     @property
     def adapts(self) -> bool:
@@ -549,3 +567,11 @@ def _cells(
             )
         )
     return cells
+
+
+def _sha256(settings: dict) -> str:
+    """SHA-256 of ``settings`` as sorted JSON (values JSON cannot hold as their ``str``)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()

@@ -116,7 +116,7 @@ def red_cell_records(
     classes (touching cells left joined). Records hold ``image`` (3, P, P) and ``mask`` (1, P, P)
     uint8, ``target`` (one-hot), ``label``, ``id``, ``dataset``. The patches of a dataset and side
     are cut once and kept in ``cache_dir`` under a name that changes with ``settings`` (the
-    pipeline's, e.g. :meth:`hemseg.diagnosis.SmearAnalyser.settings_sha256`), the patch geometry,
+    cells' settings, e.g. :meth:`hemseg.diagnosis.SmearAnalyser.cells_sha256`), the patch geometry,
     the scale, the split and ``limit`` (first images per dataset).
 
     Raises:
