@@ -205,22 +205,20 @@ class SmearAnalyser:
     def settings_sha256(self, rbc_px: float | None = None, scale_source: str | None = None) -> str:
         """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given scale.
 
-        The bundles enter with their weights' and configs' SHA-256 (``provenance``). Equal hashes,
-        equal reports.
+        The cells found enter with :meth:`cells_sha256`, the bundles with their weights' and configs'
+        SHA-256 (``provenance``). Equal hashes, equal reports.
         """
         from dataclasses import asdict
 
         settings = {
-            "structures": self.structures,
-            "mask_rules": self.mask_rules,
-            "split_distance": self.split_distance,
+            "cells": self.cells_sha256(),
             "patch": [self.patch_rbc_px, self.patch_size],
             "red_cell_patch": list(self.red_cell_patch) if self.red_cell_classifier is not None else None,
             "review_below": self.review_below,
             "stain_reference": self.stain_reference.to_dict() if self.stain_reference is not None else None,
             "adaptation": asdict(self.adaptation) if self.adapts else None,
             **({"look_check": asdict(self.adaptation)} if self.adaptation is not None and not self.adapts else {}),
-            "rules": [asdict(r) for r in (self.scale, self.red_cells, self.platelets, self.flag_rules)],
+            "flag_rules": asdict(self.flag_rules),
             "tiling": asdict(self.tiling) if self.tiling else None,
             "rbc_diameter_um": self.rbc_diameter_um,
             "bundles": self.provenance.get("bundles", {}),
