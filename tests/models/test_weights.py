@@ -7,6 +7,7 @@ import torch
 
 from hemseg.models import (
     WeightsError,
+    average_checkpoints,
     field_reference,
     file_sha256,
     load_weights,
@@ -103,3 +104,17 @@ def test_published_weights_and_field_reference_are_recorded_with_their_digest(tm
     publish_weights(checkpoint, tmp_path)  # other weights: the reference no longer does
     with pytest.raises(WeightsError, match="other weights"):
         field_reference(json.loads((tmp_path / "configs" / "metadata.json").read_text())["hemseg"])
+
+
+def test_checkpoints_are_averaged_tensor_by_tensor_counters_from_the_last(tmp_path):
+    paths = [tmp_path / "a.pt", tmp_path / "b.pt", tmp_path / "c.pt"]
+    for i, p in enumerate(paths):
+        torch.save({"w": torch.full((2,), float(i)), "n": torch.tensor(10 * i), "h": torch.ones(1).half() * i}, p)
+    digest = average_checkpoints(paths, tmp_path / "soup.pt")
+    assert digest == file_sha256(tmp_path / "soup.pt")
+    soup = torch.load(tmp_path / "soup.pt", weights_only=True)
+    assert soup["w"].tolist() == [1.0, 1.0] and soup["w"].dtype == torch.float32
+    assert soup["n"].item() == 20 and soup["h"].dtype == torch.float16 and soup["h"].item() == 1.0
+    torch.save({"other": torch.zeros(2)}, paths[2])
+    with pytest.raises(WeightsError, match="one network"):
+        average_checkpoints(paths, tmp_path / "soup.pt")

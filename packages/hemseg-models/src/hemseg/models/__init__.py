@@ -44,6 +44,7 @@ from hemseg.models.stain import fit_stain_reference, read_stain_reference, recor
 from hemseg.models.styles import MixStyle, mix_styles
 from hemseg.models.weights import (
     WeightsError,
+    average_checkpoints,
     field_reference,
     file_sha256,
     load_weights,
@@ -71,6 +72,7 @@ __all__ = [
     "SlideGrey",
     "SlideReferenced",
     "WeightsError",
+    "average_checkpoints",
     "bundle_dir",
     "cache_dir",
     "check_patches",

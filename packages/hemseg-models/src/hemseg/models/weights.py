@@ -87,6 +87,26 @@ def load_weights(
     return network
 
 
+def average_checkpoints(checkpoints: Sequence[str | Path], path: str | Path) -> str:
+    """Write the tensor-wise mean of training checkpoints (a weight soup) to ``path``; return its SHA-256.
+
+    Each checkpoint is a state dict of one network (read with ``weights_only=True``). Floating tensors,
+    batch-norm running statistics included, are averaged in fp32 and kept in their own dtype; others
+    (batch-norm batch counters) are taken from the last checkpoint. The file is written atomically.
+
+    Raises:
+        WeightsError: no checkpoints, or checkpoints whose entries differ.
+    """
+    states = [torch.load(c, map_location="cpu", weights_only=True) for c in checkpoints]
+    if not states or any(s.keys() != states[0].keys() for s in states):
+        raise WeightsError(f"{', '.join(map(str, checkpoints))}: not checkpoints of one network")
+    mean = {
+        k: (sum(s[k].float() for s in states) / len(states)).to(v.dtype) if v.is_floating_point() else states[-1][k]
+        for k, v in states[0].items()
+    }
+    return _save_state(mean, Path(path), half=False)
+
+
 def publish_weights(checkpoint: str | Path, bundle_root: str | Path) -> str:
     """Ship a training checkpoint in a bundle: fp16 ``models/model.pt`` + its SHA-256 in metadata.json.
 
