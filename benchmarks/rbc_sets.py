@@ -5,7 +5,9 @@ r"""Red-cell morphology as ``hemseg diagnose`` reports it, on chula_rbc and on p
 The validation photos of ``chula_rbc`` (the classifier's own microscope) and of ``bccd`` and
 ``all_idb1`` (other cameras and labs, no red-cell morphology labels; most red cells of these smears
 are normal) are analysed by the shipped ``hemseg_diagnose`` pipeline (red-cell morphology as
-shipped: one view per patch) at each set's red-cell diameter (``hemseg.data.RBC_DIAMETER_PX``).
+shipped: one view per patch) at each set's red-cell diameter (``hemseg.data.RBC_DIAMETER_PX``), or with
+``--scale estimated`` at the pipeline's own estimate for each photo (``hemseg diagnose`` without a
+scale; ``all_idb1``'s 1712x1368 photos have red cells of about 69 px, its 2592x1944 ones of 81-91).
 Prints and writes per set: red cells classified, the count of each class and the share called
 ``normal``, the share of photos that raise each red-cell flag, and the flags of the whole set
 pooled as one specimen (the ICSH count rests on at least 1,000 red cells); for ``chula_rbc`` also
@@ -36,6 +38,12 @@ def main() -> None:
     )
     parser.add_argument("--field-cells", type=float, help="the red-cell classifier's field_cells (field prior)")
     parser.add_argument("--field-kept", help="the red-cell classifier's field_kept (a class, or none)")
+    parser.add_argument(
+        "--scale",
+        choices=("given", "estimated"),
+        default="given",
+        help="each set's red-cell diameter (given) or the pipeline's estimate per photo (estimated)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -53,7 +61,11 @@ def main() -> None:
     result = {}
     for name in DATASETS:
         samples = samples_of_split(read_dataset(data / name), "val")
-        reports = [analyser.analyse(read_smear(s.image), RBC_DIAMETER_PX[name], "given") for s in samples]
+        given = args.scale == "given"
+        reports = [
+            analyser.analyse(read_smear(s.image), RBC_DIAMETER_PX[name] if given else None, "given" if given else None)
+            for s in samples
+        ]
         counts = Counter({c: sum(r.red_cells.counts[c] for r in reports) for c in RBC_CLASSES})
         cells = sum(counts.values())
         flagged = Counter(f.name for r in reports for f in r.flags if f.name in rules.red_cells.flags)

@@ -291,6 +291,22 @@ def test_classification_blur_augmentation_defocuses_patches():
     assert edge_strength(1.0) < 0.5 * edge_strength(0.0)
 
 
+def test_classification_zoom_range_sets_how_much_a_cell_may_change_size():
+    mask = np.zeros((1, 80, 80), np.uint8)
+    mask[0, 20:60, 20:60] = 255  # a 40 px cell: 1,600 px
+    record = {"image": np.full((3, 80, 80), 128, np.uint8), "mask": mask, "target": np.ones(12)}
+
+    def areas(zoom: tuple[float, float]) -> np.ndarray:  # the cell's area in 40 draws
+        pipeline = classification_train_transforms(colour_strength=0.0, blur_prob=0.0, zoom=zoom)
+        pipeline.set_random_state(seed=0)
+        return np.array([float(pipeline(dict(record))["image"][3].sum()) for _ in range(40)])
+
+    kept = areas((1.0, 1.0))  # rotations and flips only: a square turned by up to 45 degrees
+    assert kept.min() > 0.97 * 1600 and kept.max() < 1.03 * 1600
+    zoomed = areas((0.8, 1.25))  # the default: half the cells drawn 0.8-1.25 times as wide
+    assert zoomed.min() < 0.8 * 1600 and zoomed.max() > 1.25 * 1600
+
+
 def test_classification_sharpen_augmentation_steepens_edges():
     checkers = (np.indices((96, 96)).sum(axis=0) // 4 % 2 * 128 + 64).astype(np.uint8)
     record = {"image": np.stack([checkers] * 3), "mask": np.zeros((1, 96, 96), np.uint8), "target": np.ones(9)}
@@ -365,6 +381,12 @@ def test_class_balanced_weights_give_each_set_its_share_split_by_label():
     # square roots of the counts: x gets sqrt(3) / (sqrt(3) + 1) of a's share, spread over its 3 records
     half = class_balanced_weights(records, {"a": 0.6, "b": 0.4}, balance=0.5)
     assert sum(half[:3]) == pytest.approx(0.6 * 3**0.5 / (3**0.5 + 1)) and half[3] == pytest.approx(0.6 / (3**0.5 + 1))
+    # each set its own balance: a's labels equally often, b's as they occur
+    mixed = class_balanced_weights(records, {"a": 0.6, "b": 0.4}, balance={"a": 1.0, "b": 0.0})
+    assert mixed == pytest.approx([0.1, 0.1, 0.1, 0.3, 0.4])
+    records.append({"dataset": "b", "label": "w"})
+    mixed = class_balanced_weights(records, {"a": 0.6, "b": 0.4}, balance={"a": 0.0, "b": 1.0})
+    assert mixed == pytest.approx([0.15] * 4 + [0.2, 0.2])
 
 
 @pytest.mark.parametrize(

@@ -127,14 +127,15 @@ def split_datasets(
 
 
 def class_balanced_weights(
-    records: Sequence[Mapping], dataset_share: Mapping[str, float], balance: float = 1.0
+    records: Sequence[Mapping], dataset_share: Mapping[str, float], balance: float | Mapping[str, float] = 1.0
 ) -> list[float]:
     """Sampling weight of each classification record (for a ``WeightedRandomSampler``).
 
     Each dataset gets its ``dataset_share`` of the draws, split between the labels it has in
     proportion to each label's record count to the power ``1 - balance``: with ``balance`` 1 equally,
     so rare classes (one basophil in bccd) and small sets (all_idb2) are seen as often as they are
-    meant to be; with 0 as often as they occur; 0.5 in between (square root of the counts).
+    meant to be; with 0 as often as they occur; 0.5 in between (square root of the counts). A mapping
+    gives each dataset its own ``balance`` (e.g. 0 for pseudo-labelled cells, drawn as they occur).
 
     Raises:
         KeyError: a record's dataset has no share.
@@ -144,8 +145,9 @@ def class_balanced_weights(
     for record in records:
         counts[record["dataset"], record["label"]] = counts.get((record["dataset"], record["label"]), 0) + 1
         labels.setdefault(record["dataset"], set()).add(record["label"])
-    totals = {d: sum(counts[d, label] ** (1.0 - balance) for label in names) for d, names in labels.items()}
+    of = {d: balance[d] if isinstance(balance, Mapping) else balance for d in labels}
+    totals = {d: sum(counts[d, label] ** (1.0 - of[d]) for label in names) for d, names in labels.items()}
     return [
-        dataset_share[r["dataset"]] * counts[r["dataset"], r["label"]] ** -balance / totals[r["dataset"]]
+        dataset_share[r["dataset"]] * counts[r["dataset"], r["label"]] ** -of[r["dataset"]] / totals[r["dataset"]]
         for r in records
     ]

@@ -37,7 +37,14 @@ from hemseg.models.networks import (
 )
 from hemseg.models.patch_cache import patch_records
 from hemseg.models.pseudo_labels import pseudo_label_dataset
-from hemseg.models.red_cells import classify_red_cells, red_cell_mix, red_cell_patches, red_cell_records
+from hemseg.models.red_cells import (
+    classify_red_cells,
+    every_red_cell,
+    pseudo_labelled_red_cells,
+    red_cell_mix,
+    red_cell_patches,
+    red_cell_records,
+)
 from hemseg.models.sampling import SourceBatchSampler
 from hemseg.models.segmenter import Segmenter
 from hemseg.models.stain import fit_stain_reference, read_stain_reference, record_signatures
@@ -81,6 +88,7 @@ __all__ = [
     "classification_scores",
     "classify_folder",
     "classify_red_cells",
+    "every_red_cell",
     "classify_red_cells_folder",
     "evaluate_classification",
     "evaluate_red_cells",
@@ -101,6 +109,7 @@ __all__ = [
     "patch_records",
     "read_stain_reference",
     "record_signatures",
+    "pseudo_labelled_red_cells",
     "red_cell_mix",
     "red_cell_patches",
     "red_cell_records",

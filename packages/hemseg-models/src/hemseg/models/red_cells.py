@@ -45,12 +45,116 @@ def classify_red_cells(
     :func:`hemseg.postproc.instance_table` of its red cells (``found.rbc``'s scale) and
     ``probabilities`` (N, K), one row per table row, from ``classifier`` on the cells' patches.
     """
+    found, table, patches = every_red_cell(find_cells, image, rbc_px, target_rbc_px, patch_size)
+    return found, table, classifier.probabilities(patches)
+
+
+def every_red_cell(
+    find_cells: Callable, image: np.ndarray, rbc_px: float | None, target_rbc_px: float, patch_size: int
+) -> tuple[object, dict, np.ndarray]:
+    """Every red cell of one photo cut into a patch: ``(found, table, patches)``.
+
+    As :func:`classify_red_cells`, with (N, P, P, 4) uint8 patches in place of the probabilities.
+    """
     from hemseg.postproc import cell_patches, instance_table
 
     found = find_cells(image, rbc_px)
     table = instance_table(found.rbc)
-    patches = cell_patches(image, found.rbc, table, found.rbc_px, target_rbc_px, patch_size)
-    return found, table, classifier.probabilities(patches)
+    return found, table, cell_patches(image, found.rbc, table, found.rbc_px, target_rbc_px, patch_size)
+
+
+def pseudo_labelled_red_cells(
+    find_cells: Callable,
+    classifier,
+    settings: str,
+    data_root: str | Path,
+    datasets: Sequence[str],
+    side: str,
+    cache_dir: str | Path,
+    target_rbc_px: float,
+    patch_size: int,
+    threshold: float,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    limit: int | None = None,
+) -> list[dict]:
+    """Red cells of photos without morphology labels (other labs), each labelled by ``classifier`` where it is sure.
+
+    Every red cell that ``hemseg diagnose`` counts on the photos of the datasets' ``side``, at the
+    scale the pipeline estimates for each photo (as ``hemseg diagnose`` does), is classified by
+    ``classifier`` (the teacher, e.g. the shipped weights); a cell whose most probable class reaches
+    ``threshold`` becomes a record of that class, as in :func:`red_cell_records` (self-training: the
+    student sees other labs' cells with the teacher's confident answers). Patches and probabilities
+    are computed once and kept in ``cache_dir`` under a name that changes with ``settings`` (the
+    cells' settings and the teacher's weights), the patch geometry, the split and ``limit``.
+
+    Raises:
+        LayoutError: a dataset is missing or malformed.
+    """
+    from hemseg.data import RBC_CLASSES, split_datasets
+    from hemseg.data.smear_image import read_smear
+
+    records = []
+    for dataset, samples in split_datasets(data_root, datasets, side, val_fraction, seed):
+        name = dataset.name
+        samples = samples[:limit]
+
+        def classify(samples: list = samples, name: str = name) -> dict[str, np.ndarray]:
+            cut, answers, rows = [np.zeros((0, patch_size, patch_size, 4), np.uint8)], [], []
+            for row, sample in enumerate(samples):
+                _, _, cells = every_red_cell(find_cells, read_smear(sample.image), None, target_rbc_px, patch_size)
+                cut.append(cells)
+                answers.append(classifier.probabilities(cells) if len(cells) else np.zeros((0, len(RBC_CLASSES))))
+                rows += [row] * len(cells)
+                _progress(name, side, row, len(samples))
+            answers.append(np.zeros((0, len(RBC_CLASSES))))
+            return {
+                "patches": np.concatenate(cut),
+                "probabilities": np.concatenate(answers).astype(np.float32),
+                "rows": np.asarray(rows, dtype=np.int64),
+            }
+
+        key = [settings, target_rbc_px, patch_size, side, val_fraction, seed, limit]
+        stored = _cached(Path(cache_dir), f"{name}-pseudo-{side}", key, classify)
+        for row, answer, patch in zip(stored["rows"], stored["probabilities"], stored["patches"], strict=True):
+            if answer.max() >= threshold:
+                records.append(_record(patch, RBC_CLASSES[int(answer.argmax())], samples[int(row)].id, name))
+    return records
+
+
+def _progress(name: str, side: str, row: int, photos: int) -> None:
+    if (row + 1) % 50 == 0:
+        print(f"hemseg: {name} {side}: {row + 1}/{photos} images", file=sys.stderr)
+
+
+def _cached(cache_dir: Path, stem: str, key: list, compute: Callable[[], dict]) -> dict[str, np.ndarray]:
+    """The arrays ``compute`` returns, kept in ``cache_dir`` under ``stem`` and a hash of ``key``."""
+    from hemseg.data.files import replacing
+
+    cache = cache_dir / f"{stem}-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:12]}.npz"
+    if cache.is_file():
+        return dict(np.load(cache))
+    arrays = compute()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(cache) as tmp, open(tmp, "wb") as handle:  # unique temp name: DDP ranks write too
+        np.savez(handle, **arrays)
+    return arrays
+
+
+def _record(patch: np.ndarray, label: str, sample_id: str, dataset: str) -> dict:
+    """A training record of one (P, P, 4) patch of class ``label``."""
+    from hemseg.data import RBC_CLASSES
+
+    target = np.zeros(len(RBC_CLASSES), np.float32)
+    target[RBC_CLASSES.index(label)] = 1.0
+    return {
+        "image": np.ascontiguousarray(np.moveaxis(patch[..., :3], -1, 0)),
+        "mask": np.ascontiguousarray(patch[None, ..., 3]),
+        "target": target,
+        "label": label,
+        "id": sample_id,
+        "dataset": dataset,
+    }
 
 
 def red_cell_mix(
@@ -123,19 +227,14 @@ def red_cell_records(
         LayoutError: a dataset is missing or malformed.
     """
     from hemseg.data import RBC_CLASSES, split_datasets
-    from hemseg.data.files import replacing
     from hemseg.data.smear_image import read_smear
 
     records = []
     for dataset, samples in split_datasets(data_root, datasets, side, val_fraction, seed):
         name = dataset.name
         samples = [s for s in samples if s.points][:limit]
-        key = json.dumps([settings, target_rbc_px, patch_size, rbc_diameter_px[name], side, val_fraction, seed, limit])
-        cache = Path(cache_dir) / f"{name}-rbc-{side}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.npz"
-        if cache.is_file():
-            stored = np.load(cache)
-            patches, instances, rows = stored["patches"], stored["instances"], stored["rows"]
-        else:
+
+        def pair(samples: list = samples, name: str = name) -> dict[str, np.ndarray]:
             cut, found, rows = [], [], []
             for row, sample in enumerate(samples):
                 points = np.array([(p.x, p.y) for p in sample.points])
@@ -145,31 +244,21 @@ def red_cell_records(
                 cut.append(patches)
                 found.append(matched)
                 rows += [row] * len(points)
-                if (row + 1) % 50 == 0:
-                    print(f"hemseg: {name} {side}: {row + 1}/{len(samples)} images", file=sys.stderr)
-            patches = np.concatenate(cut) if cut else np.zeros((0, patch_size, patch_size, 4), np.uint8)
-            instances = np.concatenate(found) if found else np.zeros(0, np.int64)
-            rows = np.asarray(rows, dtype=np.int64)
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            with replacing(cache) as tmp, open(tmp, "wb") as handle:  # unique temp name: DDP ranks write too
-                np.savez(handle, patches=patches, instances=instances, rows=rows)
+                _progress(name, side, row, len(samples))
+            return {
+                "patches": np.concatenate(cut) if cut else np.zeros((0, patch_size, patch_size, 4), np.uint8),
+                "instances": np.concatenate(found) if found else np.zeros(0, np.int64),
+                "rows": np.asarray(rows, dtype=np.int64),
+            }
+
+        key = [settings, target_rbc_px, patch_size, rbc_diameter_px[name], side, val_fraction, seed, limit]
+        stored = _cached(Path(cache_dir), f"{name}-rbc-{side}", key, pair)
+        patches, instances, rows = stored["patches"], stored["instances"], stored["rows"]
         labels = [p.label for s in samples for p in s.points]
         classes_of: dict[tuple[int, int], set[str]] = {}
         for row, instance, label in zip(rows, instances, labels, strict=True):
             classes_of.setdefault((int(row), int(instance)), set()).add(label)
         for row, instance, label, patch in zip(rows, instances, labels, patches, strict=True):
-            if label not in RBC_CLASSES or not instance or len(classes_of[(int(row), int(instance))]) > 1:
-                continue
-            target = np.zeros(len(RBC_CLASSES), np.float32)
-            target[RBC_CLASSES.index(label)] = 1.0
-            records.append(
-                {
-                    "image": np.ascontiguousarray(np.moveaxis(patch[..., :3], -1, 0)),
-                    "mask": np.ascontiguousarray(patch[None, ..., 3]),
-                    "target": target,
-                    "label": label,
-                    "id": samples[int(row)].id,
-                    "dataset": name,
-                }
-            )
+            if label in RBC_CLASSES and instance and len(classes_of[(int(row), int(instance))]) == 1:
+                records.append(_record(patch, label, samples[int(row)].id, name))
     return records

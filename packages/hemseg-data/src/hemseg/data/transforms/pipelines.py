@@ -10,6 +10,7 @@ in HED space, per-channel gain and offset, contrast) and focus (blur) augmentati
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -64,7 +65,11 @@ def _denoise(kind: Denoise, sigma: float, radius: int) -> list[Transform]:
     raise ValueError(f"denoise must be 'none', 'gaussian' or 'median', got {kind!r}")
 
 
-def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]:
+def _spatial_augment(keys: list[str], modes: tuple[str, ...], zoom: Sequence[float] = (0.8, 1.25)) -> list[Transform]:
+    low, high = (float(z) for z in zoom)
+    zooms = (
+        [RandZoomd(keys, prob=0.5, min_zoom=low, max_zoom=high, mode=modes, padding_mode="edge")] if low < high else []
+    )
     return [
         RandRotate90d(keys, prob=0.5),
         RandFlipd(keys, prob=0.5, spatial_axis=0),
@@ -76,7 +81,7 @@ def _spatial_augment(keys: list[str], modes: tuple[str, ...]) -> list[Transform]
             mode=["bilinear" if m != "nearest" else m for m in modes],
             padding_mode="reflection",
         ),
-        RandZoomd(keys, prob=0.5, min_zoom=0.8, max_zoom=1.25, mode=modes, padding_mode="edge"),
+        *zooms,
     ]
 
 
@@ -188,13 +193,16 @@ def classification_train_transforms(
     stain_amount_prob: float = 0.0,
     sharpen_prob: float = 0.0,
     jpeg_prob: float = 0.0,
+    zoom: Sequence[float] = (0.8, 1.25),
 ) -> Compose:
     """Training pipeline for cell patches (records of :func:`hemseg.models.patch_records`).
 
     Input: ``image`` (3, P, P) and ``mask`` (1, P, P) uint8 (from :func:`hemseg.postproc.cell_patch`),
     ``target`` (classes,). Output: ``image`` (4, P, P) in [0, 1] (RGB + cell mask) and ``target``,
-    after rotation, flips, zoom and colour augmentation ``colour_strength`` times the segmentation one
-    (the classifier's training sets differ more in colour than in shape), and with probability
+    after rotation, flips, zoom (half the patches, by a factor drawn from the range ``zoom``; ``(1, 1)``:
+    none, so each cell keeps the size the cut gave it) and colour augmentation ``colour_strength``
+    times the segmentation one (the classifier's training sets differ more in colour than in shape),
+    and with probability
     ``blur_prob`` a Gaussian blur of sigma drawn in [0.25, ``blur_sigma``] pixels (defocus). With
     probability ``randconv_prob`` the colours first pass through a random convolution
     (:class:`~hemseg.data.transforms.RandConvolution`: another look, the shapes kept). With
@@ -209,7 +217,7 @@ def classification_train_transforms(
     return Compose(
         [
             *_patch_start(),
-            *_spatial_augment(keys, ("area", "nearest")),
+            *_spatial_augment(keys, ("area", "nearest"), zoom),
             *looks,
             *_colour_augment(colour_strength, blur_sigma, blur_prob, stain_amount_prob, sharpen_prob, jpeg_prob),
             ConcatItemsd(keys, "image"),
