@@ -202,8 +202,8 @@ def classification_train_transforms(
     after rotation, flips, zoom (half the patches, by a factor drawn from the range ``zoom``; ``(1, 1)``:
     none, so each cell keeps the size the cut gave it) and colour augmentation ``colour_strength``
     times the segmentation one (the classifier's training sets differ more in colour than in shape),
-    and with probability
-    ``blur_prob`` a Gaussian blur of sigma drawn in [0.25, ``blur_sigma``] pixels (defocus). With
+    and with probability ``blur_prob`` a Gaussian blur of sigma drawn in [0.25, ``blur_sigma``] pixels
+    (defocus). With
     probability ``randconv_prob`` the colours first pass through a random convolution
     (:class:`~hemseg.data.transforms.RandConvolution`: another look, the shapes kept). With
     probability ``stain_amount_prob`` the stain is scaled, a fifth to twice as much
