@@ -7,7 +7,7 @@ The validation photos of ``chula_rbc`` (the classifier's own microscope) and of 
 are normal) are analysed by the shipped ``hemseg_diagnose`` pipeline (red-cell morphology as
 shipped: one view per patch) at each set's red-cell diameter (``hemseg.data.RBC_DIAMETER_PX``), or with
 ``--scale estimated`` at the pipeline's own estimate for each photo (``hemseg diagnose`` without a
-scale; ``all_idb1``'s 1712x1368 photos have red cells of about 69 px, its 2592x1944 ones of 81-91).
+scale; ``all_idb1``'s 1712x1368 photos have red cells of about 69 px, its 2592x1944 ones of about 87).
 Prints and writes per set: red cells classified, the count of each class and the share called
 ``normal``, the share of photos that raise each red-cell flag, and the flags of the whole set
 pooled as one specimen (the ICSH count rests on at least 1,000 red cells); for ``chula_rbc`` also
