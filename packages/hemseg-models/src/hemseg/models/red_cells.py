@@ -100,14 +100,17 @@ def pseudo_labelled_red_cells(
         samples = samples[:limit]
 
         def classify(samples: list = samples, name: str = name) -> dict[str, np.ndarray]:
-            cut, answers, rows = [np.zeros((0, patch_size, patch_size, 4), np.uint8)], [], []
+            cut, answers, rows = (
+                [np.zeros((0, patch_size, patch_size, 4), np.uint8)],
+                [np.zeros((0, len(RBC_CLASSES)))],
+                [],
+            )
             for row, sample in enumerate(samples):
                 _, _, cells = every_red_cell(find_cells, read_smear(sample.image), None, target_rbc_px, patch_size)
                 cut.append(cells)
-                answers.append(classifier.probabilities(cells) if len(cells) else np.zeros((0, len(RBC_CLASSES))))
+                answers.append(classifier.probabilities(cells))  # (0, K) for a photo without red cells
                 rows += [row] * len(cells)
                 _progress(name, side, row, len(samples))
-            answers.append(np.zeros((0, len(RBC_CLASSES))))
             return {
                 "patches": np.concatenate(cut),
                 "probabilities": np.concatenate(answers).astype(np.float32),
