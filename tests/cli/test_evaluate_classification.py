@@ -27,6 +27,8 @@ def test_shipped_weights_reproduce_documented_accuracy(data_root, tmp_path, data
     assert report["dataset"] == dataset and report["images"] == images and report["skipped"] == 0
     assert report["accuracy"] >= accuracy - 1.5 / images, report["accuracy"]
     assert set(report) >= {"macro_f1", "per_class", "confusion", "ece", "ms_per_image"}
+    low, high = report["interval"]["accuracy"]  # the crops' source fields drawn again
+    assert low <= report["accuracy"] <= high and high - low < 0.25
     assert abs(report["review_share"] * images - marked) <= 1
     assert report["low_confidence_share"] == report["review_share"]  # top probability below review_below (0.6)
     assert report["unfamiliar_share"] == 0.0

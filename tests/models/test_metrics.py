@@ -1,10 +1,10 @@
-"""Classification scores with partial labels, on constructed predictions."""
+"""Classification scores with partial labels, and their bootstrap intervals, on constructed predictions."""
 
 from __future__ import annotations
 
 import pytest
 
-from hemseg.models import classification_scores
+from hemseg.models import classification_scores, group_accuracy, group_bootstrap, paired_group_bootstrap
 
 
 def test_scores_count_any_non_blast_class_right_for_non_blast():
@@ -34,3 +34,54 @@ def test_expected_calibration_error_of_the_top_probability():
     assert half["ece"] == pytest.approx(0.4, abs=1e-6)
     assert half["per_class"]["neutrophil"]["recall"] == 0.5
     assert half["per_class"]["neutrophil"]["accuracy"] == 0.5
+
+
+def test_group_bootstrap_is_exact_where_every_group_scores_alike():
+    # two photos, each with one right and one wrong: every draw scores 0.5, so the interval is a point
+    labels = ["normal", "target_cell", "normal", "target_cell"]
+    predicted = ["normal", "normal", "normal", "normal"]
+    found = group_bootstrap(labels, predicted, ["a", "a", "b", "b"], classes=("normal", "target_cell"))
+    assert found["accuracy"] == [0.5, 0.5] and found["unit_count"] == 2 and found["level"] == 0.95
+    # normal: precision 1/2, recall 1 -> F1 2/3; target_cell: F1 0 -> macro F1 1/3 in every draw
+    assert found["macro_f1"] == [pytest.approx(1 / 3), pytest.approx(1 / 3)]
+
+
+def test_group_bootstrap_draws_whole_groups():
+    # a photo all right and one all wrong: a quarter of the draws hold only one of them, so the
+    # 95 % interval runs from 0 to 1; points drawn one by one would narrow it
+    labels, predicted = ["normal"] * 6, ["normal"] * 3 + ["spherocyte"] * 3
+    found = group_bootstrap(labels, predicted, ["a"] * 3 + ["b"] * 3, classes=("normal", "spherocyte"))
+    assert found["accuracy"] == [0.0, 1.0]
+    # one group per point: six units, and no draw of six points is all wrong or all right at 2.5 %
+    alone = group_bootstrap(labels, predicted, list("abcdef"), classes=("normal", "spherocyte"))
+    assert 0.0 < alone["accuracy"][0] < 0.5 < alone["accuracy"][1] < 1.0
+    # partial labels as classification_scores counts them: any non-blast class is right for non_blast
+    partial = group_bootstrap(["non_blast"] * 2, ["lymphocyte", "monocyte"], ["a", "b"])
+    assert partial["accuracy"] == [1.0, 1.0]
+
+
+def test_group_accuracy_counts_each_group_worst_first():
+    labels = ["normal", "normal", "spherocyte", "normal", "schistocyte"]
+    predicted = ["normal", "target_cell", "spherocyte", "normal", "target_cell"]
+    found = group_accuracy(labels, predicted, ["b", "b", "a", "a", "c"])
+    assert list(found) == ["c", "b", "a"]
+    assert found == {
+        "c": {"points": 1, "accuracy": 0.0},
+        "b": {"points": 2, "accuracy": 0.5},
+        "a": {"points": 2, "accuracy": 1.0},
+    }
+
+
+def test_paired_group_bootstrap_draws_the_same_groups_for_both():
+    before = {"a": {"points": 2, "accuracy": 0.5}, "b": {"points": 4, "accuracy": 0.25}}
+    # every group gains half its points: every draw gains 0.5, whichever groups it holds
+    after = {"a": {"points": 2, "accuracy": 1.0}, "b": {"points": 4, "accuracy": 0.75}}
+    found = paired_group_bootstrap(before, after)
+    assert found["gain"] == pytest.approx(0.5) and found["interval"] == [pytest.approx(0.5)] * 2
+    assert (found["share_above_zero"], found["unit_count"]) == (1.0, 2)
+    # one group gains 2 of 2 points, the other none of 4: draws of "b" alone gain nothing
+    after = {"a": {"points": 2, "accuracy": 1.0}, "b": {"points": 4, "accuracy": 0.25}}
+    found = paired_group_bootstrap(before, after)
+    assert found["gain"] == pytest.approx(1 / 6) and found["interval"] == [0.0, pytest.approx(0.5)]
+    with pytest.raises(ValueError, match="same groups"):
+        paired_group_bootstrap(before, {"a": before["a"]})

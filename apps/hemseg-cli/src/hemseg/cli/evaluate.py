@@ -60,6 +60,18 @@ def _report(result: dict, lines: list[str], json_path: Path | None) -> None:
         write_text_atomic(json_path, document + "\n")
 
 
+def _interval_line(result: dict) -> list[str]:
+    """The bootstrap interval of accuracy and macro F1, when the result has one."""
+    if "interval" not in result:
+        return []
+    found = result["interval"]
+    (a_low, a_high), (f_low, f_high) = found["accuracy"], found["macro_f1"]
+    return [
+        f"  {found['level']:.0%} interval, {found['unit_count']} groups of the split drawn again: "
+        f"accuracy {a_low:.3f}-{a_high:.3f}  macro F1 {f_low:.3f}-{f_high:.3f}"
+    ]
+
+
 def _figure(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -188,6 +200,7 @@ def classification(
         f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}  "
         f"marked for review {result['review_share']:.1%} ({result['low_confidence_share']:.1%} for a low "
         f"probability{unfamiliar})",
+        *_interval_line(result),
     ]
     if "adapted_layers" in result:
         layers = result["adapted_layers"]
@@ -290,7 +303,11 @@ def rbc(
         f"{result['ms_per_image']:.0f} ms/image",
         f"  red-cell diameter: {result['rbc_diameter_px']}",
         f"  accuracy {result['accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  ECE {result['ece']:.4f}",
+        *_interval_line(result),
     ]
+    if result["per_group"]:
+        worst = list(result["per_group"].items())[:3]
+        lines.append("  lowest accuracy: " + ", ".join(f"{g} {v['accuracy']:.3f} ({v['points']})" for g, v in worst))
     for label, scores in result["per_class"].items():
         lines.append(
             f"  {label:<12} precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  "

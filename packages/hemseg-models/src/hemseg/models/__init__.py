@@ -23,7 +23,13 @@ from hemseg.models.evaluation import evaluate_classification, evaluate_red_cells
 from hemseg.models.export import OnnxNetwork, export_onnx
 from hemseg.models.inference import classify_folder, classify_red_cells_folder, segment_folder
 from hemseg.models.losses import UNKNOWN, MaskedDiceCELoss, PartialLabelCELoss, mark_unknown
-from hemseg.models.metrics import classification_scores, mask_metrics
+from hemseg.models.metrics import (
+    classification_scores,
+    group_accuracy,
+    group_bootstrap,
+    mask_metrics,
+    paired_group_bootstrap,
+)
 from hemseg.models.networks import (
     ARCHITECTURES,
     CLASSIFIER_NORMS,
@@ -97,6 +103,8 @@ __all__ = [
     "field_prior",
     "field_reference",
     "file_sha256",
+    "group_accuracy",
+    "group_bootstrap",
     "fit_stain_reference",
     "has_onnxruntime",
     "known_structures_output",
@@ -105,6 +113,7 @@ __all__ = [
     "mark_unknown",
     "mask_metrics",
     "mix_styles",
+    "paired_group_bootstrap",
     "partial_label_output",
     "patch_records",
     "read_stain_reference",

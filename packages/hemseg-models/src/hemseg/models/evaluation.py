@@ -13,7 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hemseg.models.metrics import classification_scores, mask_metrics, mean_ignoring_nan
+from hemseg.models.metrics import (
+    classification_scores,
+    group_accuracy,
+    group_bootstrap,
+    mask_metrics,
+    mean_ignoring_nan,
+)
 
 METRICS = ("dice", "iou", "precision", "recall", "accuracy")
 #: ``rbc_diameter_px`` value that asks for the pipeline's own estimate per image.
@@ -198,18 +204,19 @@ def evaluate_classification(
 ) -> dict:
     """Classify the central cell of every single-label crop of a dataset (or one side of its split).
 
-    Each image goes through the steps ``hemseg diagnose`` uses: segmentation, the white cell
-    nearest the centre, its patch (``patcher``, a :class:`hemseg.postproc.CellPatcher`), the
-    ``classifier``. Images with several labels (or none) are skipped and counted; labels that are
-    not cell classes (ALL-IDB1's image-level ``all``) too. Scores are those of
-    :func:`hemseg.models.metrics.classification_scores`; ``ms_per_image`` is the mean time of
-    segmentation plus classification networks, ``not_found`` the images where no white cell was
-    segmented (classified on a centred patch). ``image_transform``, ``rbc_diameter_px`` and ``scale``
-    as in :func:`evaluate_segmentation`. With ``review_below`` (the classification bundle's), the
-    result also holds ``review_share``: the share of cells that ``hemseg diagnose`` marks for review,
-    those whose top probability is below it (``low_confidence_share``) and, with ``stain_reference``
-    (a :class:`hemseg.postproc.StainReference`, the bundle's), those whose stain is unlike every
-    training source's (``unfamiliar_share``).
+    Each image goes through the steps ``hemseg diagnose`` uses: segmentation, the white cell nearest the
+    centre, its patch (``patcher``, a :class:`hemseg.postproc.CellPatcher`), the ``classifier``. Images
+    with several labels (or none) are skipped and counted; labels that are not cell classes (ALL-IDB1's
+    image-level ``all``) too. Scores are those of :func:`hemseg.models.metrics.classification_scores`,
+    with ``interval``: their 95 % intervals when the split's groups are drawn again
+    (:func:`hemseg.models.metrics.group_bootstrap`); ``ms_per_image`` is the mean time of segmentation
+    plus classification networks, ``not_found`` the images where no white cell was segmented (classified
+    on a centred patch). ``image_transform``, ``rbc_diameter_px`` and ``scale`` as in
+    :func:`evaluate_segmentation`. With ``review_below`` (the classification bundle's), the result also
+    holds ``review_share``: the share of cells that ``hemseg diagnose`` marks for review, those whose
+    top probability is below it (``low_confidence_share``) and, with ``stain_reference`` (a
+    :class:`hemseg.postproc.StainReference`, the bundle's), those whose stain is unlike every training
+    source's (``unfamiliar_share``).
 
     ``adapt_layers`` N treats the crops as the cells of one lab never seen: every patch is cut first
     and, when there are at least ``adapt_min_cells`` and at least ``adapt_unfamiliar_share`` of them
@@ -292,6 +299,7 @@ def evaluate_classification(
         "split": split,
         **choice.summary(),
         **classification_scores(labels, predicted, confidence),
+        **({"interval": group_bootstrap(labels, predicted, [s.group for s in kept])} if labels else {}),
         "not_found": not_found,
         **({} if review_below is None else _review_shares(confidence, review_below, unfamiliar, look)),
         **({"adapted_layers": adapt_layers if adapted else 0} if adapt_layers else {}),
@@ -330,14 +338,16 @@ def evaluate_red_cells(
     """Classify the red cell under every point of a dataset's ``points.csv`` (or one side of its split).
 
     Each photo goes through ``hemseg diagnose``'s steps: ``find_cells`` (its red-cell instances,
-    :meth:`hemseg.diagnosis.SmearAnalyser.find_cells`), the instance that holds each point, its
-    patch, the red-cell ``classifier``; with a field prior (``classifier.field_cells``) every red cell
-    of the photo is classified at once, so that the prior sees the photo's whole mix. A point that
-    no red cell holds counts as wrong (predicted ``unmatched``) and is missing from ``matched``;
-    ``unclassified`` points and labels outside :data:`hemseg.data.RBC_CLASSES` are left out and
-    counted in ``skipped_points``. The scale is the dataset's table value, a given diameter, or
-    ``auto`` (estimated per photo). ``ms_per_image`` is the mean time of the whole step per photo
-    (segmentation, cells, patches, classification).
+    :meth:`hemseg.diagnosis.SmearAnalyser.find_cells`), the instance that holds each point, its patch,
+    the red-cell ``classifier``; with a field prior (``classifier.field_cells``) every red cell of the
+    photo is classified at once, so that the prior sees the photo's whole mix. A point that no red cell
+    holds counts as wrong (predicted ``unmatched``) and is missing from ``matched``; ``unclassified``
+    points and labels outside :data:`hemseg.data.RBC_CLASSES` are left out and counted in
+    ``skipped_points``. ``interval`` holds 95 % intervals of accuracy and macro F1 when the split's
+    groups of photos are drawn again (:func:`hemseg.models.metrics.group_bootstrap`), ``per_group`` the
+    points and accuracy of each group, worst first. The scale is the dataset's table value, a given
+    diameter, or ``auto`` (estimated per photo). ``ms_per_image`` is the mean time of the whole step per
+    photo (segmentation, cells, patches, classification).
 
     Raises:
         LayoutError: the folder is not a dataset.
@@ -355,7 +365,7 @@ def evaluate_red_cells(
         raise ValueError(f"the red-cell diameter must be positive or 'auto', not {rbc_diameter_px!r}")
     fixed = None if rbc_diameter_px == AUTO else float(rbc_diameter_px)
     samples = [s for s in samples_of_split(dataset, split) if s.points]
-    labels, predicted, confidence, times, skipped = [], [], [], [], 0
+    labels, predicted, confidence, groups, times, skipped = [], [], [], [], [], 0
     for sample in samples:
         kept = [p for p in sample.points if p.label in RBC_CLASSES]
         skipped += len(sample.points) - len(kept)
@@ -374,6 +384,7 @@ def evaluate_red_cells(
         row_of = {int(label): row for row, label in enumerate(table["label"])}
         for point, instance in zip(kept, instances, strict=True):
             labels.append(point.label)
+            groups.append(sample.group)
             if instance:
                 row = row_of[int(instance)]
                 predicted.append(classifier.classes[int(chosen[row])])
@@ -390,5 +401,7 @@ def evaluate_red_cells(
         "matched": sum(p != "unmatched" for p in predicted),
         "skipped_points": skipped,
         **classification_scores(labels, predicted, confidence, classes=RBC_CLASSES),
+        **({"interval": group_bootstrap(labels, predicted, groups, classes=RBC_CLASSES)} if labels else {}),
+        "per_group": group_accuracy(labels, predicted, groups),
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -53,14 +53,10 @@ def classification_scores(
     """
     from monai.metrics import CalibrationErrorMetric
 
-    from hemseg.data import CELL_CLASSES, candidate_classes
+    from hemseg.data import CELL_CLASSES
 
-    if classes is None:
-        classes = CELL_CLASSES
-        allowed = {label: set(candidate_classes(label)) for label in set(labels)}
-    else:
-        classes = tuple(classes)
-        allowed = {label: {label} for label in set(labels)}
+    allowed = _allowed(labels, classes)
+    classes = CELL_CLASSES if classes is None else tuple(classes)
     right = np.array([p in allowed[t] for t, p in zip(labels, predicted, strict=True)], dtype=bool)
     per_class = {}
     for label in sorted(allowed, key=lambda c: (c not in classes, classes.index(c) if c in classes else 0)):
@@ -96,4 +92,109 @@ def classification_scores(
         "ece": ece,
         "per_class": per_class,
         "confusion": {"labels": rows, "predicted": columns, "matrix": matrix},
+    }
+
+
+def _allowed(labels: Sequence[str], classes: Sequence[str] | None) -> dict[str, set[str]]:
+    """The predictions each label accepts: its white-cell candidates (``classes`` None), else itself."""
+    from hemseg.data import candidate_classes
+
+    if classes is None:
+        return {label: set(candidate_classes(label)) for label in set(labels)}
+    return {label: {label} for label in set(labels)}
+
+
+def group_bootstrap(
+    labels: Sequence[str],
+    predicted: Sequence[str],
+    groups: Sequence[str],
+    classes: Sequence[str] | None = None,
+    resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict:
+    """Percentile intervals of accuracy and macro F1 when whole groups of points are drawn again.
+
+    ``groups`` names each point's unit of the split (:attr:`hemseg.data.Sample.group`: a photo, the
+    field crops were cut from, or a block of neighbouring photos), so that points that share a
+    slide are drawn together: the interval says how much the figures hang on which groups were
+    held back. Accuracy and macro F1 are those of :func:`classification_scores` (macro F1 over the
+    labels each draw holds). Returns ``{"level", "unit_count", "resamples", "accuracy": [low, high],
+    "macro_f1": [low, high]}``.
+    """
+    allowed = _allowed(labels, classes)
+    units, unit_of = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((resamples, len(units)))
+    np.add.at(counts, (np.arange(resamples)[:, None], rng.integers(0, len(units), (resamples, len(units)))), 1)
+    weights = counts[:, unit_of]  # (resamples, points): how often each point is drawn
+    right = np.array([p in allowed[t] for t, p in zip(labels, predicted, strict=True)], dtype=float)
+    f1 = []
+    for label in allowed:
+        mine = np.array([t == label for t in labels], dtype=float)
+        says = np.array([p in allowed[label] for p in predicted], dtype=float)
+        hits, called, present = weights @ (right * mine * says), weights @ says, weights @ mine
+        precision = np.divide(hits, called, out=np.zeros(resamples), where=called > 0)
+        recall = np.divide(weights @ (right * mine), present, out=np.zeros(resamples), where=present > 0)
+        total = precision + recall
+        score = np.divide(2 * precision * recall, total, out=np.zeros(resamples), where=total > 0)
+        f1.append(np.where(present > 0, score, np.nan))
+    tails = [50 * (1 - level), 50 * (1 + level)]
+    return {
+        "level": level,
+        "unit_count": len(units),
+        "resamples": resamples,
+        "accuracy": np.percentile(weights @ right / weights.sum(axis=1), tails).tolist(),
+        "macro_f1": np.percentile(np.nanmean(np.array(f1), axis=0), tails).tolist(),
+    }
+
+
+def group_accuracy(labels: Sequence[str], predicted: Sequence[str], groups: Sequence[str]) -> dict[str, dict]:
+    """Points and accuracy of each group of points (e.g. the split's blocks of photos), worst first.
+
+    A prediction is right when it equals the label (single-label classes, such as the red cells').
+    """
+    found: dict[str, list[int]] = {}
+    for label, guess, group in zip(labels, predicted, groups, strict=True):
+        found.setdefault(group, [0, 0])
+        found[group][0] += 1
+        found[group][1] += label == guess
+    ranked = sorted(found.items(), key=lambda item: (item[1][1] / item[1][0], item[0]))
+    return {group: {"points": n, "accuracy": right / n} for group, (n, right) in ranked}
+
+
+def paired_group_bootstrap(
+    before: Mapping[str, Mapping[str, float]],
+    after: Mapping[str, Mapping[str, float]],
+    resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict:
+    """Percentile interval of the accuracy gain from ``before`` to ``after`` on the same groups.
+
+    ``before`` and ``after`` are two :func:`group_accuracy` results (``hemseg evaluate rbc``'s
+    ``per_group``) of one dataset, e.g. two weights scored on the same photos; the same groups are
+    drawn for both, so what the photos share cancels out and the interval says whether the gain holds
+    beyond which groups were held back. Returns ``{"level", "unit_count", "resamples", "gain":
+    after's accuracy minus before's, "interval": [low, high], "share_above_zero"}``.
+
+    Raises:
+        ValueError: the two results do not hold the same groups with the same points.
+    """
+    if {g: v["points"] for g, v in before.items()} != {g: v["points"] for g, v in after.items()}:
+        raise ValueError("the two results must score the same groups with the same points")
+    units = sorted(before)
+    points = np.array([before[g]["points"] for g in units], dtype=float)
+    gained = np.array([(after[g]["accuracy"] - before[g]["accuracy"]) * before[g]["points"] for g in units])
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((resamples, len(units)))
+    np.add.at(counts, (np.arange(resamples)[:, None], rng.integers(0, len(units), (resamples, len(units)))), 1)
+    gains = counts @ gained / (counts @ points)
+    return {
+        "level": level,
+        "unit_count": len(units),
+        "resamples": resamples,
+        "gain": float(gained.sum() / points.sum()),
+        "interval": np.percentile(gains, [50 * (1 - level), 50 * (1 + level)]).tolist(),
+        "share_above_zero": float((gains > 0).mean()),
     }
