@@ -124,9 +124,7 @@ def group_bootstrap(
     """
     allowed = _allowed(labels, classes)
     units, unit_of = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
-    rng = np.random.default_rng(seed)
-    counts = np.zeros((resamples, len(units)))
-    np.add.at(counts, (np.arange(resamples)[:, None], rng.integers(0, len(units), (resamples, len(units)))), 1)
+    counts = _group_draws(len(units), resamples, seed)
     weights = counts[:, unit_of]  # (resamples, points): how often each point is drawn
     right = np.array([p in allowed[t] for t, p in zip(labels, predicted, strict=True)], dtype=float)
     f1 = []
@@ -139,13 +137,12 @@ def group_bootstrap(
         total = precision + recall
         score = np.divide(2 * precision * recall, total, out=np.zeros(resamples), where=total > 0)
         f1.append(np.where(present > 0, score, np.nan))
-    tails = [50 * (1 - level), 50 * (1 + level)]
     return {
         "level": level,
         "unit_count": len(units),
         "resamples": resamples,
-        "accuracy": np.percentile(weights @ right / weights.sum(axis=1), tails).tolist(),
-        "macro_f1": np.percentile(np.nanmean(np.array(f1), axis=0), tails).tolist(),
+        "accuracy": _percentiles(weights @ right / weights.sum(axis=1), level),
+        "macro_f1": _percentiles(np.nanmean(np.array(f1), axis=0), level),
     }
 
 
@@ -186,15 +183,26 @@ def paired_group_bootstrap(
     units = sorted(before)
     points = np.array([before[g]["points"] for g in units], dtype=float)
     gained = np.array([(after[g]["accuracy"] - before[g]["accuracy"]) * before[g]["points"] for g in units])
-    rng = np.random.default_rng(seed)
-    counts = np.zeros((resamples, len(units)))
-    np.add.at(counts, (np.arange(resamples)[:, None], rng.integers(0, len(units), (resamples, len(units)))), 1)
+    counts = _group_draws(len(units), resamples, seed)
     gains = counts @ gained / (counts @ points)
     return {
         "level": level,
         "unit_count": len(units),
         "resamples": resamples,
         "gain": float(gained.sum() / points.sum()),
-        "interval": np.percentile(gains, [50 * (1 - level), 50 * (1 + level)]).tolist(),
+        "interval": _percentiles(gains, level),
         "share_above_zero": float((gains > 0).mean()),
     }
+
+
+def _group_draws(units: int, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, units): how often each of ``units`` groups is drawn in each draw of ``units`` with replacement."""
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((resamples, units))
+    np.add.at(counts, (np.arange(resamples)[:, None], rng.integers(0, units, (resamples, units))), 1)
+    return counts
+
+
+def _percentiles(values: np.ndarray, level: float) -> list[float]:
+    """The two-sided central ``level`` percentile interval of ``values``."""
+    return np.percentile(values, [50 * (1 - level), 50 * (1 + level)]).tolist()
