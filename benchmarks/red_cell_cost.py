@@ -7,8 +7,9 @@ The ``hemseg_diagnose`` analyser is loaded twice, as shipped (``red_cell_morphol
 with ``red_cell_morphology=false`` (red cells counted, not classified), both through ONNX Runtime.
 Each validation field of ``bccd`` and ``chula_rbc`` (the first ``--fields`` of each, scale estimated
 per photo as ``hemseg diagnose`` does) is analysed by both in turn after one warm-up, so both see
-the same machine load. Prints the median time per field of each, their ratio (issue 23 allows 1.3)
-and the red cells classified per field.
+the same machine load. Prints the median time per field of each, their ratio (issue 23 allows 1.3),
+the red cells classified per field and the median time of the red-cell classifier's own call
+(``Classifier.probabilities``: the network on every patch of the field) within it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     analysers = {"with": load_analyser(), "without": load_analyser(red_cell_morphology=False)}
+    classifier, network_ms = analysers["with"].red_cell_classifier, []
+    probabilities = classifier.probabilities
+
+    def timed_probabilities(patches):
+        start = time.perf_counter()
+        scores = probabilities(patches)
+        network_ms.append((time.perf_counter() - start) * 1000.0)
+        return scores
+
+    classifier.probabilities = timed_probabilities
     results = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         "threads": args.threads,
@@ -48,6 +59,7 @@ def main() -> None:
             analyser.analyse(photos[0])  # warm-up
         times: dict[str, list[float]] = {name: [] for name in analysers}
         red = []
+        network_ms.clear()
         for photo in photos:
             for name, analyser in analysers.items():
                 start = time.perf_counter()
@@ -62,11 +74,13 @@ def main() -> None:
             "ms_without": round(medians["without"], 1),
             "ratio": round(medians["with"] / medians["without"], 3),
             "red_cells_per_field": statistics.median(red),
+            "ms_red_cell_network": round(statistics.median(network_ms), 1),
         }
         print(
             f"{dataset.name:<10} {len(photos)} fields: median {medians['without']:.0f} ms without red-cell "
             f"morphology, {medians['with']:.0f} ms with ({medians['with'] / medians['without']:.2f}x); "
-            f"{statistics.median(red):.0f} red cells classified per field"
+            f"{statistics.median(red):.0f} red cells classified per field in "
+            f"{statistics.median(network_ms):.0f} ms of the red-cell network"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

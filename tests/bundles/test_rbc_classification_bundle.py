@@ -33,6 +33,22 @@ def test_network_input_output_matches_metadata():
     check_net_in_out(BUNDLE)
 
 
+def test_onnx_export_is_named_for_the_weights_and_the_network_settings(tmp_path):
+    from hemseg.models import Bundle
+
+    patches = torch.rand(3, 4, 80, 80)
+    logits = {}
+    for zoom in (1.0, 1.4):
+        bundle = Bundle(BUNDLE, input_zoom=zoom)
+        network = bundle.item("network")
+        with torch.no_grad():
+            by_torch = network(patches.to(memory_format=torch.channels_last)).float()
+        logits[zoom] = bundle.run_on_onnx(tmp_path, 80, 4).item("network")(patches)
+        assert torch.allclose(logits[zoom], by_torch, atol=1e-2)  # fp16 weights, fp32 ONNX
+    assert len(list(tmp_path.glob("hemseg_rbc_classification-*-80.onnx"))) == 2  # not one file for both
+    assert not torch.allclose(logits[1.0], logits[1.4], atol=1e-2)
+
+
 def test_shipped_weights_match_their_recorded_sha256():
     state = shipped_state(BUNDLE)
     assert all(v.dtype in (torch.float16, torch.int64) for v in state.values())

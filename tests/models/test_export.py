@@ -29,10 +29,10 @@ def test_onnx_runtime_matches_torch(tmp_path):
     assert np.abs(by_torch - by_onnx).max() < 1e-4
 
 
-@pytest.mark.parametrize("colour_norm", COLOUR_NORMS)
-def test_onnx_runtime_matches_the_torch_classifier_with_each_colour_norm(tmp_path, colour_norm):
+@pytest.mark.parametrize("colour_norm, input_zoom", [(norm, 1.0) for norm in COLOUR_NORMS] + [("slide", 1.4)])
+def test_onnx_runtime_matches_the_torch_classifier_with_each_colour_norm(tmp_path, colour_norm, input_zoom):
     torch.manual_seed(0)
-    net = classification_network(num_classes=9, in_channels=4, colour_norm=colour_norm).eval()
+    net = classification_network(num_classes=9, in_channels=4, colour_norm=colour_norm, input_zoom=input_zoom).eval()
     onnx_net = OnnxNetwork(export_onnx(net, tmp_path / "cls.onnx", roi_size=96, in_channels=4), threads=1)
     patches = torch.rand(3, 4, 96, 96)
     with torch.no_grad():

@@ -119,3 +119,21 @@ def test_a_group_norm_classifier_scores_each_patch_without_the_others_of_its_bat
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in classification_network(norm="group").modules())
     with pytest.raises(ValueError, match="'layer'"):
         classification_network(norm="layer")
+
+
+def test_an_input_zoomed_classifier_is_the_same_network_on_the_enlarged_patch():
+    torch.manual_seed(0)
+    zoomed = classification_network(num_classes=9, in_channels=4, colour_norm="slide", input_zoom=1.4).eval()
+    plain = classification_network(num_classes=9, in_channels=4, colour_norm="slide").eval()
+    assert set(zoomed.state_dict()) == set(plain.state_dict())  # weights load at either zoom
+    plain.load_state_dict(zoomed.state_dict())
+    patches = torch.rand(2, 4, 80, 80)
+    normalised = torch.cat([plain.normalise(patches[:, :3]), patches[:, 3:]], dim=1)
+    enlarged = torch.nn.functional.interpolate(normalised, size=(112, 112), mode="bilinear", align_corners=False)
+    stem_sides = []
+    for net in (zoomed, plain):
+        net.network._conv_stem.register_forward_hook(lambda module, args, out: stem_sides.append(out.shape[-1]))
+    with torch.no_grad():
+        assert torch.allclose(zoomed(patches), plain.network(enlarged), atol=1e-5)
+        plain(patches)
+    assert stem_sides == [56, 56, 40]  # the stride-2 stem of the 112-pixel, then the 80-pixel patch

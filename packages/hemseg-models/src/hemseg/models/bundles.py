@@ -122,14 +122,20 @@ class Bundle:
         """Replace the config's ``network`` by the same network through ONNX Runtime; return ``self``.
 
         The network is exported once to ``onnx_dir``, as ``<bundle>-<first 16 hex digits of the
-        weights' SHA-256>-<size>.onnx`` (new weights, new file); ``size`` is the side of its square input.
+        weights' SHA-256>-<first 8 of the network's settings'>-<size>.onnx`` (new weights or a new
+        ``network_def``, such as another ``input_zoom``: new file); ``size`` is the side of its square input.
         """
+        import hashlib
+        import json
+
         import torch
 
         from hemseg.models.export import OnnxNetwork, export_onnx
 
         sha256 = str(self.item("model_sha256"))
-        path = Path(onnx_dir) / f"{self.name}-{sha256[:16]}-{int(size)}.onnx"
+        network_def = {key: self.parser.get_parsed_content(f"network_def#{key}") for key in self.parser["network_def"]}
+        network_sha256 = hashlib.sha256(json.dumps(network_def, sort_keys=True, default=str).encode()).hexdigest()
+        path = Path(onnx_dir) / f"{self.name}-{sha256[:16]}-{network_sha256[:8]}-{int(size)}.onnx"
         if not path.is_file():
             export_onnx(self.item("network"), path, roi_size=int(size), in_channels=in_channels)
         self.parser["network"] = OnnxNetwork(path, threads=torch.get_num_threads())

@@ -73,6 +73,7 @@ def classification_network(
     colour_norm: str = "none",
     norm: str = "batch",
     style_mixing: float = 0.0,
+    input_zoom: float = 1.0,
 ) -> nn.Module:
     """Build the cell classifier: MONAI ``EfficientNetBN``, randomly initialised, one logit per class.
 
@@ -89,6 +90,10 @@ def classification_network(
     ``style_mixing`` > 0 mixes feature styles in training (:func:`hemseg.models.styles.mix_styles`,
     with this probability per batch) after the stem and the first three stages
     (:data:`STYLE_MIXED_LAYERS`); the weights and the eval-mode network are those without it.
+    ``input_zoom`` > 1 enlarges the (normalised) patch by this factor, bilinearly, before the
+    EfficientNet (:class:`InputZoom`): the same patch, seen through more pixels of the network's
+    stride-2 stages, at ``input_zoom`` squared the compute. It holds no parameters, so weights
+    trained at one zoom load at another.
 
     Raises:
         ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS` or ``norm`` not one of
@@ -109,10 +114,27 @@ def classification_network(
         else ("group", {"num_groups": 8, "eps": 1e-3}),
     )
     network = _set_bn_momentum(network, bn_momentum)
+    if input_zoom != 1.0:
+        network.register_forward_pre_hook(InputZoom(input_zoom))
     if style_mixing > 0:
         network = mix_styles(network, STYLE_MIXED_LAYERS, style_mixing)
     wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
     return wrapper(network) if wrapper is not None else network
+
+
+class InputZoom:
+    """A forward pre-hook that enlarges a network's input (B, C, H, W) by ``factor``, bilinearly.
+
+    A hook, not a wrapping module, so that the network's state-dict keys stay those without it.
+    """
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+
+    def __call__(self, module: nn.Module, args: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """The input, enlarged; further arguments unchanged."""
+        zoomed = nn.functional.interpolate(args[0], scale_factor=self.factor, mode="bilinear", align_corners=False)
+        return (zoomed, *args[1:])
 
 
 class ColourNormalised(nn.Module):
