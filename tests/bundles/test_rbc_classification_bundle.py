@@ -44,7 +44,7 @@ def test_onnx_export_is_named_for_the_weights_and_the_network_settings(tmp_path)
         with torch.no_grad():
             by_torch = network(patches.to(memory_format=torch.channels_last)).float()
         logits[zoom] = bundle.run_on_onnx(tmp_path, 80, 4).item("network")(patches)
-        assert torch.allclose(logits[zoom], by_torch, atol=1e-2)  # fp16 weights, fp32 ONNX
+        assert torch.allclose(logits[zoom], by_torch, atol=1e-3)
     assert len(list(tmp_path.glob("hemseg_rbc_classification-*-80.onnx"))) == 2  # not one file for both
     assert not torch.allclose(logits[1.0], logits[1.4], atol=1e-2)
 
