@@ -13,7 +13,8 @@ Prints and writes per set: red cells classified, the count of each class and the
 pooled as one specimen (the ICSH count rests on at least 1,000 red cells); for ``chula_rbc`` also
 the class shares of its marked points (not every red cell is marked). ``--prior-strength``,
 ``--field-cells`` and ``--field-kept`` replace the red-cell classifier's ``class_prior_strength``,
-``field_cells`` and ``field_kept`` (``none``: every class moves) for the run.
+``field_cells`` and ``field_kept`` (``none``: every class moves) for the run, ``--red-split`` the
+``hemseg_diagnose`` bundle's ``red_cells#split_distance`` (touching red cells split closer or farther).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def main() -> None:
         default="given",
         help="each set's red-cell diameter (given) or the pipeline's estimate per photo (estimated)",
     )
+    parser.add_argument("--red-split", type=float, help="red_cells#split_distance of hemseg_diagnose, in diameters")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -55,7 +57,8 @@ def main() -> None:
     overrides = {key: value for key, value in overrides.items() if value is not None}
     if args.field_kept is not None:
         overrides["field_kept"] = None if args.field_kept == "none" else args.field_kept  # none: every class moves
-    analyser = load_analyser(rbc_overrides=overrides)
+    split = {} if args.red_split is None else {"red_cells#split_distance": args.red_split}
+    analyser = load_analyser(rbc_overrides=overrides, **split)
     rules = analyser.flag_rules
     data = Path(os.environ.get("HEMSEG_DATA", "../shared/data"))
     result = {}

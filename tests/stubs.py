@@ -110,7 +110,7 @@ def analyser(red_cell_classifier=None, flag_rules: FlagRules = RULES, stain_refe
         patch_size=96,
         review_below=0.6,
         scale=ScaleRules(assumed_px=70.0, percentile=75.0, min_cells=5, max_rise=1.2),
-        red_cells=RedCellRules(min_radius=0.2, background_share=0.1, background_window=3.0),
+        red_cells=RedCellRules(min_radius=0.2, background_share=0.1, background_window=3.0, split_distance=0.6),
         platelets=PlateletRules(min_contrast=40.0, min_area=0.015, max_area=0.25),
         flag_rules=flag_rules,
         rbc_diameter_um=7.5,

@@ -346,3 +346,37 @@ def test_paired_gain_of_the_shipped_red_cell_weights_from_the_committed_results(
     assert found["unit_count"] == 22 and 0 < found["interval"][0] < found["gain"] < found["interval"][1]
     assert found["accuracy"] == [json.loads(p.read_text())["accuracy"] for p in (before, after)]
     assert "gain +0.0108" in printed
+
+
+def test_rbc_split_counts_red_cells_and_the_points_on_a_cell_of_two_classes():
+    """benchmarks/rbc_split.py: of three points on one joined pair (two classes) and one on a lone cell, three
+    lie on a cell of two classes; an unclassified point and one on the bare slide are no such point."""
+    import importlib.util
+    from collections import Counter
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("rbc_split", REPO / "benchmarks" / "rbc_split.py")
+    rbc_split = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rbc_split)
+    labels = np.zeros((60, 100), np.int32)
+    labels[10:30, 10:50] = 1  # a joined pair
+    labels[40:55, 70:90] = 2  # a lone cell
+    points = [
+        SimpleNamespace(x=x, y=y, label=label)
+        for x, y, label in [
+            (15, 20, "normal"),
+            (45, 20, "schistocyte"),
+            (30, 15, "normal"),
+            (30, 25, "unclassified"),
+            (80, 47, "spherocyte"),
+            (95, 5, "normal"),
+        ]
+    ]
+    tally = Counter()
+    find = rbc_split.counting(
+        lambda image, rbc_px: SimpleNamespace(rbc=labels, rbc_px=20.0), [SimpleNamespace(points=points)], tally
+    )
+    find(np.zeros((60, 100, 3), np.uint8), 20.0)
+    assert tally == {"red_cells": 2, "points_on_mixed_cells": 3}

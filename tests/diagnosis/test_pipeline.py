@@ -167,6 +167,24 @@ def test_white_cells_of_an_unfamiliar_stain_are_marked_for_review(threshold):
     assert report.review_cells == (3 if unfamiliar else 2)
 
 
+@pytest.mark.parametrize(("red_split", "red_cells"), [(0.6, 1), (0.45, 2)])
+def test_red_cells_are_split_by_their_own_distance_and_white_cells_by_the_segmentations(red_split, red_cells):
+    """Two red cells 48 px across whose centres lie 24 px (0.5 d) apart, and two white cells 26 px
+    (0.54 d) apart: the red pair is split only below 0.5 d (``red_cells.split_distance``), the white
+    pair never by that rule (``split_distance``, 0.6 d)."""
+    import dataclasses
+
+    image = np.full((240, 320, 3), BACKGROUND, np.uint8)
+    for x in (80, 104):
+        cv2.circle(image, (x, 80), 24, RED, -1)
+    for x in (200, 226):
+        cv2.circle(image, (x, 160), 26, CYTOPLASM, -1)
+    cells = analyser()
+    cells.red_cells = dataclasses.replace(cells.red_cells, split_distance=red_split)
+    found = cells.find_cells(image, rbc_px=48.0)
+    assert (found.rbc.max(), found.wbc.max()) == (red_cells, 1)
+
+
 def test_found_cells_hash_leaves_out_the_classifiers_but_not_the_segmentation_or_cell_rules():
     """``cells_sha256`` keys the red-cell classifier's patch cache: new classifier weights keep it."""
     import dataclasses

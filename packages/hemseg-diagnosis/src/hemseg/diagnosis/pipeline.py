@@ -52,11 +52,14 @@ class RedCellRules:
         background_share: pieces must stand out in colour from the bare slide by this share of the
             median piece (:func:`hemseg.postproc.remove_background_coloured`).
         background_window: side of the window over which the slide colour is averaged, in ``d``.
+        split_distance: touching red cells are split where their centres lie this many ``d`` apart
+            (:func:`hemseg.postproc.split_cells`; overlapping red cells lie closer than white cells do).
     """
 
     min_radius: float
     background_share: float
     background_window: float
+    split_distance: float
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ class SmearAnalyser:
         classifier: classes of white-cell patches (:class:`hemseg.diagnosis.protocols.ClassifierLike`).
         structures: the segmenter's output channels, in order (must hold ``wbc`` and ``rbc``).
         mask_rules: post-processing per structure (:func:`hemseg.postproc.postprocess`).
-        split_distance: touching cells are split where their centres lie this many red-cell diameters apart.
+        split_distance: touching white cells are split where their centres lie this many red-cell diameters
+            apart (red cells: ``red_cells``).
         patch_rbc_px: red-cell diameter in the classifier's patches.
         patch_size: side of the classifier's patches.
         review_below: white cells whose top probability is below this are marked for review.
@@ -354,7 +358,8 @@ class SmearAnalyser:
         # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only
         # pieces that stand out in colour from the bare slide
         rbc = remove_thin_instances(
-            split_cells(masks["rbc"] & (wbc == 0), work_px, self.split_distance), self.red_cells.min_radius * work_px
+            split_cells(masks["rbc"] & (wbc == 0), work_px, self.red_cells.split_distance),
+            self.red_cells.min_radius * work_px,
         )
         rbc = remove_background_coloured(
             rbc,
