@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from bundle_checks import BUNDLES, bundle_workflow, check_net_in_out, copy_bundle, logged_params, shipped_state
@@ -201,6 +202,25 @@ def test_pseudo_labels_join_other_labs_red_cells_the_shipped_weights_are_sure_of
     assert len(list((root / "runs" / "patches").glob("*-pseudo-train-*.npz"))) == 2
     params = logged_params(root)
     assert (params["pseudo_share"], params["pseudo_threshold"]) == ("0.1", "0.8")
+
+
+def test_unmarked_cells_join_chula_rbcs_own_red_cells_that_no_point_marks(data_root, tmp_path):
+    """configs/unmarked_cells.yaml over pseudo_labels.yaml (the card, "Tried 2026-12-06: unmarked red cells")."""
+    root = copy_bundle(BUNDLE, tmp_path)
+    configs = ["train.yaml", "finetune.yaml", "pseudo_labels.yaml", "unmarked_cells.yaml"]
+    workflow = _workflow(root, configs, "train", data_root=str(data_root), limit=2, num_workers=0)
+    records = workflow.parser.get_parsed_content("train#records")
+    sets = ("chula_rbc", "chula_rbc:unmarked", "bccd", "all_idb1")
+    by_set = {name: [r for r in records if r["dataset"] == name] for name in sets}
+    assert 200 <= len(by_set["chula_rbc"]) <= 215  # the marked cells, as without them
+    # the first two training photos (ids 1 and 10) mark nearly every red cell: 7 that no point marks,
+    # the shipped weights (0b3286e4) sure that all 7 are normal
+    assert [r["label"] for r in by_set["chula_rbc:unmarked"]] == ["normal"] * 7
+    weights = workflow.parser.get_parsed_content("train#sampler#weights")
+    share = {name: sum(w for w, r in zip(weights, records, strict=True) if r["dataset"] == name) for name in sets}
+    assert share == pytest.approx({"chula_rbc": 0.7, "chula_rbc:unmarked": 0.2, "bccd": 0.05, "all_idb1": 0.05})
+    cached = list((root / "runs" / "patches").glob("chula_rbc-pseudo-train-*.npz"))
+    assert len(cached) == 1 and len(np.load(cached[0])["rows"]) == 7
 
 
 def test_inference_writes_one_row_per_red_cell_and_reports_bad_files(data_root, tmp_path, capfd):

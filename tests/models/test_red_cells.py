@@ -15,7 +15,7 @@ def _photos(root, count):
     (root / "images").mkdir(parents=True)
     for index in range(count):
         Image.fromarray(np.full((120, 200, 3), (230, 190, 205), np.uint8)).save(root / "images" / f"{index:03d}.png")
-    (root / "dataset.json").write_text(json.dumps({"name": "other", "license": "CC0", "structures": {}}))
+    (root / "dataset.json").write_text(json.dumps({"name": root.name, "license": "CC0", "structures": {}}))
 
 
 def _three_red_cells(image, rbc_px):
@@ -61,3 +61,27 @@ def test_other_labs_red_cells_keep_the_teachers_sure_answers_cut_once(tmp_path):
     assert [r["label"] for r in stricter] == ["normal"] * len(photos)
     with pytest.raises(AssertionError, match="cached"):  # another teacher: cut and classified anew
         pseudo_labelled_red_cells(no_segmentation, None, "cells+another", *args[1:])
+
+
+def test_cells_a_point_marks_are_left_out_at_the_datasets_own_scale(tmp_path):
+    _photos(tmp_path / "marked", 10)
+    rows = [f"{index:03d},30,60,spherocyte" for index in range(10)]  # each photo's first cell is marked
+    (tmp_path / "marked" / "points.csv").write_text("id,x,y,label\n" + "\n".join(rows) + "\n")
+
+    def at_its_scale(image, rbc_px):
+        assert rbc_px == 40.0  # the dataset's own diameter, not estimated
+        return _three_red_cells(image, None)
+
+    class SureOfAll:
+        def probabilities(self, patches):
+            return np.tile(np.eye(len(RBC_CLASSES), dtype=np.float32)[0], (len(patches), 1))
+
+    args = ("cells+teacher", tmp_path, ["marked"], "train", tmp_path / "cache", 40.0, 80, 0.8)
+    records = pseudo_labelled_red_cells(
+        at_its_scale, SureOfAll(), *args, rbc_diameter_px={"marked": 40.0}, tag=":unmarked"
+    )
+    photos = {r["id"] for r in records}
+    assert 0 < len(photos) < 10
+    assert len(records) == 2 * len(photos)  # the marked cell of each photo has its own label
+    assert [int(r["mask"][0, 40, 40] > 0) for r in records] == [1, 1] * len(photos)
+    assert {r["dataset"] for r in records} == {"marked:unmarked"}

@@ -77,36 +77,49 @@ def pseudo_labelled_red_cells(
     val_fraction: float = 0.2,
     seed: int = 0,
     limit: int | None = None,
+    *,
+    rbc_diameter_px: Mapping[str, float] | None = None,
+    tag: str = "",
 ) -> list[dict]:
-    """Red cells of photos without morphology labels (other labs), each labelled by ``classifier`` where it is sure.
+    """Red cells that no point labels (other labs), each labelled by ``classifier`` where it is sure.
 
     Every red cell that ``hemseg diagnose`` counts on the photos of the datasets' ``side``, at the
-    scale the pipeline estimates for each photo (as ``hemseg diagnose`` does), is classified by
-    ``classifier`` (the teacher, e.g. the shipped weights); a cell whose most probable class reaches
-    ``threshold`` becomes a record of that class, as in :func:`red_cell_records` (self-training: the
-    student sees other labs' cells with the teacher's confident answers). Patches and probabilities
-    are computed once and kept in ``cache_dir`` under a name that changes with ``settings`` (the
-    cells' settings and the teacher's weights), the patch geometry, the split and ``limit``.
+    scale the pipeline estimates for each photo (as ``hemseg diagnose`` does) or at the dataset's
+    own in ``rbc_diameter_px``, is classified by ``classifier`` (the teacher, e.g. the shipped
+    weights); a cell whose most probable class reaches ``threshold`` becomes a record of that class,
+    as in :func:`red_cell_records` (self-training: the student sees cells with the teacher's
+    confident answers). A cell that a point of ``points.csv`` marks is left out (it has a label of
+    its own), so on ``chula_rbc`` these are the cells its experts left unmarked. Records name their
+    dataset ``name + tag``. Patches and probabilities are computed once and kept in ``cache_dir``
+    under a name that changes with ``settings`` (the cells' settings and the teacher's weights), the
+    scale, the patch geometry, the split and ``limit``.
 
     Raises:
         LayoutError: a dataset is missing or malformed.
     """
     from hemseg.data import RBC_CLASSES, split_datasets
     from hemseg.data.smear_image import read_smear
+    from hemseg.postproc import point_instances
 
     records = []
     for dataset, samples in split_datasets(data_root, datasets, side, val_fraction, seed):
         name = dataset.name
         samples = samples[:limit]
+        rbc_px = (rbc_diameter_px or {}).get(name)
 
-        def classify(samples: list = samples, name: str = name) -> dict[str, np.ndarray]:
+        def classify(samples: list = samples, name: str = name, rbc_px: float | None = rbc_px) -> dict[str, np.ndarray]:
             cut, answers, rows = (
                 [np.zeros((0, patch_size, patch_size, 4), np.uint8)],
                 [np.zeros((0, len(RBC_CLASSES)))],
                 [],
             )
             for row, sample in enumerate(samples):
-                _, _, cells = every_red_cell(find_cells, read_smear(sample.image), None, target_rbc_px, patch_size)
+                image = read_smear(sample.image)
+                found, table, cells = every_red_cell(find_cells, image, rbc_px, target_rbc_px, patch_size)
+                if sample.points:
+                    points = [(p.x, p.y) for p in sample.points]
+                    marked = point_instances(found.rbc, image.shape[:2], points, found.rbc_px)
+                    cells = cells[~np.isin(table["label"], marked)]
                 cut.append(cells)
                 answers.append(classifier.probabilities(cells))  # (0, K) for a photo without red cells
                 rows += [row] * len(cells)
@@ -117,11 +130,12 @@ def pseudo_labelled_red_cells(
                 "rows": np.asarray(rows, dtype=np.int64),
             }
 
-        key = [settings, target_rbc_px, patch_size, side, val_fraction, seed, limit]
+        key = [settings, target_rbc_px, patch_size, side, val_fraction, seed, limit] + ([rbc_px] if rbc_px else [])
         stored = _cached(Path(cache_dir), f"{name}-pseudo-{side}", key, classify)
         for row, answer, patch in zip(stored["rows"], stored["probabilities"], stored["patches"], strict=True):
             if answer.max() >= threshold:
-                records.append(_record(patch, RBC_CLASSES[int(answer.argmax())], samples[int(row)].id, name))
+                label = RBC_CLASSES[int(answer.argmax())]
+                records.append(_record(patch, label, samples[int(row)].id, name + tag))
     return records
 
 
