@@ -130,6 +130,7 @@ def pseudo_labelled_red_cells(
                 "rows": np.asarray(rows, dtype=np.int64),
             }
 
+        # a given scale enters the key; with the scale estimated, earlier caches keep their names
         key = [settings, target_rbc_px, patch_size, side, val_fraction, seed, limit] + ([rbc_px] if rbc_px else [])
         stored = _cached(Path(cache_dir), f"{name}-pseudo-{side}", key, classify)
         for row, answer, patch in zip(stored["rows"], stored["probabilities"], stored["patches"], strict=True):
