@@ -135,8 +135,7 @@ def pseudo_labelled_red_cells(
         stored = _cached(Path(cache_dir), f"{name}-pseudo-{side}", key, classify)
         for row, answer, patch in zip(stored["rows"], stored["probabilities"], stored["patches"], strict=True):
             if answer.max() >= threshold:
-                label = RBC_CLASSES[int(answer.argmax())]
-                records.append(_record(patch, label, samples[int(row)].id, name + tag))
+                records.append(_record(patch, RBC_CLASSES[int(answer.argmax())], samples[int(row)].id, name + tag))
     return records
 
 
