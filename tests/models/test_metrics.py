@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from hemseg.models import classification_scores, group_accuracy, group_bootstrap, paired_group_bootstrap
+from hemseg.models import (
+    classification_scores,
+    group_accuracy,
+    group_bootstrap,
+    paired_group_bootstrap,
+    shared_cell_scores,
+)
 
 
 def test_scores_count_any_non_blast_class_right_for_non_blast():
@@ -70,6 +76,22 @@ def test_group_accuracy_counts_each_group_worst_first():
         "b": {"points": 2, "accuracy": 0.5},
         "a": {"points": 2, "accuracy": 1.0},
     }
+
+
+def test_shared_cell_scores_count_points_that_share_a_cell_with_another_class():
+    # cell 1 holds a spherocyte and two target cells (one answer: at most the two target cells right),
+    # cell 2 two normal cells, cell 3 one ovalocyte; one point lies on no cell
+    labels = ["spherocyte", "target_cell", "target_cell", "normal", "normal", "ovalocyte", "normal"]
+    predicted = ["target_cell", "target_cell", "target_cell", "normal", "normal", "normal", "unmatched"]
+    cells = [1, 1, 1, 2, 2, 3, None]
+    assert shared_cell_scores(labels, predicted, cells) == {
+        "points": 3,
+        "cells": 1,
+        "accuracy": 2 / 3,
+        "accuracy_elsewhere": 2 / 3,  # of the 3 points alone on their class's cell
+        "best_possible_accuracy": 5 / 7,  # 2 + 2 + 1 of 7: the unmatched point stays wrong
+    }
+    assert shared_cell_scores([], [], [])["best_possible_accuracy"] is None
 
 
 def test_paired_group_bootstrap_draws_the_same_groups_for_both():

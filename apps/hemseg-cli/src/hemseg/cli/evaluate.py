@@ -308,6 +308,12 @@ def rbc(
     if result["per_group"]:
         worst = list(result["per_group"].items())[:3]
         lines.append("  lowest accuracy: " + ", ".join(f"{g} {v['accuracy']:.3f} ({v['points']})" for g, v in worst))
+    if (shared := result["shared_cells"])["points"]:
+        lines.append(
+            f"  {shared['points']} points on {shared['cells']} red cells that hold points of another class: "
+            f"accuracy {shared['accuracy']:.4f} (elsewhere {shared['accuracy_elsewhere']:.4f}); "
+            f"these cells allow at most {shared['best_possible_accuracy']:.4f}"
+        )
     for label, scores in result["per_class"].items():
         lines.append(
             f"  {label:<12} precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  "

@@ -29,6 +29,7 @@ from hemseg.models.metrics import (
     group_bootstrap,
     mask_metrics,
     paired_group_bootstrap,
+    shared_cell_scores,
 )
 from hemseg.models.networks import (
     ARCHITECTURES,
@@ -132,6 +133,7 @@ __all__ = [
     "save_weights",
     "segment_folder",
     "segmentation_network",
+    "shared_cell_scores",
     "shipped_bundles",
     "specimen_mix",
     "zoomed",

@@ -19,6 +19,7 @@ from hemseg.models.metrics import (
     group_bootstrap,
     mask_metrics,
     mean_ignoring_nan,
+    shared_cell_scores,
 )
 
 METRICS = ("dice", "iou", "precision", "recall", "accuracy")
@@ -345,7 +346,9 @@ def evaluate_red_cells(
     points and labels outside :data:`hemseg.data.RBC_CLASSES` are left out and counted in
     ``skipped_points``. ``interval`` holds 95 % intervals of accuracy and macro F1 when the split's
     groups of photos are drawn again (:func:`hemseg.models.metrics.group_bootstrap`), ``per_group`` the
-    points and accuracy of each group, worst first. The scale is the dataset's table value, a given
+    points and accuracy of each group, worst first, ``shared_cells`` the points on a red cell that
+    holds points of another class too and the accuracy the cells allow
+    (:func:`hemseg.models.metrics.shared_cell_scores`). The scale is the dataset's table value, a given
     diameter, or ``auto`` (estimated per photo). ``ms_per_image`` is the mean time of the whole step per
     photo (segmentation, cells, patches, classification).
 
@@ -365,7 +368,7 @@ def evaluate_red_cells(
         raise ValueError(f"the red-cell diameter must be positive or 'auto', not {rbc_diameter_px!r}")
     fixed = None if rbc_diameter_px == AUTO else float(rbc_diameter_px)
     samples = [s for s in samples_of_split(dataset, split) if s.points]
-    labels, predicted, confidence, groups, times, skipped = [], [], [], [], [], 0
+    labels, predicted, confidence, groups, cells, times, skipped = [], [], [], [], [], [], 0
     for sample in samples:
         kept = [p for p in sample.points if p.label in RBC_CLASSES]
         skipped += len(sample.points) - len(kept)
@@ -385,6 +388,7 @@ def evaluate_red_cells(
         for point, instance in zip(kept, instances, strict=True):
             labels.append(point.label)
             groups.append(sample.group)
+            cells.append((sample.id, int(instance)) if instance else None)
             if instance:
                 row = row_of[int(instance)]
                 predicted.append(classifier.classes[int(chosen[row])])
@@ -403,5 +407,6 @@ def evaluate_red_cells(
         **classification_scores(labels, predicted, confidence, classes=RBC_CLASSES),
         **({"interval": group_bootstrap(labels, predicted, groups, classes=RBC_CLASSES)} if labels else {}),
         "per_group": group_accuracy(labels, predicted, groups),
+        "shared_cells": shared_cell_scores(labels, predicted, cells),
         "ms_per_image": sum(times) / len(times) if times else 0.0,
     }

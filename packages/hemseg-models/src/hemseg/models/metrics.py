@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -158,6 +158,41 @@ def group_accuracy(labels: Sequence[str], predicted: Sequence[str], groups: Sequ
         found[group][1] += label == guess
     ranked = sorted(found.items(), key=lambda item: (item[1][1] / item[1][0], item[0]))
     return {group: {"points": n, "accuracy": right / n} for group, (n, right) in ranked}
+
+
+def shared_cell_scores(
+    labels: Sequence[str], predicted: Sequence[str], cells: Sequence[Hashable | None]
+) -> dict[str, float | int | None]:
+    """How much of the point accuracy the segmented cells allow: points that share a cell with another class.
+
+    ``cells`` names the segmented cell that holds each point (None: none holds it, a wrong answer).
+    A cell that holds points of two or more classes gets one answer, so at most one class of its
+    points can be right (touching or overlapping cells left joined).
+
+    Returns:
+        ``points`` and ``cells``: the points on such cells and their number; ``accuracy``: on those
+        points; ``accuracy_elsewhere``: on the other points that a cell holds; ``best_possible_accuracy``:
+        over all points, when every cell is called the class most of its points have (None where
+        there are no points).
+    """
+    held: dict[Hashable, list[str]] = {}
+    for label, cell in zip(labels, cells, strict=True):
+        if cell is not None:
+            held.setdefault(cell, []).append(label)
+    mixed = {cell for cell, names in held.items() if len(set(names)) > 1}
+    right = {True: [0, 0], False: [0, 0]}  # on a mixed cell: [points, right]
+    for label, guess, cell in zip(labels, predicted, cells, strict=True):
+        if cell is not None:
+            right[cell in mixed][0] += 1
+            right[cell in mixed][1] += label == guess
+    best = sum(max(names.count(name) for name in set(names)) for names in held.values())
+    return {
+        "points": right[True][0],
+        "cells": len(mixed),
+        "accuracy": right[True][1] / right[True][0] if right[True][0] else None,
+        "accuracy_elsewhere": right[False][1] / right[False][0] if right[False][0] else None,
+        "best_possible_accuracy": best / len(labels) if len(labels) else None,
+    }
 
 
 def paired_group_bootstrap(
