@@ -3,7 +3,14 @@ from __future__ import annotations
 import numpy as np
 from skimage.draw import disk
 
-from hemseg.postproc import instance_table, label_instances, remove_background_coloured, split_touching
+from hemseg.postproc import (
+    instance_table,
+    label_instances,
+    remove_background_coloured,
+    split_cells,
+    split_overlapping,
+    split_touching,
+)
 
 
 def _discs(shape, centres, radius):
@@ -22,6 +29,27 @@ def test_touching_cells_are_split_and_separate_ones_kept():
     assert (labels > 0).sum() == mask.sum()
     areas = np.bincount(labels.ravel())[1:]
     assert areas.min() > 0.8 * np.pi * 22**2 * 0.75  # no sliver instances
+
+
+def test_overlapping_cells_split_closer_only_in_concave_groups():
+    from skimage.draw import ellipse
+
+    # left: a group of four 40 px cells, two of them 20 px apart (solidity 0.905); right: one
+    # elongated cell, 28 x 68 px (solidity 0.98), which a close split cuts in two
+    mask = _discs((140, 220), [(40, 40), (40, 60), (76, 40), (76, 76)], radius=20)
+    mask[ellipse(70, 170, 14, 34, shape=mask.shape)] = True
+
+    def pieces(labels):
+        return [len(np.unique(labels[:, :120])) - 1, len(np.unique(labels[:, 120:])) - 1]
+
+    assert pieces(split_touching(mask, min_distance=24)) == [3, 1]
+    assert pieces(split_touching(mask, min_distance=14)) == [4, 2]
+    labels = split_overlapping(mask, min_distance=24, overlap_distance=14, max_solidity=0.95)
+    assert pieces(labels) == [4, 1] and (labels > 0).sum() == mask.sum()
+    assert pieces(split_overlapping(mask, min_distance=24, overlap_distance=14, max_solidity=0.9)) == [3, 1]
+    # split_cells in red-cell diameters (40 px): 0.6 and 0.35 are 24 and 14 px
+    assert (split_cells(mask, 40.0, 0.6, 0.35, 0.95) == labels).all()
+    assert (split_cells(mask, 40.0, 0.6) == split_touching(mask, min_distance=24)).all()
 
 
 def test_small_blob_without_a_peak_keeps_an_instance():

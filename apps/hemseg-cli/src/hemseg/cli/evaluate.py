@@ -251,7 +251,8 @@ def diagnosis(
         split,
     )
     lines = [f"{result['dataset']}: {result['images']} images ({split}), {result['ms_per_image']:.0f} ms/image"]
-    for key in ("wbc_boxes", "rbc_count", "platelet_count", "scale_vs_boxes", "flags"):  # per_image: JSON only
+    # per_image: JSON only
+    for key in ("wbc_boxes", "rbc_boxes", "rbc_count", "platelet_count", "scale_vs_boxes", "flags"):
         if key in result:
             lines.append(f"  {key}: {json.dumps(result[key])}")
     _report(result, lines, json_path)

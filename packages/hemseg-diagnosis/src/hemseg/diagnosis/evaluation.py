@@ -23,6 +23,28 @@ def _count_scores(predicted: list[int], reference: list[int]) -> dict:
     }
 
 
+#: A red-cell box is found by a red cell whose centroid lies within this share of the box's side of its centre.
+BOX_REACH = 0.35
+
+
+def boxes_found(boxes: list, centroids: list[tuple[float, float]], reach: float = BOX_REACH) -> int:
+    """How many boxes one cell each finds: boxes and cell centroids paired one to one (nearest first).
+
+    A cell finds a box when its centroid lies within ``reach`` times the box's mean side of the box's
+    centre; each cell finds one box at most. Two overlapping cells left joined find at most one of
+    their two boxes (the joined cell's centroid lies between them), one cell cut in two one box.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    if not boxes or not centroids:
+        return 0
+    centres = np.array([((b.xmin + b.xmax) / 2, (b.ymin + b.ymax) / 2) for b in boxes])
+    distance = np.linalg.norm(centres[:, None, :] - np.asarray(centroids, float)[None, :, :], axis=2)
+    within = distance <= reach * np.array([b.diameter for b in boxes])[:, None]
+    rows, cols = linear_sum_assignment(np.where(within, distance, 1e9))
+    return int(within[rows, cols].sum())
+
+
 def changed_photo(rgb: np.ndarray, image_transform: Callable | None) -> np.ndarray:
     """An (H, W, 3) uint8 photo passed through a transform of (3, H, W) float32 images in [0, 1]."""
     if image_transform is None:
@@ -42,8 +64,10 @@ def evaluate_diagnosis(
     """Run the pipeline on every image of a dataset (or one side of its split) and score what can be checked.
 
     - VOC boxes (``bccd``): white-cell boxes found (a white cell's centroid inside the box), white
-      cells outside every white-cell box, red-cell and platelet counts against the boxes, and the
-      estimated red-cell diameter against the median box side of whole red cells.
+      cells outside every white-cell box, red-cell boxes found (:func:`boxes_found`: one red cell
+      each, near the box's centre; counts alone reward joined cells where boxes are missing), red-cell
+      and platelet counts against the boxes, and the estimated red-cell diameter against the median
+      box side of whole red cells.
     - Image labels ``all`` / ``healthy`` (``all_idb1``): for each flag, the share of images where it
       is raised exactly for ``all``.
 
@@ -58,7 +82,7 @@ def evaluate_diagnosis(
     dataset = read_dataset(dataset_dir)
     samples = samples_of_split(dataset, split)
     times, scale_ratios, flag_rows, per_image = [], [], [], []
-    wbc_boxes = wbc_found = extra = 0
+    wbc_boxes = wbc_found = extra = rbc_boxes = rbc_found = 0
     counts: dict[str, tuple[list[int], list[int]]] = {"rbc": ([], []), "platelet": ([], [])}
     for sample in samples:
         report = analyser.analyse(changed_photo(read_smear(sample.image), image_transform), rbc_diameter_px)
@@ -81,6 +105,8 @@ def evaluate_diagnosis(
                 for b in named["wbc"]
             ]
             wbc_boxes += len(named["wbc"])
+            rbc_boxes += len(named["rbc"])
+            rbc_found += boxes_found(named["rbc"], [c.centroid for c in report.cells if c.kind == "rbc"])
             wbc_found += sum(any(row) for row in inside)
             extra += sum(not any(col) for col in zip(*inside, strict=True)) if inside else len(white)
             for kind in counts:
@@ -100,6 +126,8 @@ def evaluate_diagnosis(
     }
     if wbc_boxes:
         result["wbc_boxes"] = {"boxes": wbc_boxes, "found": wbc_found, "recall": wbc_found / wbc_boxes, "extra": extra}
+    if rbc_boxes:
+        result["rbc_boxes"] = {"boxes": rbc_boxes, "found": rbc_found, "recall": rbc_found / rbc_boxes}
         result.update({f"{kind}_count": _count_scores(*pair) for kind, pair in counts.items()})
     if scale_ratios:
         result["scale_vs_boxes"] = {

@@ -53,13 +53,20 @@ class RedCellRules:
             median piece (:func:`hemseg.postproc.remove_background_coloured`).
         background_window: side of the window over which the slide colour is averaged, in ``d``.
         split_distance: touching red cells are split where their centres lie this many ``d`` apart
-            (:func:`hemseg.postproc.split_cells`; overlapping red cells lie closer than white cells do).
+            (:func:`hemseg.postproc.split_cells`).
+        overlap_split_distance: within groups of red cells less solid than ``overlap_solidity``
+            (the concave outline of overlapping cells), this many ``d`` apart instead
+            (:func:`hemseg.postproc.split_overlapping`); None: ``split_distance`` everywhere.
+        overlap_solidity: a group whose area is below this share of its convex hull's is split at
+            ``overlap_split_distance``; one red cell, however elongated, is more solid.
     """
 
     min_radius: float
     background_share: float
     background_window: float
     split_distance: float
+    overlap_split_distance: float | None = None
+    overlap_solidity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -358,7 +365,13 @@ class SmearAnalyser:
         # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only
         # pieces that stand out in colour from the bare slide
         rbc = remove_thin_instances(
-            split_cells(masks["rbc"] & (wbc == 0), work_px, self.red_cells.split_distance),
+            split_cells(
+                masks["rbc"] & (wbc == 0),
+                work_px,
+                self.red_cells.split_distance,
+                self.red_cells.overlap_split_distance,
+                self.red_cells.overlap_solidity,
+            ),
             self.red_cells.min_radius * work_px,
         )
         rbc = remove_background_coloured(

@@ -7,6 +7,7 @@ from hemseg.postproc.instances import (
     remove_background_coloured,
     remove_thin_instances,
     split_cells,
+    split_overlapping,
     split_touching,
 )
 from hemseg.postproc.morphology import clean_mask
@@ -53,6 +54,7 @@ __all__ = [
     "remove_thin_instances",
     "specimen_normalised",
     "split_cells",
+    "split_overlapping",
     "split_touching",
     "surround_sharpness",
     "tile_grid",

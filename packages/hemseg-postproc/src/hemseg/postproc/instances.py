@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 from skimage.feature import peak_local_max
-from skimage.measure import label, regionprops_table
+from skimage.measure import label, regionprops, regionprops_table
 from skimage.segmentation import find_boundaries, watershed
 
 
@@ -32,25 +32,64 @@ def split_touching(mask: np.ndarray, min_distance: int, footprint_radius: int | 
     """
     mask = np.asarray(mask, dtype=bool)
     distance = ndimage.distance_transform_edt(mask)
-    radius = footprint_radius or min_distance
-    footprint = np.ones((2 * radius + 1, 2 * radius + 1), dtype=bool)
     components = label_instances(mask)
-    peaks = peak_local_max(distance, min_distance=min_distance, footprint=footprint, labels=components)
+    peaks = _centres(distance, components, min_distance, footprint_radius or min_distance)
+    return _basins(mask, distance, components, peaks)
+
+
+def split_overlapping(mask: np.ndarray, min_distance: int, overlap_distance: int, max_solidity: float) -> np.ndarray:
+    """Split touching cells as :func:`split_touching` does, and overlapping ones where their centres lie closer.
+
+    A group of cells whose area is less than ``max_solidity`` of its convex hull's has the concave
+    outline of overlapping or touching cells; its markers need lie only ``overlap_distance`` pixels
+    apart. Any other group (one cell, however elongated: its outline is convex) keeps markers
+    ``min_distance`` apart, so that one cell is not cut in two.
+
+    Returns:
+        (H, W) int32 label image (0 = background).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    distance = ndimage.distance_transform_edt(mask)
+    components = label_instances(mask)
+    concave = np.isin(components, [group.label for group in regionprops(components) if group.solidity < max_solidity])
+    apart = _centres(distance, np.where(concave, 0, components), min_distance, min_distance)
+    close = _centres(distance, np.where(concave, components, 0), overlap_distance, overlap_distance)
+    return _basins(mask, distance, components, np.concatenate([apart, close]))
+
+
+def _centres(distance: np.ndarray, components: np.ndarray, min_distance: int, radius: int) -> np.ndarray:
+    """(N, 2) local maxima of ``distance`` at least ``min_distance`` apart within each component."""
+    footprint = np.ones((2 * radius + 1, 2 * radius + 1), dtype=bool)
+    return peak_local_max(distance, min_distance=min_distance, footprint=footprint, labels=components).reshape(-1, 2)
+
+
+def _basins(mask: np.ndarray, distance: np.ndarray, components: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """Watershed of ``-distance`` from one marker per peak; components without a peak keep one marker each."""
     markers = np.zeros(mask.shape, dtype=np.int32)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
-    # components without a peak (too small or flat) keep one marker each
     for index in np.setdiff1d(np.unique(components), np.append(components[tuple(peaks.T)], 0)):
         markers[components == index] = markers.max() + 1
     return watershed(-distance, markers, mask=mask).astype(np.int32)
 
 
-def split_cells(mask: np.ndarray, rbc_px: float, split_distance: float) -> np.ndarray:
+def split_cells(
+    mask: np.ndarray,
+    rbc_px: float,
+    split_distance: float,
+    overlap_distance: float | None = None,
+    overlap_solidity: float = 1.0,
+) -> np.ndarray:
     """Label the cells of a clean (H, W) mask, touching cells split (:func:`split_touching`).
 
     Two cells are told apart where their centres lie at least ``split_distance`` red-cell
-    diameters (``rbc_px`` pixels each) apart. Returns (H, W) int32 labels, 0 = background.
+    diameters (``rbc_px`` pixels each) apart; with ``overlap_distance``, ``overlap_distance`` apart
+    within groups less solid than ``overlap_solidity`` (overlapping cells, :func:`split_overlapping`).
+    Returns (H, W) int32 labels, 0 = background.
     """
-    return split_touching(mask, min_distance=max(1, round(split_distance * rbc_px)))
+    apart = max(1, round(split_distance * rbc_px))
+    if overlap_distance is None:
+        return split_touching(mask, min_distance=apart)
+    return split_overlapping(mask, apart, max(1, round(overlap_distance * rbc_px)), overlap_solidity)
 
 
 def instance_table(labels: np.ndarray, only: np.ndarray | None = None) -> dict[str, np.ndarray]:
