@@ -126,9 +126,9 @@ def evaluate_diagnosis(
     }
     if wbc_boxes:
         result["wbc_boxes"] = {"boxes": wbc_boxes, "found": wbc_found, "recall": wbc_found / wbc_boxes, "extra": extra}
+        result.update({f"{kind}_count": _count_scores(*pair) for kind, pair in counts.items()})
     if rbc_boxes:
         result["rbc_boxes"] = {"boxes": rbc_boxes, "found": rbc_found, "recall": rbc_found / rbc_boxes}
-        result.update({f"{kind}_count": _count_scores(*pair) for kind, pair in counts.items()})
     if scale_ratios:
         result["scale_vs_boxes"] = {
             "images": len(scale_ratios),

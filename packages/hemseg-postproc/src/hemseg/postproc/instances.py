@@ -40,10 +40,11 @@ def split_touching(mask: np.ndarray, min_distance: int, footprint_radius: int | 
 def split_overlapping(mask: np.ndarray, min_distance: int, overlap_distance: int, max_solidity: float) -> np.ndarray:
     """Split touching cells as :func:`split_touching` does, and overlapping ones where their centres lie closer.
 
-    A group of cells whose area is less than ``max_solidity`` of its convex hull's has the concave
-    outline of overlapping or touching cells; its markers need lie only ``overlap_distance`` pixels
-    apart. Any other group (one cell, however elongated: its outline is convex) keeps markers
-    ``min_distance`` apart, so that one cell is not cut in two.
+    A group of cells whose area is less than ``max_solidity`` of its convex hull's has a concave
+    outline, as a clump of several overlapping cells has; its markers need lie only
+    ``overlap_distance`` pixels apart. Any other group — one cell, however elongated, and also two
+    cells that overlap much, whose outline is nearly convex — keeps markers ``min_distance`` apart,
+    so that one cell is not cut in two.
 
     Returns:
         (H, W) int32 label image (0 = background).
