@@ -3,8 +3,9 @@
     HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/red_cell_cost.py \
         --json benchmarks/results/red_cell_cost.json
 
-The ``hemseg_diagnose`` analyser is loaded twice, as shipped (``red_cell_morphology: true``) and
-with ``red_cell_morphology=false`` (red cells counted, not classified), both through ONNX Runtime.
+The ``hemseg_diagnose`` analyser is loaded twice, as shipped (``red_cell_morphology: true``) and as
+before red-cell morphology (``red_cell_morphology=false``, red cells counted, not classified, and
+``red_cells#overlap_split_distance=None``, clumps split as other cells), both through ONNX Runtime.
 Each validation field of ``bccd`` and ``chula_rbc`` (the first ``--fields`` of each, scale estimated
 per photo as ``hemseg diagnose`` does) is analysed by both in turn after one warm-up, so both see
 the same machine load. Prints the median time per field of each, their ratio (issue 23 allows 1.3),
@@ -37,7 +38,8 @@ def main() -> None:
     from hemseg.models import load_analyser
 
     torch.set_num_threads(args.threads)
-    analysers = {"with": load_analyser(), "without": load_analyser(red_cell_morphology=False)}
+    before = {"red_cell_morphology": False, "red_cells#overlap_split_distance": None}
+    analysers = {"with": load_analyser(), "without": load_analyser(**before)}
     classifier, network_ms = analysers["with"].red_cell_classifier, []
     probabilities = classifier.probabilities
 

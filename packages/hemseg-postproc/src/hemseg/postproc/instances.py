@@ -52,10 +52,22 @@ def split_overlapping(mask: np.ndarray, min_distance: int, overlap_distance: int
     mask = np.asarray(mask, dtype=bool)
     distance = ndimage.distance_transform_edt(mask)
     components = label_instances(mask)
-    concave = np.isin(components, [group.label for group in regionprops(components) if group.solidity < max_solidity])
-    apart = _centres(distance, np.where(concave, 0, components), min_distance, min_distance)
-    close = _centres(distance, np.where(concave, components, 0), overlap_distance, overlap_distance)
-    return _basins(mask, distance, components, np.concatenate([apart, close]))
+    # the maxima are found group by group, so both sets hold for every group; a group's outline is
+    # measured (slow: its convex hull) only where the two sets would cut it differently (one marker
+    # or none leaves a group whole)
+    apart = _centres(distance, components, min_distance, min_distance)
+    close = _centres(distance, components, overlap_distance, overlap_distance)
+    apart_at, close_at = components[tuple(apart.T)], components[tuple(close.T)]
+    differ = [
+        group
+        for group in np.union1d(apart_at, close_at)
+        if max(np.sum(apart_at == group), np.sum(close_at == group)) > 1
+        and not np.array_equal(apart[apart_at == group], close[close_at == group])
+    ]
+    candidates = np.where(np.isin(components, differ), components, 0)
+    concave = [group.label for group in regionprops(candidates) if group.solidity < max_solidity]
+    peaks = [apart[~np.isin(apart_at, concave)], close[np.isin(close_at, concave)]]
+    return _basins(mask, distance, components, np.concatenate(peaks))
 
 
 def _centres(distance: np.ndarray, components: np.ndarray, min_distance: int, radius: int) -> np.ndarray:
