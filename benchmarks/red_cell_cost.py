@@ -79,8 +79,8 @@ def main() -> None:
             "ms_red_cell_network": round(statistics.median(network_ms), 1),
         }
         print(
-            f"{dataset.name:<10} {len(photos)} fields: median {medians['without']:.0f} ms without red-cell "
-            f"morphology, {medians['with']:.0f} ms with ({medians['with'] / medians['without']:.2f}x); "
+            f"{dataset.name:<10} {len(photos)} fields: median {medians['without']:.0f} ms before red-cell "
+            f"morphology, {medians['with']:.0f} ms as shipped ({medians['with'] / medians['without']:.2f}x); "
             f"{statistics.median(red):.0f} red cells classified per field in "
             f"{statistics.median(network_ms):.0f} ms of the red-cell network"
         )
