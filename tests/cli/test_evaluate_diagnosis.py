@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
+from subsets import linked_subset
 from typer.testing import CliRunner
 
 from hemseg.cli.main import app
@@ -18,14 +18,8 @@ FIELDS = {"Im014_1": "all", "Im086_0": "healthy", "Im043_0": "healthy"}
 
 
 def test_leukaemia_flags_follow_the_image_labels(data_root, tmp_path):
-    source = data_root / "all_idb1"
-    mini = tmp_path / "all_idb1"
-    (mini / "images").mkdir(parents=True)
-    shutil.copy(source / "dataset.json", mini / "dataset.json")
+    mini = linked_subset(data_root / "all_idb1", tmp_path / "all_idb1", FIELDS)
     (mini / "labels.csv").write_text("id,label\n" + "".join(f"{k},{v}\n" for k, v in FIELDS.items()))
-    for image in source.glob("images/*"):
-        if image.stem in FIELDS:
-            (mini / "images" / image.name).symlink_to(image.resolve())
     out = tmp_path / "result.json"
     result = CliRunner().invoke(app, ["evaluate", "diagnosis", str(mini), "--json", str(out)])
     assert result.exit_code == 0, result.output

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from subsets import linked_subset
 from typer.testing import CliRunner
 
 from hemseg.cli.main import app
@@ -79,13 +80,8 @@ def test_image_transform_changes_what_is_segmented_not_the_reference(data_root, 
     bundle = Bundle(bundle_dir("hemseg_segmentation"))
     network = [bundle.item(k) for k in ("segmenter", "structures", "mask_rules", "split_distance")]
 
-    source, mini = data_root / "jtsc_wbc", tmp_path / "jtsc_wbc"
-    ids = ["001", "002", "003"]
-    for folder in ("images", "masks/wbc", "masks/nucleus"):
-        (mini / folder).mkdir(parents=True)
-        for i in ids:
-            (mini / folder / f"{i}.png").symlink_to((source / folder / f"{i}.png").resolve())
-    (mini / "dataset.json").write_text((source / "dataset.json").read_text())
+    folders = ("images", "masks/wbc", "masks/nucleus")
+    mini = linked_subset(data_root / "jtsc_wbc", tmp_path / "jtsc_wbc", ["001", "002", "003"], folders)
     plain = evaluate_segmentation(mini, *network)["structures"]["wbc"]
     blank = evaluate_segmentation(mini, *network, image_transform=torch.ones_like)["structures"]["wbc"]
     assert plain["images"] == blank["images"] == 3

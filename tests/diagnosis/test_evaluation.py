@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from subsets import linked_subset
+
 from hemseg.data.voc import Box
 from hemseg.diagnosis.evaluation import boxes_found
 
@@ -31,13 +33,7 @@ def test_red_cells_split_closer_within_clumps_find_more_of_the_boxes(data_root, 
     from hemseg.diagnosis import evaluate_diagnosis
     from hemseg.models import load_analyser
 
-    mini = tmp_path / "bccd"
-    for folder in ("images", "boxes"):
-        (mini / folder).mkdir(parents=True)
-    (mini / "dataset.json").symlink_to((data_root / "bccd" / "dataset.json").resolve())
-    for name in CLUMPED:
-        (mini / "images" / f"{name}.jpg").symlink_to((data_root / "bccd" / "images" / f"{name}.jpg").resolve())
-        (mini / "boxes" / f"{name}.xml").symlink_to((data_root / "bccd" / "boxes" / f"{name}.xml").resolve())
+    mini = linked_subset(data_root / "bccd", tmp_path / "bccd", CLUMPED, ("images", "boxes"))
     found = [
         evaluate_diagnosis(mini, load_analyser(**rules))["rbc_boxes"]
         for rules in ({"red_cells#overlap_split_distance": None}, {})

@@ -78,10 +78,33 @@ def test_red_cell_flags_need_enough_classified_red_cells_and_rules():
     assert _names(red_cell_flags(red_cell_shares({"schistocyte": 100}), RED_RULES)) == ["schistocytes"]
 
 
+ICSH_SCHISTOCYTES = RedCellFlagRules(
+    min_rbc=100, flags={"schistocytes": RedCellFlag(("schistocyte",), 1.0, "ICSH schistocytes", min_rbc=1000)}
+)
+
+
+def test_a_flag_defined_on_more_red_cells_needs_its_whole_interval_above_on_fewer():
+    def flags(schistocytes, total):
+        return red_cell_flags(
+            red_cell_shares({"schistocyte": schistocytes, "normal": total - schistocytes}), ICSH_SCHISTOCYTES
+        )
+
+    assert flags(5, 350) == []  # 1.4 %, 95 % CI 0.5-3.3 %: not shown above 1 %
+    assert flags(8, 350) == []  # 2.3 %, CI from 0.99 %
+    (raised,) = flags(10, 350)  # 2.9 %, CI 1.4-5.2 %
+    assert raised.rule == (
+        "schistocyte 10 of 350 red cells = 2.9% (95% CI 1.4-5.2%, on fewer than 1000 red cells) >= 1% "
+        "(ICSH schistocytes)"
+    )
+    assert _names(flags(10, 1000)) == ["schistocytes"]  # 1.0 % of 1,000: the share alone decides
+    assert flags(9, 1000) == []
+    assert _names(red_cell_flags(red_cell_shares({"schistocyte": 8, "normal": 342}), RED_RULES)) == ["schistocytes"]
+
+
 def test_flag_rules_come_back_from_their_json_form():
     import json
     from dataclasses import asdict
 
     rules = replace(RULES, red_cells=RED_RULES)
-    for kept in (RULES, rules):
+    for kept in (RULES, rules, replace(RULES, red_cells=ICSH_SCHISTOCYTES)):
         assert FlagRules.from_dict(json.loads(json.dumps(asdict(kept)))) == kept

@@ -5,7 +5,13 @@ Decision support for review by a qualified person, not a diagnosis.
 
 from hemseg.diagnosis.adaptation import AdaptationRules, adaptation_of
 from hemseg.diagnosis.batch import diagnose_images, hemseg_version, write_image_outputs
-from hemseg.diagnosis.differential import Differential, RedCellShares, differential, red_cell_shares
+from hemseg.diagnosis.differential import (
+    Differential,
+    RedCellShares,
+    differential,
+    proportion_interval,
+    red_cell_shares,
+)
 from hemseg.diagnosis.evaluation import evaluate_diagnosis
 from hemseg.diagnosis.flags import Flag, FlagRules, RedCellFlag, RedCellFlagRules, red_cell_flags, review_flags
 from hemseg.diagnosis.pipeline import (
@@ -51,7 +57,6 @@ from hemseg.diagnosis.specimen import (
     Specimen,
     SpecimenRules,
     pool_specimens,
-    proportion_interval,
     read_specimens,
     specimens_csv,
 )

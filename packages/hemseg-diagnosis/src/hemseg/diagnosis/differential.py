@@ -1,4 +1,4 @@
-"""Per-class cell counts -> white-cell differential (%) and blast fraction; red-cell morphology shares."""
+"""Cell counts -> white-cell differential (%), blast fraction, red-cell morphology shares; binomial intervals."""
 
 from __future__ import annotations
 
@@ -82,3 +82,16 @@ def red_cell_shares(cells: Iterable[str] | Mapping[str, int]) -> RedCellShares:
     classified = sum(counts.values())
     percent = {c: (100.0 * counts[c] / classified if classified else 0.0) for c in RBC_CLASSES}
     return RedCellShares(counts=counts, classified=classified, percent=percent)
+
+
+def proportion_interval(count: int, total: int, confidence: float) -> tuple[float, float]:
+    """Exact binomial (Clopper-Pearson) interval of ``count`` of ``total``, as fractions (scipy).
+
+    ``(0.0, 1.0)`` when ``total`` is 0: nothing is known.
+    """
+    if total == 0:
+        return 0.0, 1.0
+    from scipy.stats import binomtest
+
+    interval = binomtest(count, total).proportion_ci(confidence_level=confidence, method="exact")
+    return float(interval.low), float(interval.high)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hemseg.diagnosis.differential import Differential, RedCellShares
+from hemseg.diagnosis.differential import Differential, RedCellShares, proportion_interval
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,16 @@ class RedCellFlag:
         classes: the red-cell classes counted together (e.g. ``elliptocyte`` and ``ovalocyte``).
         percent: the flag is raised when their share of the classified red cells reaches this (%).
         guidance: where the threshold comes from, in words (shown in the flag's rule).
+        min_rbc: the count of red cells the threshold is defined on (ICSH: schistocytes as a share of
+            at least 1,000 red cells). On fewer classified red cells the flag is raised only when the
+            whole interval of the share (exact binomial, :attr:`RedCellFlagRules.confidence`) lies at or
+            above ``percent``, and its rule says so. 0: the share alone decides.
     """
 
     classes: tuple[str, ...]
     percent: float
     guidance: str
+    min_rbc: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,13 @@ class RedCellFlagRules:
         min_rbc: fewer classified red cells than this raise no red-cell flag (a share of a handful
             of cells says little; ICSH grades on at least 1,000 red cells: pool a specimen's fields).
         flags: flag name -> :class:`RedCellFlag`.
+        confidence: confidence level of the interval that decides a flag on fewer red cells than
+            its own ``min_rbc``.
     """
 
     min_rbc: int
     flags: Mapping[str, RedCellFlag]
+    confidence: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,10 @@ class FlagRules:
         red = data.get("red_cells")
         if red is not None:
             flags = {
-                name: RedCellFlag(tuple(f["classes"]), float(f["percent"]), f["guidance"])
+                name: RedCellFlag(tuple(f["classes"]), float(f["percent"]), f["guidance"], int(f.get("min_rbc", 0)))
                 for name, f in red["flags"].items()
             }
-            data["red_cells"] = RedCellFlagRules(int(red["min_rbc"]), flags)
+            data["red_cells"] = RedCellFlagRules(int(red["min_rbc"]), flags, float(red.get("confidence", 0.95)))
         return cls(**data)
 
 
@@ -143,7 +151,9 @@ def review_flags(
 def red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | None) -> list[Flag]:
     """Flags for review of red-cell morphology: each rule whose classes' share reaches its threshold.
 
-    Nothing is raised below ``rules.min_rbc`` classified red cells, or without rules.
+    Nothing is raised below ``rules.min_rbc`` classified red cells, or without rules. A flag whose
+    threshold is defined on more red cells than were classified (:attr:`RedCellFlag.min_rbc`) is
+    raised only when the lower end of its share's interval reaches the threshold.
     """
     if rules is None or shares.classified < rules.min_rbc:
         return []
@@ -151,12 +161,17 @@ def red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | None) -> lis
     for name, flag in rules.flags.items():
         count = sum(shares.counts.get(c, 0) for c in flag.classes)
         percent = 100.0 * count / shares.classified
-        if percent >= flag.percent:
-            flags.append(
-                Flag(
-                    name,
-                    f"{' + '.join(flag.classes)} {count} of {shares.classified} red cells = {percent:.1f}% "
-                    f">= {flag.percent:g}% ({flag.guidance})",
+        measured = f"{' + '.join(flag.classes)} {count} of {shares.classified} red cells = {percent:.1f}%"
+        if shares.classified < flag.min_rbc:
+            low, high = proportion_interval(count, shares.classified, rules.confidence)
+            if 100.0 * low >= flag.percent:
+                flags.append(
+                    Flag(
+                        name,
+                        f"{measured} ({rules.confidence:.0%} CI {100 * low:.1f}-{100 * high:.1f}%, on fewer than "
+                        f"{flag.min_rbc} red cells) >= {flag.percent:g}% ({flag.guidance})",
+                    )
                 )
-            )
+        elif percent >= flag.percent:
+            flags.append(Flag(name, f"{measured} >= {flag.percent:g}% ({flag.guidance})"))
     return flags

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
-from hemseg.diagnosis.differential import Differential, RedCellShares, differential, red_cell_shares
+from hemseg.diagnosis.differential import (
+    Differential,
+    RedCellShares,
+    differential,
+    proportion_interval,
+    red_cell_shares,
+)
 from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_flags, review_flags
 from hemseg.diagnosis.report import COUNT_CLASSES, SmearReport
 
@@ -37,19 +43,6 @@ class SpecimenRules:
 
     min_wbc: int
     confidence: float
-
-
-def proportion_interval(count: int, total: int, confidence: float) -> tuple[float, float]:
-    """Exact binomial (Clopper-Pearson) interval of ``count`` of ``total``, as fractions (scipy).
-
-    ``(0.0, 1.0)`` when ``total`` is 0: nothing is known.
-    """
-    if total == 0:
-        return 0.0, 1.0
-    from scipy.stats import binomtest
-
-    interval = binomtest(count, total).proportion_ci(confidence_level=confidence, method="exact")
-    return float(interval.low), float(interval.high)
 
 
 def specimen_of(paths: Sequence[Path], table: Mapping[str, str] | None = None) -> list[str]:
