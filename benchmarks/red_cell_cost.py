@@ -4,8 +4,9 @@
         --json benchmarks/results/red_cell_cost.json
 
 The ``hemseg_diagnose`` analyser is loaded twice, as shipped (``red_cell_morphology: true``) and as
-before red-cell morphology (``red_cell_morphology=false``, red cells counted, not classified, and
-``red_cells#overlap_split_distance=None``, clumps split as other cells), both through ONNX Runtime.
+before red-cell morphology (``red_cell_morphology=false``, red cells counted, not classified,
+``red_cells#overlap_split_distance=None``, clumps split as other cells, and ``red_cells#min_radius=0.2``
+for every piece, ``#edge_min_radius=None``), both through ONNX Runtime.
 Each validation field of ``bccd`` and ``chula_rbc`` (the first ``--fields`` of each, scale estimated
 per photo as ``hemseg diagnose`` does) is analysed by both in turn after one warm-up, so both see
 the same machine load. Prints the median time per field of each, their ratio (issue 23 allows 1.3),
@@ -38,7 +39,12 @@ def main() -> None:
     from hemseg.models import load_analyser
 
     torch.set_num_threads(args.threads)
-    before = {"red_cell_morphology": False, "red_cells#overlap_split_distance": None}
+    before = {
+        "red_cell_morphology": False,
+        "red_cells#overlap_split_distance": None,
+        "red_cells#min_radius": 0.2,
+        "red_cells#edge_min_radius": None,
+    }
     analysers = {"with": load_analyser(), "without": load_analyser(**before)}
     classifier, network_ms = analysers["with"].red_cell_classifier, []
     probabilities = classifier.probabilities

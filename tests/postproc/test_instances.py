@@ -84,6 +84,10 @@ def test_thin_instances_removed_and_the_rest_renumbered():
     assert (kept[10:30, 10:30] == 1).all() and (kept[10:30, 30:50] == 2).all()
     assert not kept[0:3].any() and not kept[40:44].any()
     assert remove_thin_instances(labels, min_radius=11).max() == 0
+    # a thinner limit inside the photo keeps the 4 px bar (a fragment); the edge strip needs 5
+    inside = remove_thin_instances(labels, min_radius=1, edge_min_radius=5)
+    assert inside.max() == 3 and not inside[0:3].any() and (inside[40:44, 10:50] == 3).all()
+    assert remove_thin_instances(labels, min_radius=1).max() == 4
 
 
 def test_instances_coloured_like_the_bare_slide_are_dropped():

@@ -48,7 +48,9 @@ class RedCellRules:
 
     Attributes:
         min_radius: pieces whose largest inscribed circle is smaller than this (in ``d``) are
-            dropped (strips along the edge, fragments).
+            dropped (flimsy fragments).
+        edge_min_radius: the same for pieces that touch the photo's edge (strips of cells cut by
+            it; None: ``min_radius``).
         background_share: pieces must stand out in colour from the bare slide by this share of the
             median piece (:func:`hemseg.postproc.remove_background_coloured`).
         background_window: side of the window over which the slide colour is averaged, in ``d``.
@@ -67,6 +69,7 @@ class RedCellRules:
     split_distance: float
     overlap_split_distance: float | None = None
     overlap_solidity: float = 1.0
+    edge_min_radius: float | None = None
 
 
 @dataclass(frozen=True)
@@ -373,6 +376,7 @@ class SmearAnalyser:
                 self.red_cells.overlap_solidity,
             ),
             self.red_cells.min_radius * work_px,
+            None if self.red_cells.edge_min_radius is None else self.red_cells.edge_min_radius * work_px,
         )
         rbc = remove_background_coloured(
             rbc,

@@ -124,11 +124,13 @@ def instance_table(labels: np.ndarray, only: np.ndarray | None = None) -> dict[s
     return {key: np.asarray(column)[keep] for key, column in table.items()}
 
 
-def remove_thin_instances(labels: np.ndarray, min_radius: float) -> np.ndarray:
+def remove_thin_instances(labels: np.ndarray, min_radius: float, edge_min_radius: float | None = None) -> np.ndarray:
     """Drop instances whose largest inscribed circle has a radius below ``min_radius`` pixels.
 
-    Strips along the image edge and flimsy fragments are thinner than any whole cell. The kept
-    instances are renumbered 1..N in their original order.
+    Strips along the image edge and flimsy fragments are thinner than any whole cell. Instances
+    that touch the image edge (cells cut by it) need ``edge_min_radius`` instead (None:
+    ``min_radius``), so that a small fragment inside the photo can be kept while a strip along
+    its edge is not. The kept instances are renumbered 1..N in their original order.
     """
     labels = np.asarray(labels)
     if not labels.any():
@@ -136,8 +138,12 @@ def remove_thin_instances(labels: np.ndarray, min_radius: float) -> np.ndarray:
     # distance of each pixel to its instance's edge (background or another instance)
     distance = ndimage.distance_transform_edt(~find_boundaries(labels, mode="thick"))
     index = np.arange(1, labels.max() + 1)
-    radius = ndimage.maximum(distance, labels, index)
-    return _keep_instances(labels, index[np.asarray(radius) >= min_radius])
+    radius = np.asarray(ndimage.maximum(distance, labels, index))
+    needed = np.full(index.shape, float(min_radius))
+    if edge_min_radius is not None:
+        edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+        needed[np.isin(index, edge)] = edge_min_radius
+    return _keep_instances(labels, index[radius >= needed])
 
 
 def _keep_instances(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
