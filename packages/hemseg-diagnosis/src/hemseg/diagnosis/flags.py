@@ -89,11 +89,8 @@ class FlagRules:
         data["reference_percent"] = {k: tuple(v) for k, v in data["reference_percent"].items()}
         red = data.get("red_cells")
         if red is not None:
-            flags = {
-                name: RedCellFlag(tuple(f["classes"]), float(f["percent"]), f["guidance"], int(f.get("min_rbc", 0)))
-                for name, f in red["flags"].items()
-            }
-            data["red_cells"] = RedCellFlagRules(int(red["min_rbc"]), flags, float(red.get("confidence", 0.95)))
+            flags = {name: RedCellFlag(**{**f, "classes": tuple(f["classes"])}) for name, f in red["flags"].items()}
+            data["red_cells"] = RedCellFlagRules(**{**red, "flags": flags})
         return cls(**data)
 
 
