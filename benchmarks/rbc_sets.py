@@ -9,7 +9,8 @@ shipped: one view per patch) at each set's red-cell diameter (``hemseg.data.RBC_
 ``--scale estimated`` at the pipeline's own estimate for each photo (``hemseg diagnose`` without a
 scale; ``all_idb1``'s 1712x1368 photos have red cells of about 69 px, its 2592x1944 ones of about 87).
 Prints and writes per set: red cells classified, the count of each class and the share called
-``normal``, the share of photos that raise each red-cell flag, and the flags of the whole set
+``normal``, the share of photos that raise each red-cell flag, the share whose flag is held back
+for too few red cells (``hemseg.diagnosis.held_back_red_cell_flags``), and the flags of the whole set
 pooled as one specimen (the ICSH count rests on at least 1,000 red cells); for ``chula_rbc`` also
 the class shares of its marked points (not every red cell is marked). ``--prior-strength``,
 ``--field-cells`` and ``--field-kept`` replace the red-cell classifier's ``class_prior_strength``,
@@ -72,6 +73,7 @@ def main() -> None:
         counts = Counter({c: sum(r.red_cells.counts[c] for r in reports) for c in RBC_CLASSES})
         cells = sum(counts.values())
         flagged = Counter(f.name for r in reports for f in r.flags if f.name in rules.red_cells.flags)
+        held_back = Counter(f.name for r in reports for f in r.held_back)
         (pooled,) = pool_specimens(
             [(name, s.id, r) for s, r in zip(samples, reports, strict=True)], rules, SpecimenRules(1, 0.95)
         )
@@ -81,6 +83,7 @@ def main() -> None:
             "normal_share": counts["normal"] / cells if cells else None,
             "classes": dict(counts.most_common()),
             "photos_flagged": {flag: flagged[flag] / len(samples) for flag in rules.red_cells.flags},
+            "photos_held_back": {flag: held_back[flag] / len(samples) for flag in rules.red_cells.flags},
             "pooled_flags": [f.name for f in pooled.flags if f.name in rules.red_cells.flags],
         }
         points = Counter(p.label for s in samples for p in s.points if p.label in RBC_CLASSES)

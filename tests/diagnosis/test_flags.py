@@ -9,6 +9,7 @@ from hemseg.diagnosis import (
     RedCellFlag,
     RedCellFlagRules,
     differential,
+    held_back_red_cell_flags,
     red_cell_flags,
     red_cell_shares,
     review_flags,
@@ -99,6 +100,24 @@ def test_a_flag_defined_on_more_red_cells_needs_its_whole_interval_above_on_fewe
     assert _names(flags(10, 1000)) == ["schistocytes"]  # 1.0 % of 1,000: the share alone decides
     assert flags(9, 1000) == []
     assert _names(red_cell_flags(red_cell_shares({"schistocyte": 8, "normal": 342}), RED_RULES)) == ["schistocytes"]
+
+
+def test_a_share_over_the_threshold_on_too_few_red_cells_is_held_back_not_flagged():
+    def held_back(schistocytes, total):
+        shares = red_cell_shares({"schistocyte": schistocytes, "normal": total - schistocytes})
+        return held_back_red_cell_flags(shares, ICSH_SCHISTOCYTES)
+
+    (note,) = held_back(5, 350)  # 1.4 %, 95 % CI 0.5-3.3 %: over 1 %, not shown above it
+    assert note.name == "schistocytes"
+    assert note.rule == (
+        "schistocyte 5 of 350 red cells = 1.4% (95% CI 0.5-3.3%) >= 1%, on fewer than the 1000 red cells the "
+        "threshold is defined on: not flagged; pool the specimen's photos to count 1000 (ICSH schistocytes)"
+    )
+    assert held_back(3, 350) == []  # 0.9 %: under the threshold, nothing held back
+    assert held_back(10, 350) == []  # raised as a flag instead
+    assert held_back(5, 1000) == []  # on 1,000 red cells the share decides: below 1 %
+    assert held_back(5, 99) == []  # under the rules' min_rbc (100) nothing is raised or held back
+    assert held_back_red_cell_flags(red_cell_shares({"schistocyte": 8, "normal": 342}), RED_RULES) == []
 
 
 def test_flag_rules_come_back_from_their_json_form():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 from stubs import RULES
 
@@ -12,6 +13,7 @@ from hemseg.diagnosis import (
     NOTICE,
     SUMMARY_COLUMNS,
     Cell,
+    Flag,
     SmearReport,
     cells_csv,
     cells_geojson,
@@ -66,6 +68,19 @@ def test_summary_row_counts_and_flags():
     rows = list(csv.DictReader(io.StringIO(summary_csv([row, failed]))))
     assert list(rows[0]) == list(SUMMARY_COLUMNS)
     assert rows[1]["error"] == "not an image" and rows[1]["wbc"] == ""
+
+
+def test_flags_held_back_for_too_few_red_cells_are_written_read_back_and_shown():
+    held = [Flag("schistocytes", "schistocyte 5 of 350 red cells = 1.4% (95% CI 0.5-3.3%) >= 1%, ...")]
+    shown = replace(report(), held_back=held)
+    assert summary_row("a.png", shown)["held_back"] == "schistocytes"
+    assert summary_row("a.png", report())["held_back"] == ""
+    data = json.loads(json.dumps(shown.to_dict("a.png")))
+    assert data["held_back"] == [{"name": "schistocytes", "rule": held[0].rule}]
+    assert SmearReport.from_dict(data).held_back == held
+    page = html_page([(summary_row("a.png", shown), shown, None)])
+    assert "Not flagged, too few red cells counted" in page and "schistocyte 5 of 350 red cells" in page
+    assert "Not flagged" not in html_page([(summary_row("a.png", report()), report(), None)])
 
 
 def test_cells_csv_one_row_per_cell():

@@ -111,9 +111,9 @@ def test_red_cell_flags_survive_a_review_of_the_white_cells(tmp_path):
 
     from hemseg.diagnosis import RedCellFlag, RedCellFlagRules, diagnose_images
 
-    rules = replace(
-        RULES, red_cells=RedCellFlagRules(min_rbc=10, flags={"normal_cells": RedCellFlag(("normal",), 50.0, "test")})
-    )
+    schistocytes = RedCellFlag(("schistocyte",), 1.0, "test", min_rbc=1000)
+    red_rules = {"normal_cells": RedCellFlag(("normal",), 50.0, "test"), "schistocytes": schistocytes}
+    rules = replace(RULES, red_cells=RedCellFlagRules(min_rbc=10, flags=red_rules))
     Image.fromarray(smear()[0]).save(tmp_path / "a.png")
     diagnose_images(analyser(RedSizeClassifier(), rules), [tmp_path / "a.png"], tmp_path / "out")
     review = ImageReview(tmp_path / "out", "a")
@@ -126,13 +126,17 @@ def test_red_cell_flags_survive_a_review_of_the_white_cells(tmp_path):
     red = review.red_cells()
     assert review.red_labels == (*RedSizeClassifier.classes, "not_rbc") and len(red) > 20
     assert [c.cls for c in red] == ["normal"] * len(red) and red == sorted(red, key=lambda c: c.id)
-    for cell in red[: len(red) // 2 + 1]:  # over half called schistocytes: normal cells fall below 50 %
+    assert review.data["held_back"] == []
+    for number, cell in enumerate(red[: len(red) // 2 + 1]):  # over half called schistocytes: normal cells below 50 %
         summary = review.correct(cell.id, "schistocyte", "ana")
+        if number == 0:  # one schistocyte: over 1 % of the red cells, on far fewer than 1,000: held back
+            assert [f["name"] for f in summary["held_back"]] == ["schistocytes"]
+            assert [f["name"] for f in summary["flags"]] == ["normal_cells"]
     assert summary["red_cells"]["counts"]["schistocyte"] == len(red) // 2 + 1
     assert (summary["reviewed_cells"], summary["reviewed_red_cells"]) == (3, len(red) // 2 + 1)
-    assert summary["flags"] == []
+    assert [f["name"] for f in summary["flags"]] == ["schistocytes"] and summary["held_back"] == []
     row = summary_rows(tmp_path / "out")["a"]
-    assert (row["reviewed_red_cells"], row["reviewed_flags"]) == (str(len(red) // 2 + 1), "")
+    assert (row["reviewed_red_cells"], row["reviewed_flags"]) == (str(len(red) // 2 + 1), "schistocytes")
     with pytest.raises(ReviewError, match="unknown class 'neutrophil'"):
         review.correct(red[-1].id, "neutrophil")
     with pytest.raises(ReviewError, match="unknown class 'schistocyte'"):

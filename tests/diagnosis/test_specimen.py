@@ -130,6 +130,26 @@ def test_red_cell_morphology_is_pooled_and_flagged_once_enough_red_cells_are_cou
     assert pooled.to_dict()["red_cells"]["counts"]["normal"] == 118
 
 
+def test_a_red_cell_flag_on_fewer_red_cells_than_its_rule_is_held_back_until_they_are_counted():
+    from hemseg.diagnosis import RedCellFlag, RedCellFlagRules, html_page
+
+    icsh = RedCellFlag(("schistocyte",), 1.0, "ICSH", min_rbc=1000)
+    rules = replace(RULES, red_cells=RedCellFlagRules(min_rbc=100, flags={"schistocytes": icsh}))
+
+    def pooled(fields: int):
+        field = photo({"neutrophil": 1}, red={"normal": 148, "schistocyte": 2})
+        return pool_specimens([("A", str(i), field) for i in range(fields)], rules, SPECIMEN_RULES)[0]
+
+    few = pooled(3)  # 6 of 450 = 1.3 %, 95 % CI 0.5-2.9 %
+    assert names(few) == [] and [f.name for f in few.held_back] == ["schistocytes"]
+    (row,) = csv.DictReader(specimens_csv([few]).splitlines())
+    assert (row["flags"], row["held_back"]) == ("", "schistocytes")
+    assert few.to_dict()["held_back"][0]["rule"].startswith("schistocyte 6 of 450 red cells = 1.3% (95% CI 0.5-2.9%)")
+    assert "Not flagged, too few red cells counted" in html_page([], specimens=[few])
+    counted = pooled(7)  # 14 of 1,050: ICSH's count reached, the share decides
+    assert names(counted) == ["schistocytes"] and counted.held_back == []
+
+
 def test_specimens_come_from_the_folder_or_a_table(tmp_path):
     paths = [tmp_path / "slide1" / "f1.png", tmp_path / "slide1" / "f2.png", tmp_path / "slide2" / "f1.png"]
     assert specimen_of(paths) == ["slide1", "slide1", "slide2"]

@@ -29,16 +29,21 @@ def out(diagnosed_once: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def red_out(tmp_path: Path) -> Path:
-    """One photo, ``a``, whose red cells are classified (stub: all normal, 0.7) with a flag on normal cells >= 50 %."""
+    """One photo, ``a``, whose red cells are classified (stub: all normal, 0.7) with a flag on normal cells >= 50 %.
+
+    And a schistocyte flag defined on 1,000 red cells, which the photo's few hold back.
+    """
     from dataclasses import replace
 
     from PIL import Image
 
     from hemseg.diagnosis import RedCellFlag, RedCellFlagRules, diagnose_images
 
-    rules = replace(
-        RULES, red_cells=RedCellFlagRules(min_rbc=10, flags={"normal_cells": RedCellFlag(("normal",), 50.0, "test")})
-    )
+    red_flags = {
+        "normal_cells": RedCellFlag(("normal",), 50.0, "test"),
+        "schistocytes": RedCellFlag(("schistocyte",), 1.0, "test", min_rbc=1000),
+    }
+    rules = replace(RULES, red_cells=RedCellFlagRules(min_rbc=10, flags=red_flags))
     Image.fromarray(smear()[0]).save(tmp_path / "a.png")
     diagnose_images(analyser(RedSizeClassifier(), rules), [tmp_path / "a.png"], tmp_path / "red")
     return tmp_path / "red"

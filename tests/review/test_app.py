@@ -68,6 +68,11 @@ def test_red_cells_are_listed_and_reclassified_over_http(red_server, red_out):
         json.loads((red_out / "a" / "report.json").read_text())["review"]["red_cells"]["counts"]["normal"]
         == len(red) - 1
     )
+    path = f"/api/images/a/cells/{red[1]['id']}"  # one schistocyte: over 1 %, on far fewer than 1,000 red cells
+    held_back = json.loads(request(red_server, "POST", path, json.dumps({"label": "schistocyte"}))[1])["held_back"]
+    assert [f["name"] for f in held_back] == ["schistocytes"]
+    fragment = request(red_server, "GET", "/images/a/summary")[1].decode()
+    assert "Not flagged, too few red cells counted" in fragment and f"schistocyte 1 of {len(red)} red cells" in fragment
 
 
 @pytest.mark.parametrize(

@@ -91,8 +91,11 @@ def test_red_cells_are_reclassified_from_their_lists_and_the_flags_follow(browse
     for index in range(count // 2 + 1):  # over half called schistocytes: normal cells fall below 50 %
         cards.nth(index).locator("select").select_option("schistocyte")
         page.wait_for_function(f"document.querySelectorAll('#red-gallery .red-card.done').length == {index + 1}")
+        if index == 0:  # one schistocyte, over 1 % of too few red cells: held back, shown as such
+            page.wait_for_function("(document.querySelector('#reviewed-held-back')?.innerText || '').includes('1 of')")
     page.wait_for_function(f"document.querySelector('#reviewed-red-cells').innerText.startsWith('{count // 2 + 1} ')")
     assert "normal_cells" not in page.locator("#reviewed-flags").inner_text()
+    assert "schistocytes" in page.locator("#reviewed-flags").inner_text()  # now shown above 1 % on these cells
     assert cards.first.locator(".label").inner_text() == "\u2192 schistocyte"
     page.keyboard.press("1")  # keys go to the white cells, not to the focused list
     page.wait_for_function("document.querySelectorAll('#gallery .card.done').length == 1")
@@ -103,5 +106,5 @@ def test_red_cells_are_reclassified_from_their_lists_and_the_flags_follow(browse
     assert (row["reviewed_red_cells"], row["reviewed_cells"], row["reviewed_flags"]) == (
         str(count // 2 + 1),
         "1",
-        "uncertain_cells",
+        "uncertain_cells;schistocytes",
     )

@@ -13,7 +13,15 @@ from hemseg.diagnosis.differential import (
     red_cell_shares,
 )
 from hemseg.diagnosis.evaluation import evaluate_diagnosis
-from hemseg.diagnosis.flags import Flag, FlagRules, RedCellFlag, RedCellFlagRules, red_cell_flags, review_flags
+from hemseg.diagnosis.flags import (
+    Flag,
+    FlagRules,
+    RedCellFlag,
+    RedCellFlagRules,
+    held_back_red_cell_flags,
+    red_cell_flags,
+    review_flags,
+)
 from hemseg.diagnosis.pipeline import (
     FoundCells,
     PlateletRules,
@@ -110,6 +118,7 @@ __all__ = [
     "proportion_interval",
     "read_specimens",
     "red_cell_flags",
+    "held_back_red_cell_flags",
     "red_cell_shares",
     "review_flags",
     "specimens_csv",

@@ -152,23 +152,51 @@ def red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | None) -> lis
     threshold is defined on more red cells than were classified (:attr:`RedCellFlag.min_rbc`) is
     raised only when the lower end of its share's interval reaches the threshold.
     """
+    return _red_cell_findings(shares, rules)[0]
+
+
+def held_back_red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | None) -> list[Flag]:
+    """The red-cell flags held back for too few red cells, each with its measure and what to do.
+
+    A rule whose classes' share reaches its threshold on fewer classified red cells than the rule
+    is defined on (:attr:`RedCellFlag.min_rbc`, e.g. schistocytes on one photo), while the lower
+    end of the share's interval stays below the threshold, raises no flag; it is returned here, so
+    that a report can say that the share is over the threshold but rests on too few red cells,
+    rather than leave it to be read as checked and found below.
+    """
+    return _red_cell_findings(shares, rules)[1]
+
+
+def _red_cell_findings(shares: RedCellShares, rules: RedCellFlagRules | None) -> tuple[list[Flag], list[Flag]]:
+    """The red-cell flags raised and those held back for too few red cells (:func:`held_back_red_cell_flags`)."""
     if rules is None or shares.classified < rules.min_rbc:
-        return []
-    flags = []
+        return [], []
+    flags, notes = [], []
     for name, flag in rules.flags.items():
         count = sum(shares.counts.get(c, 0) for c in flag.classes)
         percent = 100.0 * count / shares.classified
         measured = f"{' + '.join(flag.classes)} {count} of {shares.classified} red cells = {percent:.1f}%"
-        if shares.classified < flag.min_rbc:
-            low, high = proportion_interval(count, shares.classified, rules.confidence)
-            if 100.0 * low >= flag.percent:
-                flags.append(
-                    Flag(
-                        name,
-                        f"{measured} ({rules.confidence:.0%} CI {100 * low:.1f}-{100 * high:.1f}%, on fewer than "
-                        f"{flag.min_rbc} red cells) >= {flag.percent:g}% ({flag.guidance})",
-                    )
+        if shares.classified >= flag.min_rbc:
+            if percent >= flag.percent:
+                flags.append(Flag(name, f"{measured} >= {flag.percent:g}% ({flag.guidance})"))
+            continue
+        low, high = proportion_interval(count, shares.classified, rules.confidence)
+        interval = f"{rules.confidence:.0%} CI {100 * low:.1f}-{100 * high:.1f}%"
+        if 100.0 * low >= flag.percent:
+            flags.append(
+                Flag(
+                    name,
+                    f"{measured} ({interval}, on fewer than {flag.min_rbc} red cells) >= {flag.percent:g}% "
+                    f"({flag.guidance})",
                 )
+            )
         elif percent >= flag.percent:
-            flags.append(Flag(name, f"{measured} >= {flag.percent:g}% ({flag.guidance})"))
-    return flags
+            notes.append(
+                Flag(
+                    name,
+                    f"{measured} ({interval}) >= {flag.percent:g}%, on fewer than the {flag.min_rbc} red cells "
+                    f"the threshold is defined on: not flagged; pool the specimen's photos to count "
+                    f"{flag.min_rbc} ({flag.guidance})",
+                )
+            )
+    return flags, notes

@@ -16,7 +16,7 @@ import numpy as np
 
 from hemseg.diagnosis.adaptation import AdaptationRules
 from hemseg.diagnosis.differential import Differential, differential, red_cell_shares
-from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_flags, review_flags
+from hemseg.diagnosis.flags import Flag, FlagRules, held_back_red_cell_flags, red_cell_flags, review_flags
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import Cell, SmearReport
 from hemseg.diagnosis.specimen import SpecimenRules
@@ -319,7 +319,7 @@ class SmearAnalyser:
         order = {"wbc": 0, "rbc": 1, "platelet": 2}
         kept.sort(key=lambda c: order.get(c.kind, 3))  # stable: tile by tile within a kind
         cells = [replace(cell, id=number) for number, cell in enumerate(kept, start=1)]
-        result, flags = findings(cells, self.flag_rules)
+        result, flags, held_back = findings(cells, self.flag_rules)
         return SmearReport(
             width=width,
             height=height,
@@ -328,6 +328,7 @@ class SmearAnalyser:
             cells=cells,
             differential=result,
             flags=flags,
+            held_back=held_back,
             ms=(time.perf_counter() - start) * 1000.0,
             patches=np.stack(patches) if patches else np.zeros((0, self.patch_size, self.patch_size, 4), np.uint8),
         )
@@ -432,7 +433,7 @@ class SmearAnalyser:
                     if white:
                         cell = replace(cell, stain_source=sources[row], sharpness=sharpness[row])
                 cells.append(cell)
-        result, flags = findings(cells, self.flag_rules)
+        result, flags, held_back = findings(cells, self.flag_rules)
         return SmearReport(
             width=rgb.shape[1],
             height=rgb.shape[0],
@@ -441,6 +442,7 @@ class SmearAnalyser:
             cells=cells,
             differential=result,
             flags=flags,
+            held_back=held_back,
             ms=(time.perf_counter() - start) * 1000.0,
             patches=patches,
         )
@@ -465,8 +467,10 @@ class SmearAnalyser:
             return replace(cell, review=True) if every_one else cell
 
         cells = [again(c) if c.kind == "wbc" else c for c in report.cells]
-        result, flags = findings(cells, self.flag_rules)
-        return replace(report, cells=cells, differential=result, flags=flags, adaptation=dict(adaptation))
+        result, flags, held_back = findings(cells, self.flag_rules)
+        return replace(
+            report, cells=cells, differential=result, flags=flags, held_back=held_back, adaptation=dict(adaptation)
+        )
 
     def marked(self, report: SmearReport, look: Mapping) -> SmearReport:
         """``report`` of a specimen whose look called for adapting, left as classified; ``look`` recorded.
@@ -530,18 +534,23 @@ def _moved(cell: Cell, dx: int, dy: int, shape: tuple[int, int]) -> Cell:
     )
 
 
-def findings(cells: Sequence[Cell], flag_rules: FlagRules) -> tuple[Differential, list[Flag]]:
-    """The differential of a photo's white cells and its flags for review (red-cell morphology flags too).
+def findings(cells: Sequence[Cell], flag_rules: FlagRules) -> tuple[Differential, list[Flag], list[Flag]]:
+    """A photo's differential, flags for review and red-cell flags held back for too few red cells.
 
-    White cells classified as platelets count as platelets, not in the differential; cells still
-    marked for review count in the ``uncertain_cells`` rule. A person's review gives its findings
-    through this too (:func:`hemseg.diagnosis.review.apply_review`).
+    The flags hold the red-cell morphology flags too; the ones held back are those of
+    :func:`held_back_red_cell_flags`. White cells classified as platelets count as platelets, not in
+    the differential; cells still marked for review count in the ``uncertain_cells`` rule. A person's
+    review gives its findings through this too (:func:`hemseg.diagnosis.review.apply_review`).
     """
     white = [c for c in cells if c.kind == "wbc"]
     result = differential([c.cls for c in white if c.cls != "platelet"])
     red = red_cell_shares([c.cls for c in cells if c.kind == "rbc"])
     flags = review_flags(result, sum(c.review for c in white), flag_rules)
-    return result, flags + red_cell_flags(red, flag_rules.red_cells)
+    return (
+        result,
+        flags + red_cell_flags(red, flag_rules.red_cells),
+        held_back_red_cell_flags(red, flag_rules.red_cells),
+    )
 
 
 def _cells(

@@ -115,6 +115,9 @@ class SmearReport:
         differential: :class:`Differential` of the classified white cells.
         flags: the flags for review (:func:`hemseg.diagnosis.review_flags`).
         ms: wall time of the whole analysis.
+        held_back: red-cell flags held back because the photo holds fewer red cells than their
+            threshold is defined on (:func:`hemseg.diagnosis.held_back_red_cell_flags`): not flags,
+            shown so that a share over a threshold is not read as below it.
         adaptation: when the white cells were classified by a classifier adapted to the look of
             the photo's specimen (:mod:`hemseg.diagnosis.adaptation`): ``specimen``, ``layers``,
             ``white_cells``, ``unfamiliar_share``, ``least_share`` (None: not in the specimen's own
@@ -135,6 +138,7 @@ class SmearReport:
     flags: list[Flag]
     ms: float
     adaptation: Mapping | None = None
+    held_back: list[Flag] = field(default_factory=list)
     patches: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -184,6 +188,7 @@ class SmearReport:
             "adaptation": dict(self.adaptation) if self.adaptation else None,
             "red_cells": self.red_cells.to_dict(),
             "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
+            "held_back": [{"name": f.name, "rule": f.rule} for f in self.held_back],
             "ms": round(self.ms, 1),
             "cells": [_cell_dict(c) for c in self.cells],
         }
@@ -222,6 +227,7 @@ class SmearReport:
             flags=[Flag(f["name"], f["rule"]) for f in data["flags"]],
             ms=data["ms"],
             adaptation=data.get("adaptation"),
+            held_back=[Flag(f["name"], f["rule"]) for f in data.get("held_back", [])],
         )
 
 
@@ -370,7 +376,7 @@ RED_CELL_COLUMNS: tuple[str, ...] = (
 #: them, the image's output folder, then the reviewed results.
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "image", "status", "error", "wbc", "rbc", "platelet", *COUNT_CLASSES, "blast_fraction", *RED_CELL_COLUMNS,
-    "flags", "ms",
+    "flags", "held_back", "ms",
     "rbc_diameter_px", "scale_source", "hemseg_version", "models", "date", "folder", *REVIEW_COLUMNS,
 )  # fmt: skip
 
@@ -407,6 +413,7 @@ def summary_row(
             row.update({f"rbc_{c}": red.counts[c] for c in RBC_CLASSES})
             row.update({f"rbc_{c}_percent": round(red.percent[c], 2) for c in RBC_CLASSES})
         row["flags"] = ";".join(f.name for f in report.flags)
+        row["held_back"] = ";".join(f.name for f in report.held_back)
         row["ms"] = round(report.ms)
         row["rbc_diameter_px"] = round(report.rbc_diameter_px, 2)
         row["scale_source"] = report.scale_source
@@ -496,6 +503,7 @@ def html_page(
             parts.append("</ul>")
         else:
             parts.append("<p>No flags for review.</p>")
+        parts.append(_held_back_html(report.held_back))
         parts.append("<table><tr><th>class</th><th>count</th><th>% of white cells</th></tr>")
         for name in COUNT_CLASSES:
             count = report.differential.counts.get(name, 0)
@@ -508,6 +516,14 @@ def html_page(
             parts.append(f"<p><img src='{e(overlay)}' alt='cell outlines of {e(row['image'])}'></p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _held_back_html(held_back: Sequence[Flag]) -> str:
+    """The red-cell flags held back for too few red cells, as a list; empty when there are none."""
+    if not held_back:
+        return ""
+    items = "".join(f"<li><strong>{html.escape(f.name)}</strong>: {html.escape(f.rule)}</li>" for f in held_back)
+    return f"<p><strong>Not flagged, too few red cells counted:</strong></p><ul class='held-back'>{items}</ul>"
 
 
 def _red_cells_html(shares: RedCellShares) -> str:
@@ -547,6 +563,7 @@ def _specimen_html(specimen) -> str:
         )
     else:
         lines.append("<p>No flags for review.</p>")
+    lines.append(_held_back_html(specimen.held_back))
     lines.append("<table><tr><th>class</th><th>count</th><th>% of white cells</th><th>95% CI (%)</th></tr>")
     for name in COUNT_CLASSES:
         count = data["counts"][name]

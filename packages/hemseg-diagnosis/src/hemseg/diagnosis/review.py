@@ -74,8 +74,8 @@ def apply_review(report: SmearReport, corrections: Sequence[Correction], rules: 
         else cell
         for cell in report.cells
     ]
-    result, flags = findings(cells, rules)
-    return replace(report, cells=cells, differential=result, flags=flags)
+    result, flags, held_back = findings(cells, rules)
+    return replace(report, cells=cells, differential=result, flags=flags, held_back=held_back)
 
 
 def review_summary(reviewed: SmearReport, corrections: Sequence[Correction]) -> dict:
@@ -98,6 +98,7 @@ def review_summary(reviewed: SmearReport, corrections: Sequence[Correction]) -> 
         "review_cells": reviewed.review_cells,
         "red_cells": reviewed.red_cells.to_dict(),
         "flags": [{"name": f.name, "rule": f.rule} for f in reviewed.flags],
+        "held_back": [{"name": f.name, "rule": f.rule} for f in reviewed.held_back],
     }
 
 

@@ -13,7 +13,7 @@ import csv
 import io
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
@@ -24,7 +24,7 @@ from hemseg.diagnosis.differential import (
     proportion_interval,
     red_cell_shares,
 )
-from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_flags, review_flags
+from hemseg.diagnosis.flags import Flag, FlagRules, held_back_red_cell_flags, red_cell_flags, review_flags
 from hemseg.diagnosis.report import COUNT_CLASSES, SmearReport
 
 #: The note of a specimen with fewer white cells than its rules' ``min_wbc``.
@@ -96,6 +96,8 @@ class Specimen:
         red_cells: the pooled red-cell morphology (ICSH grades on at least 1,000 red cells, which
             a specimen's fields reach where one field does not).
         flags: the specimen's flags for review.
+        held_back: red-cell flags held back for too few red cells
+            (:func:`hemseg.diagnosis.held_back_red_cell_flags`).
         note: :data:`TOO_FEW` when the count is below the rules' ``min_wbc``, else empty.
     """
 
@@ -110,6 +112,7 @@ class Specimen:
     red_cells: RedCellShares
     flags: list[Flag]
     note: str
+    held_back: list[Flag] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready (``OUT/specimens/<name>.json``)."""
@@ -129,6 +132,7 @@ class Specimen:
             "review_cells": self.review_cells,
             "red_cells": self.red_cells.to_dict(),
             "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
+            "held_back": [{"name": f.name, "rule": f.rule} for f in self.held_back],
             "note": self.note,
         }
 
@@ -176,6 +180,7 @@ def pool_specimens(
                 flags=review_flags(result, review, flags, intervals, rules.min_wbc)
                 + red_cell_flags(red_cells, flags.red_cells),
                 note=TOO_FEW if result.wbc < rules.min_wbc else "",
+                held_back=held_back_red_cell_flags(red_cells, flags.red_cells),
             )
         )
     return specimens
@@ -201,6 +206,7 @@ SPECIMEN_COLUMNS: tuple[str, ...] = (
     "rbc_classified",
     *(f"rbc_{c}_percent" for c in RBC_CLASSES),
     "flags",
+    "held_back",
     "note",
 )
 
@@ -229,6 +235,7 @@ def specimens_csv(specimens: Sequence[Specimen]) -> str:
             row["rbc_classified"] = specimen.red_cells.classified
             row.update({f"rbc_{c}_percent": data["red_cells"]["percent"][c] for c in RBC_CLASSES})
         row["flags"] = ";".join(f.name for f in specimen.flags)
+        row["held_back"] = ";".join(f.name for f in specimen.held_back)
         row["note"] = specimen.note
         writer.writerow(row)
     return out.getvalue()
