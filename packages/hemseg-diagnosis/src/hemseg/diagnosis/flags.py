@@ -171,7 +171,7 @@ def _red_cell_findings(shares: RedCellShares, rules: RedCellFlagRules | None) ->
     """The red-cell flags raised and those held back for too few red cells (:func:`held_back_red_cell_flags`)."""
     if rules is None or shares.classified < rules.min_rbc:
         return [], []
-    flags, notes = [], []
+    flags, held_back = [], []
     for name, flag in rules.flags.items():
         count = sum(shares.counts.get(c, 0) for c in flag.classes)
         percent = 100.0 * count / shares.classified
@@ -191,7 +191,7 @@ def _red_cell_findings(shares: RedCellShares, rules: RedCellFlagRules | None) ->
                 )
             )
         elif percent >= flag.percent:
-            notes.append(
+            held_back.append(
                 Flag(
                     name,
                     f"{measured} ({interval}) >= {flag.percent:g}%, on fewer than the {flag.min_rbc} red cells "
@@ -199,4 +199,4 @@ def _red_cell_findings(shares: RedCellShares, rules: RedCellFlagRules | None) ->
                     f"{flag.min_rbc} ({flag.guidance})",
                 )
             )
-    return flags, notes
+    return flags, held_back

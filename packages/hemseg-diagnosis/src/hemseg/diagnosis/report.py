@@ -115,9 +115,6 @@ class SmearReport:
         differential: :class:`Differential` of the classified white cells.
         flags: the flags for review (:func:`hemseg.diagnosis.review_flags`).
         ms: wall time of the whole analysis.
-        held_back: red-cell flags held back because the photo holds fewer red cells than their
-            threshold is defined on (:func:`hemseg.diagnosis.held_back_red_cell_flags`): not flags,
-            shown so that a share over a threshold is not read as below it.
         adaptation: when the white cells were classified by a classifier adapted to the look of
             the photo's specimen (:mod:`hemseg.diagnosis.adaptation`): ``specimen``, ``layers``,
             ``white_cells``, ``unfamiliar_share``, ``least_share`` (None: not in the specimen's own
@@ -125,6 +122,9 @@ class SmearReport:
             ``sharpness_range``, and where magnifications were tried ``zoom`` (the one kept); with
             ``adapted`` False where the specimen called for it but adapting was off (classes as first
             found, cells marked: :meth:`hemseg.diagnosis.SmearAnalyser.marked`); None otherwise.
+        held_back: red-cell flags held back because the photo holds fewer red cells than their
+            threshold is defined on (:func:`hemseg.diagnosis.held_back_red_cell_flags`): not flags,
+            shown so that a share over a threshold is not read as below it.
         patches: the white cells' classifier patches, in the order of the white cells, while the
             batch runs (never written; None in a report read back).
     """
