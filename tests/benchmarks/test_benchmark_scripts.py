@@ -334,11 +334,11 @@ def test_lab_look_changes_a_patchs_colours_keeps_its_mask_and_counts_what_lympho
 
 
 def test_paired_gain_of_the_shipped_red_cell_pipeline_from_the_committed_results(tmp_path):
-    """The card's "Small fragments kept": +0.005 accuracy over thin pieces dropped everywhere
-    (``red_cells#min_radius`` 0.2), 95 % interval +0.001 to +0.013 (higher in every draw) when the 22
-    validation blocks are drawn again for both."""
+    """The card's "The prior chosen again": +0.009 accuracy over the prior 0.4 (the same weights and
+    cells), 95 % interval +0.004 to +0.016 (higher in 99.8 % of the draws) when the 22 validation
+    blocks are drawn again for both."""
     results = REPO / "benchmarks" / "results" / "rbc"
-    before, after = results / "min_radius02" / "chula_rbc.json", results / "chula_rbc.json"
+    before, after = results / "prior04" / "chula_rbc.json", results / "chula_rbc.json"
     printed = _run("benchmarks/paired_gain.py", str(before), str(after), "--json", str(tmp_path / "gain.json"))
     committed = results / "paired_gain.json"
     found, committed = (json.loads(p.read_text()) for p in (tmp_path / "gain.json", committed))
@@ -346,9 +346,9 @@ def test_paired_gain_of_the_shipped_red_cell_pipeline_from_the_committed_results
         k: committed[k] for k in ("gain", "interval", "share_above_zero", "unit_count")
     }
     assert found["unit_count"] == 22 and 0 < found["interval"][0] < found["gain"] < found["interval"][1]
-    assert found["share_above_zero"] == 1.0
+    assert found["share_above_zero"] > 0.99
     assert found["accuracy"] == [json.loads(p.read_text())["accuracy"] for p in (before, after)]
-    assert "gain +0.0053" in printed
+    assert "gain +0.0093" in printed
 
 
 def test_rbc_split_counts_red_cells_and_the_points_on_a_cell_of_two_classes():
