@@ -152,7 +152,7 @@ def red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | None) -> lis
     threshold is defined on more red cells than were classified (:attr:`RedCellFlag.min_rbc`) is
     raised only when the lower end of its share's interval reaches the threshold.
     """
-    return _red_cell_findings(shares, rules)[0]
+    return red_cell_findings(shares, rules)[0]
 
 
 def held_back_red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | None) -> list[Flag]:
@@ -164,11 +164,11 @@ def held_back_red_cell_flags(shares: RedCellShares, rules: RedCellFlagRules | No
     that a report can say that the share is over the threshold but rests on too few red cells,
     rather than leave it to be read as checked and found below.
     """
-    return _red_cell_findings(shares, rules)[1]
+    return red_cell_findings(shares, rules)[1]
 
 
-def _red_cell_findings(shares: RedCellShares, rules: RedCellFlagRules | None) -> tuple[list[Flag], list[Flag]]:
-    """The red-cell flags raised and those held back for too few red cells (:func:`held_back_red_cell_flags`)."""
+def red_cell_findings(shares: RedCellShares, rules: RedCellFlagRules | None) -> tuple[list[Flag], list[Flag]]:
+    """:func:`red_cell_flags` and :func:`held_back_red_cell_flags` in one pass over the rules."""
     if rules is None or shares.classified < rules.min_rbc:
         return [], []
     flags, held_back = [], []

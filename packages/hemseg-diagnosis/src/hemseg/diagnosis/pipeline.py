@@ -16,7 +16,7 @@ import numpy as np
 
 from hemseg.diagnosis.adaptation import AdaptationRules
 from hemseg.diagnosis.differential import Differential, differential, red_cell_shares
-from hemseg.diagnosis.flags import Flag, FlagRules, held_back_red_cell_flags, red_cell_flags, review_flags
+from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_findings, review_flags
 from hemseg.diagnosis.protocols import ClassifierLike
 from hemseg.diagnosis.report import Cell, SmearReport
 from hemseg.diagnosis.specimen import SpecimenRules
@@ -538,19 +538,16 @@ def findings(cells: Sequence[Cell], flag_rules: FlagRules) -> tuple[Differential
     """A photo's differential, flags for review and red-cell flags held back for too few red cells.
 
     The flags hold the red-cell morphology flags too; the ones held back are those of
-    :func:`held_back_red_cell_flags`. White cells classified as platelets count as platelets, not in
-    the differential; cells still marked for review count in the ``uncertain_cells`` rule. A person's
-    review gives its findings through this too (:func:`hemseg.diagnosis.review.apply_review`).
+    :func:`hemseg.diagnosis.held_back_red_cell_flags`. White cells classified as platelets count as
+    platelets, not in the differential; cells still marked for review count in the
+    ``uncertain_cells`` rule. A person's review gives its findings through this too
+    (:func:`hemseg.diagnosis.review.apply_review`).
     """
     white = [c for c in cells if c.kind == "wbc"]
     result = differential([c.cls for c in white if c.cls != "platelet"])
     red = red_cell_shares([c.cls for c in cells if c.kind == "rbc"])
-    flags = review_flags(result, sum(c.review for c in white), flag_rules)
-    return (
-        result,
-        flags + red_cell_flags(red, flag_rules.red_cells),
-        held_back_red_cell_flags(red, flag_rules.red_cells),
-    )
+    red_flags, held_back = red_cell_findings(red, flag_rules.red_cells)
+    return result, review_flags(result, sum(c.review for c in white), flag_rules) + red_flags, held_back
 
 
 def _cells(

@@ -24,7 +24,7 @@ from hemseg.diagnosis.differential import (
     proportion_interval,
     red_cell_shares,
 )
-from hemseg.diagnosis.flags import Flag, FlagRules, held_back_red_cell_flags, red_cell_flags, review_flags
+from hemseg.diagnosis.flags import Flag, FlagRules, red_cell_findings, review_flags
 from hemseg.diagnosis.report import COUNT_CLASSES, SmearReport
 
 #: The note of a specimen with fewer white cells than its rules' ``min_wbc``.
@@ -166,6 +166,7 @@ def pool_specimens(
             for cls, count in report.red_cells.counts.items():
                 red[cls] = red.get(cls, 0) + count
         red_cells = red_cell_shares(red)
+        red_flags, held_back = red_cell_findings(red_cells, flags.red_cells)
         specimens.append(
             Specimen(
                 name=name,
@@ -177,10 +178,9 @@ def pool_specimens(
                 platelet_per_field=[report.platelet for _, report in members],
                 review_cells=review,
                 red_cells=red_cells,
-                flags=review_flags(result, review, flags, intervals, rules.min_wbc)
-                + red_cell_flags(red_cells, flags.red_cells),
+                flags=review_flags(result, review, flags, intervals, rules.min_wbc) + red_flags,
                 note=TOO_FEW if result.wbc < rules.min_wbc else "",
-                held_back=held_back_red_cell_flags(red_cells, flags.red_cells),
+                held_back=held_back,
             )
         )
     return specimens
