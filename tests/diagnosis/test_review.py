@@ -132,11 +132,17 @@ def test_red_cell_flags_survive_a_review_of_the_white_cells(tmp_path):
         if number == 0:  # one schistocyte: over 1 % of the red cells, on far fewer than 1,000: held back
             assert [f["name"] for f in summary["held_back"]] == ["schistocytes"]
             assert [f["name"] for f in summary["flags"]] == ["normal_cells"]
+            row = summary_rows(tmp_path / "out")["a"]
+            assert (row["reviewed_flags"], row["reviewed_held_back"]) == ("normal_cells", "schistocytes")
     assert summary["red_cells"]["counts"]["schistocyte"] == len(red) // 2 + 1
     assert (summary["reviewed_cells"], summary["reviewed_red_cells"]) == (3, len(red) // 2 + 1)
     assert [f["name"] for f in summary["flags"]] == ["schistocytes"] and summary["held_back"] == []
     row = summary_rows(tmp_path / "out")["a"]
-    assert (row["reviewed_red_cells"], row["reviewed_flags"]) == (str(len(red) // 2 + 1), "schistocytes")
+    assert (row["reviewed_red_cells"], row["reviewed_flags"], row["reviewed_held_back"]) == (
+        str(len(red) // 2 + 1),
+        "schistocytes",
+        "",
+    )
     with pytest.raises(ReviewError, match="unknown class 'neutrophil'"):
         review.correct(red[-1].id, "neutrophil")
     with pytest.raises(ReviewError, match="unknown class 'schistocyte'"):

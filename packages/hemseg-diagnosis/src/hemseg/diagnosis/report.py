@@ -365,7 +365,8 @@ def _polygon(outline: Sequence[tuple[float, float]], bbox: tuple[int, int, int, 
 #: Columns of ``summary.csv`` filled by a person's review (:mod:`hemseg.diagnosis.review`), empty before.
 REVIEW_COLUMNS: tuple[str, ...] = (
     "reviewed_cells", "reviewed_red_cells", "reviewed_wbc", *(f"reviewed_{name}" for name in COUNT_CLASSES),
-    "reviewed_platelet", "smudge", "not_wbc", "reviewed_blast_fraction", "reviewed_flags", "reviewers",
+    "reviewed_platelet", "smudge", "not_wbc", "reviewed_blast_fraction", "reviewed_flags", "reviewed_held_back",
+    "reviewers",
 )  # fmt: skip
 #: Red-cell morphology columns of ``summary.csv``: classified red cells, then count and % per class
 #: (empty when no red-cell classifier ran).

@@ -115,6 +115,7 @@ def reviewed_columns(summary: Mapping) -> dict:
         "not_wbc": counts[NOT_WBC],
         "reviewed_blast_fraction": summary["blast_fraction"],
         "reviewed_flags": ";".join(f["name"] for f in summary["flags"]),
+        "reviewed_held_back": ";".join(f["name"] for f in summary.get("held_back", [])),
         "reviewers": ";".join(summary["reviewers"]),
     }
 
