@@ -5,10 +5,16 @@
 Runs ``hemseg diagnose``'s analysis (``hemseg.models.load_analyser``, scale estimated) on ``--crops``
 crops of each crop set, spread evenly over its ids, and compares the red-cell diameter it used with the
 set's entry in ``hemseg.data.RBC_DIAMETER_PX`` (measured on whole red cells): the share estimated
-(the others fall back to the assumed diameter), and the 10th / 50th / 90th percentile of the
-relative error of the estimated ones. ``--percentiles 50 75`` also scores other percentiles of the
-red cells' inscribed diameters as the estimate (one segmentation of the whole crop at the assumed
-diameter, as ``hemseg.postproc.rbc_diameter`` measures them).
+from the red cells (``estimated``), from the central white cell (``white_cell``, a crop with too few
+red cells; the others fall back to the assumed diameter), and for each the 10th / 50th / 90th
+percentile of the relative error. What the error costs: the class of the white cell nearest the
+crop's centre against the crop's label (crops labelled with one of the white-cell classifier's
+classes), with the scale estimated and with the set's diameter given (``accuracy_estimated``,
+``accuracy_given``; a crop where no white cell is found counts as wrong). ``--percentiles 50 75``
+also scores other percentiles of the red cells' inscribed diameters as the estimate (one
+segmentation of the whole crop at the assumed diameter, as ``hemseg.postproc.rbc_diameter``
+measures them, red cells cut by the edge of a crop left out as ``hemseg diagnose`` leaves them
+out: the bundle's ``scale#crop_side``).
 """
 
 from __future__ import annotations
@@ -42,32 +48,34 @@ def main() -> None:
         every = read_dataset(root / name).samples
         samples = every[:: max(1, len(every) // args.crops)][: args.crops]  # spread over the set
         truth = RBC_DIAMETER_PX[name]
-        errors, assumed, by_percentile = [], 0, {q: [] for q in args.percentiles}
+        errors, by_percentile = {"estimated": [], "white_cell": []}, {q: [] for q in args.percentiles}
+        right = {"estimated": 0, "given": 0}
+        labelled = {s.id for s in samples if len(s.labels) == 1 and s.labels[0] in analyser.classifier.classes}
         for sample in samples:
             rgb = read_smear(sample.image)
             report = analyser.analyse(rgb)
-            if report.scale_source == "assumed":
-                assumed += 1
-            else:
-                errors.append(report.rbc_diameter_px / truth - 1)
+            if report.scale_source in errors:
+                errors[report.scale_source].append(report.rbc_diameter_px / truth - 1)
+            if sample.id in labelled:
+                for scale, analysed in (("estimated", report), ("given", analyser.analyse(rgb, truth))):
+                    right[scale] += central_class(analysed, rgb.shape) == sample.labels[0]
             if by_percentile:
                 px = analyser.scale.assumed_px
                 probabilities = analyser.segmenter.probabilities(chw_float(rgb), px)
                 rbc = postprocess(probabilities, analyser.structures, analyser.mask_rules, px, ["rbc"])["rbc"]
                 for q, found in by_percentile.items():
-                    if (estimate := rbc_diameter(rbc, px, q, 1)[0]) is not None:
+                    crop = analyser.scale.is_crop(rgb.shape)
+                    if (estimate := rbc_diameter(rbc, px, q, 1, crop)[0]) is not None:
                         found.append(estimate / truth - 1)
-        p10, p50, p90 = np.percentile(errors, [10, 50, 90]) if errors else [None] * 3
         figures.append(
             {
                 "dataset": name,
                 "crops": len(samples),
                 "rbc_diameter_px": truth,
-                "estimated_share": round(len(errors) / len(samples), 3),
                 "assumed_px": analyser.scale.assumed_px,
-                "error_p10": None if p10 is None else round(float(p10), 3),
-                "error_p50": None if p50 is None else round(float(p50), 3),
-                "error_p90": None if p90 is None else round(float(p90), 3),
+                **{k: v for source, found in errors.items() for k, v in error_figures(source, found, len(samples))},
+                "classified": len(labelled),
+                **{f"accuracy_{k}": round(n / len(labelled), 3) if labelled else None for k, n in right.items()},
             }
         )
         if by_percentile:  # 10th / 50th / 90th percentile of each estimator's error
@@ -78,6 +86,24 @@ def main() -> None:
         print(json.dumps(figures[-1]))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
+
+
+def error_figures(source: str, errors: list[float], crops: int) -> list[tuple[str, float | None]]:
+    """``<source>_share`` of the crops and the 10th / 50th / 90th percentile of their relative errors."""
+    percentiles = np.percentile(errors, [10, 50, 90]) if errors else [None] * 3
+    return [(f"{source}_share", round(len(errors) / crops, 3))] + [
+        (f"{source}_error_p{q}", None if e is None else round(float(e), 3))
+        for q, e in zip((10, 50, 90), percentiles, strict=True)
+    ]
+
+
+def central_class(report, shape: tuple[int, ...]) -> str | None:
+    """The class of the report's white cell nearest the photo's centre (None: no white cell)."""
+    centre = (shape[1] / 2, shape[0] / 2)
+    white = [c for c in report.cells if c.kind == "wbc"]
+    if not white:
+        return None
+    return min(white, key=lambda c: (c.centroid[0] - centre[0]) ** 2 + (c.centroid[1] - centre[1]) ** 2).cls
 
 
 if __name__ == "__main__":

@@ -254,3 +254,36 @@ def test_a_blue_cast_outside_the_training_colours_keeps_the_scale(data_root, tmp
         whole = median(b.diameter for b in boxes if b.name.lower().startswith("rbc") and not b.truncated)
         ratio = json.loads((out / name / "report.json").read_text())["rbc_diameter_px"] / whole
         assert abs(ratio - 1) <= 0.15, (name, ratio)
+
+
+def test_single_cell_crops_take_their_scale_from_whole_red_cells_or_the_white_cell(data_root, tmp_path):
+    """Analysers' crops without a given scale (docs/howto/diagnose.md, "Single-cell crops").
+
+    The three ``pbc`` crops read 1.34-1.55x their red cells when the cells that the crop's edge cuts
+    counted, and ``EO_548421``'s eosinophil was called a platelet; the three ``jtsc_wbc`` crops have
+    too few red cells, were given 70 px (1.46x) and their cells were called erythroblast and lymphocyte.
+    """
+    from hemseg.data import RBC_DIAMETER_PX
+
+    crops = {
+        "pbc": {"EO_548421.jpg": "eosinophil", "EO_861498.jpg": "eosinophil", "PMY_582919.jpg": "immature_granulocyte"},
+        "jtsc_wbc": {"016.png": "lymphocyte", "026.png": "monocyte", "141.png": "neutrophil"},
+    }
+    for dataset, files in crops.items():
+        for name in files:
+            (tmp_path / name).symlink_to((data_root / dataset / "images" / name).resolve())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["diagnose", str(tmp_path), "--out", str(out), "--no-adapt", "--no-red-cells"])
+    assert result.exit_code == 0, result.output
+    for dataset, files in crops.items():
+        for name, label in files.items():
+            report = json.loads((out / Path(name).stem / "report.json").read_text())
+            ratio = report["rbc_diameter_px"] / RBC_DIAMETER_PX[dataset]
+            if dataset == "pbc":
+                assert report["scale_source"] == "estimated" and abs(ratio - 1) < 0.1, (name, ratio)
+            else:  # a lymphocyte is smaller than the 1.6 red cells a white cell is taken to be
+                assert report["scale_source"] == "white_cell" and abs(ratio - 1) < 0.25, (name, ratio)
+            white = [c for c in report["cells"] if c["kind"] == "wbc"]
+            side = (report["width"] / 2, report["height"] / 2)
+            central = min(white, key=lambda c: (c["centroid"][0] - side[0]) ** 2 + (c["centroid"][1] - side[1]) ** 2)
+            assert central["class"] == label, (name, central["class"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -40,6 +42,18 @@ def test_too_few_red_cells_fall_back_to_the_assumed_scale():
     report = analyser().analyse(image)
     assert (report.rbc_diameter_px, report.scale_source) == (70.0, "assumed")
     assert report.counts()["wbc"] == 1 and report.rbc == 0
+
+
+def test_a_crop_without_red_cells_takes_the_scale_from_its_white_cell():
+    """The white cell (80 px across) taken as 1.6 red cells: 50 px red cells; a field keeps the assumed scale."""
+    stub = analyser()
+    stub.scale = replace(stub.scale, crop_side=400, crop_wbc_diameter=1.6)
+    for size, expected in ((300, "white_cell"), (500, "assumed")):
+        image = np.full((size, size, 3), BACKGROUND, np.uint8)
+        cv2.circle(image, (size // 2, size // 2), 40, CYTOPLASM, -1)
+        report = stub.analyse(image)
+        assert report.scale_source == expected and report.counts()["wbc"] == 1
+        assert report.rbc_diameter_px == (pytest.approx(50, rel=0.05) if size == 300 else 70.0)
 
 
 def test_the_pipeline_imports_no_torch():
@@ -202,3 +216,23 @@ def test_found_cells_hash_leaves_out_the_classifiers_but_not_the_segmentation_or
     assert new_classifier.settings_sha256() != base.settings_sha256()
     assert new_segmentation.cells_sha256() != base.cells_sha256()
     assert new_rules.cells_sha256() != base.cells_sha256()
+
+
+@pytest.mark.parametrize("crop_side", [0, 400])
+def test_a_crops_red_cells_cut_by_its_edge_are_left_out_of_the_scale(crop_side):
+    """A 300x300 crop: 5 whole red cells of 48 px and 3 clumps running off the edge (90 px wide there)."""
+    image = np.full((300, 300, 3), BACKGROUND, np.uint8)
+    cv2.circle(image, (150, 150), 40, CYTOPLASM, -1)
+    for x, y in [(55, 55), (245, 55), (55, 245), (245, 245), (150, 262)]:
+        cv2.circle(image, (x, y), 24, RED, -1)
+    for x, y in [(0, 150), (150, 0), (299, 150)]:
+        cv2.circle(image, (x, y), 45, RED, -1)
+    stub = analyser()
+    stub.scale = replace(stub.scale, crop_side=crop_side)
+    assert stub.scale.is_crop(image.shape) == (crop_side == 400)
+    report = stub.analyse(image)
+    assert report.scale_source == "estimated"
+    if crop_side:
+        assert report.rbc_diameter_px == pytest.approx(48, rel=0.08)
+    else:  # the clumps' inscribed circles, unbounded beyond the edge, raise the upper percentile
+        assert report.rbc_diameter_px > 48 * 1.3

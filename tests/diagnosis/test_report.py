@@ -114,6 +114,9 @@ def test_json_and_html_carry_the_notice_and_escape_names():
     assert "Too few red cells" not in page
     assumed = SmearReport(640, 480, 70.0, "assumed", [], differential([]), [], 1.0)
     assert "a red-cell diameter of 70 px was assumed" in html_page([(summary_row("c.png", assumed), assumed, None)])
+    white = SmearReport(300, 300, 50.0, "white_cell", [], differential([]), [], 1.0)
+    page = html_page([(summary_row("d.png", white), white, None)])
+    assert "taken from the central white cell (50 px per red cell)" in page and "was assumed" not in page
 
 
 def test_overlay_outlines_stay_visible_on_small_and_large_images():

@@ -34,12 +34,41 @@ class ScaleRules:
         min_cells: fewer red cells than this give no estimate.
         max_rise: the whole photo's red cells may raise the centre's estimate by at most this factor
             (where red cells pile into clumps, the whole photo's mask merges them).
+        crop_side: photos no longer than this (px) on either side are single-cell crops, whose
+            edge cuts most red cells: red cells whose inscribed circle reaches it count only when
+            fewer than ``min_cells`` others are found (``clear_of_edge`` of
+            :func:`hemseg.postproc.rbc_diameter`); 0 for none.
+        crop_max_rise: ``max_rise`` for such crops, whose first estimate already read the whole photo.
+        crop_wbc_diameter: a crop with too few red cells takes its central white cell to measure this
+            many red-cell diameters (``scale_source`` ``white_cell``); 0 assumes ``assumed_px`` instead.
     """
 
     assumed_px: float
     percentile: float
     min_cells: int
     max_rise: float
+    crop_side: int = 0
+    crop_max_rise: float = 1.0
+    crop_wbc_diameter: float = 0.0
+
+    def is_crop(self, shape: tuple[int, ...]) -> bool:
+        """Whether a photo of this (H, W, ...) shape is a single-cell crop (``crop_side``)."""
+        return max(shape[:2]) <= self.crop_side
+
+    def estimate(
+        self, rgb: np.ndarray, segmenter: SegmenterLike, structures: Sequence[str], mask_rules: Mapping
+    ) -> tuple[float, str]:
+        """First reading of an (H, W, 3) photo's red-cell diameter by these rules, and how it was found.
+
+        :func:`hemseg.postproc.estimate_rbc_diameter`, a crop's with its own rules.
+        """
+        from hemseg.postproc import estimate_rbc_diameter
+
+        crop = self.is_crop(rgb.shape)
+        wbc_diameter = self.crop_wbc_diameter if crop else 0.0
+        return estimate_rbc_diameter(
+            rgb, segmenter, structures, mask_rules, self.assumed_px, self.percentile, self.min_cells, crop, wbc_diameter
+        )
 
 
 @dataclass(frozen=True)
@@ -114,7 +143,8 @@ class FoundCells:
 
     Attributes:
         rbc_px: the photo's red-cell diameter in its own pixels.
-        scale_source: ``given``, ``estimated`` or ``assumed``.
+        scale_source: ``given``, ``um_per_px``, ``estimated``, ``white_cell`` (a crop's central white
+            cell, :class:`ScaleRules` ``crop_wbc_diameter``) or ``assumed``.
         wbc: white cells, touching ones split.
         nuclei: each white cell's nucleus pixels, under the cell's label.
         rbc: red cells counted (whole-cell-thick pieces that stand out from the slide).
@@ -268,13 +298,8 @@ class SmearAnalyser:
         return self.adaptation is not None and self.adapter is not None
 
     def estimate_scale(self, rgb: np.ndarray) -> tuple[float, str]:
-        """Red-cell diameter (px) of an (H, W, 3) photo from its red cells, and ``estimated`` or ``assumed``."""
-        from hemseg.postproc import estimate_rbc_diameter
-
-        rules = self.scale
-        return estimate_rbc_diameter(
-            rgb, self.segmenter, self.structures, self.mask_rules, rules.assumed_px, rules.percentile, rules.min_cells
-        )
+        """Red-cell diameter (px) of an (H, W, 3) photo, and how it was found (:meth:`ScaleRules.estimate`)."""
+        return self.scale.estimate(rgb, self.segmenter, self.structures, self.mask_rules)
 
     def analyse(self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None) -> SmearReport:
         """Analyse an (H, W, 3) uint8 RGB photo; ``rbc_px`` None estimates the scale from the red cells.
@@ -361,9 +386,11 @@ class SmearAnalyser:
         probabilities = self.segmenter.probabilities(chw_float(work), work_px)
         masks = postprocess(probabilities, self.structures, self.mask_rules, work_px, ["wbc", "nucleus", "rbc"])
         if source == "estimated":  # the whole image's red cells measure the scale better than the centre's
-            refined = rbc_diameter(masks["rbc"], work_px, self.scale.percentile, self.scale.min_cells)[0]
+            rules = self.scale
+            crop = rules.is_crop(rgb.shape)
+            refined = rbc_diameter(masks["rbc"], work_px, rules.percentile, rules.min_cells, crop)[0]
             if refined is not None:
-                refined = min(refined, self.scale.max_rise * work_px)
+                refined = min(refined, (rules.crop_max_rise if crop else rules.max_rise) * work_px)
                 work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = split_cells(masks["wbc"], work_px, self.split_distance)
         # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only

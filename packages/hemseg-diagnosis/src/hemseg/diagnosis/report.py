@@ -498,6 +498,12 @@ def html_page(
                 "<p class='flag'>Too few red cells to measure the scale: a red-cell diameter of "
                 f"{report.rbc_diameter_px:.0f} px was assumed. Pass --rbc-diameter-px or --um-per-px.</p>"
             )
+        elif report.scale_source == "white_cell":
+            parts.append(
+                "<p class='flag'>Too few red cells to measure the scale: it was taken from the central white cell "
+                f"({report.rbc_diameter_px:.0f} px per red cell), so that cell's size says nothing about its class. "
+                "Pass --rbc-diameter-px or --um-per-px.</p>"
+            )
         if report.flags:
             parts.append("<p><strong>Flags for review:</strong></p><ul>")
             parts += [f"<li class='flag'><strong>{e(f.name)}</strong>: {e(f.rule)}</li>" for f in report.flags]

@@ -35,7 +35,8 @@ class ScaleChoice:
         rbc_diameter_px: a diameter, :data:`AUTO`, or None (the table; :data:`AUTO` for a dataset not in it).
         segmenter: the segmenter that estimates the scale (``auto``).
         structures, mask_rules: its output channels and post-processing.
-        scale: the ``hemseg_diagnose`` bundle's ``scale`` rules (``assumed_px``, ``percentile``, ``min_cells``).
+        scale: the ``hemseg_diagnose`` bundle's ``scale`` rules (:class:`hemseg.diagnosis.ScaleRules`: their
+            ``estimate``).
     """
 
     def __init__(
@@ -66,13 +67,8 @@ class ScaleChoice:
         """The red-cell diameter (px) of one (3, H, W) image in [0, 1]."""
         if self.fixed is not None:
             return self.fixed
-        from hemseg.postproc import estimate_rbc_diameter
-
         rgb = (np.moveaxis(np.asarray(image), 0, -1) * 255.0).round().clip(0, 255).astype(np.uint8)
-        rules = self.scale
-        estimate, _ = estimate_rbc_diameter(
-            rgb, self.segmenter, self.structures, self.mask_rules, rules.assumed_px, rules.percentile, rules.min_cells
-        )
+        estimate, _ = self.scale.estimate(rgb, self.segmenter, self.structures, self.mask_rules)
         self.estimates.append(estimate)
         return estimate
 
