@@ -110,7 +110,8 @@ class SmearReport:
         width, height: image size in pixels.
         rbc_diameter_px: red-cell diameter used (px).
         scale_source: ``given`` (--rbc-diameter-px), ``um_per_px``, ``estimated`` (from the red
-            cells) or ``assumed`` (too few red cells to estimate: the default was used).
+            cells), ``white_cell`` (a single-cell crop with too few red cells: from its central white
+            cell) or ``assumed`` (too few red cells to estimate: the default was used).
         cells: every cell found.
         differential: :class:`Differential` of the classified white cells.
         flags: the flags for review (:func:`hemseg.diagnosis.review_flags`).
