@@ -114,7 +114,12 @@ def test_scale_options_exclusive_and_positive(tmp_path):
             "50",
             "--um-per-px",
             "0.1",
-        ): "hemseg: error: give --rbc-diameter-px or --um-per-px, not both",
+        ): "hemseg: error: give one of --rbc-diameter-px, --um-per-px and --shared-scale",
+        (
+            "--um-per-px",
+            "0.1",
+            "--shared-scale",
+        ): "hemseg: error: give one of --rbc-diameter-px, --um-per-px and --shared-scale",
         ("--rbc-diameter-px", "0"): "hemseg: error: --rbc-diameter-px must be positive, not 0.0",
         ("--um-per-px", "-1"): "hemseg: error: --um-per-px must be positive, not -1.0",
     }
@@ -287,3 +292,15 @@ def test_single_cell_crops_take_their_scale_from_whole_red_cells_or_the_white_ce
             side = (report["width"] / 2, report["height"] / 2)
             central = min(white, key=lambda c: (c["centroid"][0] - side[0]) ** 2 + (c["centroid"][1] - side[1]) ** 2)
             assert central["class"] == label, (name, central["class"])
+    # one analyser's crops at one scale: the median of their own readings (--shared-scale)
+    for name in crops["pbc"]:
+        (tmp_path / name).unlink()
+    shared = tmp_path / "shared"
+    result = CliRunner().invoke(app, ["diagnose", str(tmp_path), "--out", str(shared), "--shared-scale", "--no-adapt"])
+    assert result.exit_code == 0, result.output
+    for name, label in crops["jtsc_wbc"].items():
+        report = json.loads((shared / Path(name).stem / "report.json").read_text())
+        ratio = report["rbc_diameter_px"] / RBC_DIAMETER_PX["jtsc_wbc"]
+        assert report["scale_source"] == "shared" and abs(ratio - 1) < 0.1, (name, ratio)
+        white = [c for c in report["cells"] if c["kind"] == "wbc"]
+        assert [c["class"] for c in white] == [label], name

@@ -31,6 +31,14 @@ def diagnose(
     um_per_px: Annotated[
         float | None, typer.Option(help="Pixel size (µm); the red-cell diameter is the bundle's (7.5 µm).")
     ] = None,
+    shared_scale: Annotated[
+        bool,
+        typer.Option(
+            "--shared-scale",
+            help="Measure every photo's scale first, then analyse all of them at the median (photos of one "
+            "analyser or microscope, e.g. single-cell crops).",
+        ),
+    ] = False,
     specimens: Annotated[
         Path | None,
         typer.Option(help="CSV 'image,specimen' naming each photo's specimen; default: the photo's folder."),
@@ -78,8 +86,8 @@ def diagnose(
     from hemseg.diagnosis.report import look_words, unadapted_words
     from hemseg.diagnosis.specimen import specimen_of
 
-    if rbc_diameter_px is not None and um_per_px is not None:
-        typer.echo("hemseg: error: give --rbc-diameter-px or --um-per-px, not both", err=True)
+    if sum((rbc_diameter_px is not None, um_per_px is not None, shared_scale)) > 1:
+        typer.echo("hemseg: error: give one of --rbc-diameter-px, --um-per-px and --shared-scale", err=True)
         raise typer.Exit(2)
     for name, value in (("--rbc-diameter-px", rbc_diameter_px), ("--um-per-px", um_per_px)):
         if value is not None and not value > 0:
@@ -151,6 +159,7 @@ def diagnose(
                 should_stop=lambda: bool(received),
                 rbc_px=scale,
                 scale_source=source,
+                shared=shared_scale,
                 on_error=report_error,
                 on_adapted=report_adapted,
                 on_done=lambda _: bar.update(1),

@@ -190,6 +190,28 @@ def analyse_image(
         return None, f"analysis failed ({type(err).__name__}: {err})".splitlines()[0]
 
 
+def shared_scale(analyser: SmearAnalyser, paths: Iterable[Path]) -> tuple[float | None, int]:
+    """The median of the photos' own first readings of the red-cell diameter, and how many were read.
+
+    Each photo's first reading (:meth:`SmearAnalyser.estimate_scale`: from its red cells, or a
+    crop's from its central white cell); photos that cannot be read, or where neither is found,
+    are left out. None when no photo gave a reading.
+    """
+    import statistics
+
+    from hemseg.data import SmearImageError, read_smear
+
+    readings = []
+    for path in paths:
+        try:
+            px, source = analyser.estimate_scale(read_smear(path))
+        except SmearImageError:
+            continue  # reported when the photo is analysed
+        if source != "assumed":
+            readings.append(px)
+    return (statistics.median(readings) if readings else None), len(readings)
+
+
 class Batch:
     """One run over a list of inputs: their output names and specimens, the provenance, the finished rows.
 
@@ -203,6 +225,9 @@ class Batch:
         out: the output folder.
         rbc_px: red-cell diameter of every photo (None: estimated per photo).
         scale_source: where ``rbc_px`` comes from (``given``, ``um_per_px``).
+        shared: without ``rbc_px``, analyse every photo at one scale, the median of their own first
+            readings (:func:`shared_scale`; ``scale_source`` ``shared``): one analyser's crops, or
+            one microscope's fields, share one scale.
         on_error: called with each input that failed and the one-line reason.
         on_done: called after each input (progress).
         specimens: {image: specimen} (keys: path, file name or stem; :func:`hemseg.diagnosis.read_specimens`);
@@ -227,12 +252,16 @@ class Batch:
         specimens: Mapping[str, str] | None = None,
         writes: bool = True,
         on_adapted: Callable[[str, dict], None] | None = None,
+        shared: bool = False,
     ) -> None:
         from hemseg.diagnosis.specimen import specimen_of
 
-        self.analyser, self.out, self.rbc_px, self.scale_source = analyser, Path(out), rbc_px, scale_source
         self.on_error, self.on_done, self.on_adapted = on_error, on_done, on_adapted
         self.todo = list(image_inputs(inputs))
+        if shared and rbc_px is None:
+            rbc_px, _ = shared_scale(analyser, (path for path, error in self.todo if error is None))
+            scale_source = "shared" if rbc_px is not None else None
+        self.analyser, self.out, self.rbc_px, self.scale_source = analyser, Path(out), rbc_px, scale_source
         self.names = output_names([path for path, _ in self.todo])
         self.specimens = specimen_of([path for path, _ in self.todo], specimens)
         if writes:
@@ -402,8 +431,8 @@ def diagnose_images(
             down at the end.
         should_stop: asked after each finished image; True stops the run after the images under way,
             with the summary, ``report.html`` and specimens of those finished.
-        options: the rest of :class:`Batch`'s arguments (``rbc_px``, ``scale_source``, ``on_error``,
-            ``on_done``, ``specimens``, ``on_adapted``).
+        options: the rest of :class:`Batch`'s arguments (``rbc_px``, ``scale_source``, ``shared``,
+            ``on_error``, ``on_done``, ``specimens``, ``on_adapted``).
 
     Returns:
         The :func:`hemseg.diagnosis.summary_row` rows of the finished inputs, in input order, as in
