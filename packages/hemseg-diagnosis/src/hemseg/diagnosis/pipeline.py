@@ -70,6 +70,18 @@ class ScaleRules:
             rgb, segmenter, structures, mask_rules, self.assumed_px, self.percentile, self.min_cells, crop, wbc_diameter
         )
 
+    def refine(self, rbc_mask: np.ndarray, work_px: float, shape: tuple[int, ...]) -> float | None:
+        """Second reading: the red cells of the whole photo (``shape``) segmented at ``work_px``.
+
+        :func:`hemseg.postproc.rbc_diameter` on ``rbc_mask``, bounded by the rise allowed (a crop's
+        own); None when too few red cells were found.
+        """
+        from hemseg.postproc import rbc_diameter
+
+        crop = self.is_crop(shape)
+        refined = rbc_diameter(rbc_mask, work_px, self.percentile, self.min_cells, crop)[0]
+        return None if refined is None else min(refined, (self.crop_max_rise if crop else self.max_rise) * work_px)
+
 
 @dataclass(frozen=True)
 class RedCellRules:
@@ -371,7 +383,6 @@ class SmearAnalyser:
             chw_float,
             platelet_instances,
             postprocess,
-            rbc_diameter,
             remove_background_coloured,
             remove_thin_instances,
             split_cells,
@@ -385,13 +396,9 @@ class SmearAnalyser:
         work_px = rbc_px * work.shape[1] / rgb.shape[1]
         probabilities = self.segmenter.probabilities(chw_float(work), work_px)
         masks = postprocess(probabilities, self.structures, self.mask_rules, work_px, ["wbc", "nucleus", "rbc"])
-        if source == "estimated":  # the whole image's red cells measure the scale better than the centre's
-            rules = self.scale
-            crop = rules.is_crop(rgb.shape)
-            refined = rbc_diameter(masks["rbc"], work_px, rules.percentile, rules.min_cells, crop)[0]
-            if refined is not None:
-                refined = min(refined, (rules.crop_max_rise if crop else rules.max_rise) * work_px)
-                work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
+        # the whole image's red cells measure the scale better than the centre's
+        if source == "estimated" and (refined := self.scale.refine(masks["rbc"], work_px, rgb.shape)) is not None:
+            work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = split_cells(masks["wbc"], work_px, self.split_distance)
         # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only
         # pieces that stand out in colour from the bare slide

@@ -10,7 +10,7 @@ import html
 import io
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
@@ -188,8 +188,8 @@ class SmearReport:
             "review_cells": self.review_cells,
             "adaptation": dict(self.adaptation) if self.adaptation else None,
             "red_cells": self.red_cells.to_dict(),
-            "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
-            "held_back": [{"name": f.name, "rule": f.rule} for f in self.held_back],
+            "flags": [asdict(f) for f in self.flags],
+            "held_back": [asdict(f) for f in self.held_back],
             "ms": round(self.ms, 1),
             "cells": [_cell_dict(c) for c in self.cells],
         }

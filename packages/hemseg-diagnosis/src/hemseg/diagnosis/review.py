@@ -97,8 +97,8 @@ def review_summary(reviewed: SmearReport, corrections: Sequence[Correction]) -> 
         "blast_fraction": round(reviewed.differential.blast_fraction, 4),
         "review_cells": reviewed.review_cells,
         "red_cells": reviewed.red_cells.to_dict(),
-        "flags": [{"name": f.name, "rule": f.rule} for f in reviewed.flags],
-        "held_back": [{"name": f.name, "rule": f.rule} for f in reviewed.held_back],
+        "flags": [asdict(f) for f in reviewed.flags],
+        "held_back": [asdict(f) for f in reviewed.held_back],
     }
 
 

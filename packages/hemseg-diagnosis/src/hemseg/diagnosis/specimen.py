@@ -13,7 +13,7 @@ import csv
 import io
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hemseg.data.classes import RBC_CLASSES, WHITE_CELL_CLASSES
@@ -131,8 +131,8 @@ class Specimen:
             "platelet_per_field": _spread(self.platelet_per_field),
             "review_cells": self.review_cells,
             "red_cells": self.red_cells.to_dict(),
-            "flags": [{"name": f.name, "rule": f.rule} for f in self.flags],
-            "held_back": [{"name": f.name, "rule": f.rule} for f in self.held_back],
+            "flags": [asdict(f) for f in self.flags],
+            "held_back": [asdict(f) for f in self.held_back],
             "note": self.note,
         }
 
