@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -39,3 +40,24 @@ def test_a_shared_scale_is_the_median_of_the_photos_own_and_survives_a_resume(tm
     ]
     per_photo = diagnose_images(stub, [folder / "c.png"], tmp_path / "own")
     assert per_photo[0]["scale_source"] == "estimated" and float(per_photo[0]["rbc_diameter_px"]) > 90
+
+
+def test_each_specimen_shares_its_own_scale(tmp_path):
+    """Two slides at two magnifications in one run: each folder's photos at their own median."""
+    low, high, blank = tmp_path / "low", tmp_path / "high", tmp_path / "blank"
+    for folder, scales in ((low, (1, 1, 2)), (high, (2, 2, 1))):
+        folder.mkdir()
+        for index, scale in enumerate(scales):
+            Image.fromarray(smear(scale)[0]).save(folder / f"{folder.name}{index}.png")
+    blank.mkdir()
+    Image.new("RGB", (300, 300), (228, 205, 215)).save(blank / "empty.png")  # no red cell: no reading
+    rows = diagnose_images(analyser(), [low, high, blank], tmp_path / "out", shared=True)
+    px = {Path(r["image"]).stem: (float(r["rbc_diameter_px"]), r["scale_source"]) for r in rows}
+    assert {name: source for name, (_, source) in px.items()} == {
+        **{f"low{i}": "shared" for i in range(3)},
+        **{f"high{i}": "shared" for i in range(3)},
+        "empty": "assumed",
+    }
+    assert {round(px[f"low{i}"][0]) for i in range(3)} == {round(px["low0"][0])}
+    assert {round(px[f"high{i}"][0]) for i in range(3)} == {round(px["high0"][0])}
+    assert px["low0"][0] == pytest.approx(48, rel=0.05) and px["high0"][0] == pytest.approx(96, rel=0.05)

@@ -35,8 +35,8 @@ def diagnose(
         bool,
         typer.Option(
             "--shared-scale",
-            help="Measure every photo's scale first, then analyse all of them at the median (photos of one "
-            "analyser or microscope, e.g. single-cell crops).",
+            help="Measure every photo's scale first, then analyse each specimen's photos at their median "
+            "(one slide's photos on one analyser or microscope, e.g. single-cell crops).",
         ),
     ] = False,
     specimens: Annotated[

@@ -225,9 +225,10 @@ class Batch:
         out: the output folder.
         rbc_px: red-cell diameter of every photo (None: estimated per photo).
         scale_source: where ``rbc_px`` comes from (``given``, ``um_per_px``).
-        shared: without ``rbc_px``, analyse every photo at one scale, the median of their own first
-            readings (:func:`shared_scale`; ``scale_source`` ``shared``): one analyser's crops, or
-            one microscope's fields, share one scale.
+        shared: without ``rbc_px``, analyse the photos of each specimen at one scale, the median of
+            their own first readings (:func:`shared_scale`; ``scale_source`` ``shared``): one slide's
+            photos, taken on one analyser or microscope at one magnification, share one scale. A
+            specimen none of whose photos gives a reading is estimated photo by photo.
         on_error: called with each input that failed and the one-line reason.
         on_done: called after each input (progress).
         specimens: {image: specimen} (keys: path, file name or stem; :func:`hemseg.diagnosis.read_specimens`);
@@ -258,19 +259,28 @@ class Batch:
 
         self.on_error, self.on_done, self.on_adapted = on_error, on_done, on_adapted
         self.todo = list(image_inputs(inputs))
-        if shared and rbc_px is None:
-            rbc_px, _ = shared_scale(analyser, (path for path, error in self.todo if error is None))
-            scale_source = "shared" if rbc_px is not None else None
-        self.analyser, self.out, self.rbc_px, self.scale_source = analyser, Path(out), rbc_px, scale_source
         self.names = output_names([path for path, _ in self.todo])
         self.specimens = specimen_of([path for path, _ in self.todo], specimens)
+        #: {specimen: the red-cell diameter its photos share} (``shared``)
+        self.shared_scales: dict[str, float] = {}
+        if shared and rbc_px is None:
+            by_specimen: dict[str, list[Path]] = {}
+            for (path, error), specimen in zip(self.todo, self.specimens, strict=True):
+                if error is None:
+                    by_specimen.setdefault(specimen, []).append(path)
+            for specimen, paths in by_specimen.items():
+                if (px := shared_scale(analyser, paths)[0]) is not None:
+                    self.shared_scales[specimen] = px
+        self.analyser, self.out, self.rbc_px, self.scale_source = analyser, Path(out), rbc_px, scale_source
         if writes:
             self.out.mkdir(parents=True, exist_ok=True)
             remove_temporaries(self.out)
         self.provenance = {
             "hemseg_version": hemseg_version(),
             "bundles": analyser.provenance.get("bundles", {}),
-            "settings_sha256": analyser.settings_sha256(rbc_px, scale_source),
+            "settings_sha256": analyser.settings_sha256(
+                rbc_px, scale_source, sorted(self.shared_scales.items()) if self.shared_scales else None
+            ),
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             # what a person's review needs to recompute the findings (hemseg.diagnosis.review)
             "classes": list(analyser.classifier.classes),
@@ -294,9 +304,10 @@ class Batch:
     def analyse(self, index: int) -> tuple[int, SmearReport | None, str | None]:
         """Analyse input ``index`` and write its files: (index, report or None, error or None)."""
         folder = self.out / self.names[index]
-        return index, *analyse_image(
-            self.analyser, self.todo[index][0], folder, self.rbc_px, self.scale_source, self.provenance
-        )
+        rbc_px, source = self.rbc_px, self.scale_source
+        if (shared := self.shared_scales.get(self.specimens[index])) is not None:
+            rbc_px, source = shared, "shared"
+        return index, *analyse_image(self.analyser, self.todo[index][0], folder, rbc_px, source, self.provenance)
 
     def finish(self, index: int, report: SmearReport | None, error: str | None) -> None:
         """Record a finished input and rewrite ``summary.csv`` and ``log.jsonl``."""

@@ -258,8 +258,13 @@ class SmearAnalyser:
         self.adaptation = adaptation
         self.adapter = adapter
 
-    def settings_sha256(self, rbc_px: float | None = None, scale_source: str | None = None) -> str:
-        """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given scale.
+    def settings_sha256(
+        self,
+        rbc_px: float | None = None,
+        scale_source: str | None = None,
+        shared_scales: list[tuple[str, float]] | None = None,
+    ) -> str:
+        """SHA-256 of what makes this analyser's results: settings, bundles, a batch's given or shared scales.
 
         The cells found enter with :meth:`cells_sha256`, the bundles with their weights' and configs'
         SHA-256 (``provenance``). Equal hashes, equal reports.
@@ -279,6 +284,7 @@ class SmearAnalyser:
             "rbc_diameter_um": self.rbc_diameter_um,
             "bundles": self.provenance.get("bundles", {}),
             "scale": [rbc_px, scale_source],
+            **({"shared_scales": [list(pair) for pair in shared_scales]} if shared_scales else {}),
         }
         return _sha256(settings)
 
