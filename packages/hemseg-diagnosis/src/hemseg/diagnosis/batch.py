@@ -190,25 +190,29 @@ def analyse_image(
         return None, f"analysis failed ({type(err).__name__}: {err})".splitlines()[0]
 
 
+def scale_reading(analyser: SmearAnalyser, path: Path) -> float | None:
+    """One photo's own first reading of the red-cell diameter (px); None when unreadable or nothing to read.
+
+    :meth:`SmearAnalyser.estimate_scale`: from its red cells, or a crop's from its central white cell;
+    a photo where neither is found (the diameter assumed) gives no reading.
+    """
+    from hemseg.data import SmearImageError, read_smear
+
+    try:
+        px, source = analyser.estimate_scale(read_smear(path))
+    except SmearImageError:
+        return None  # reported when the photo is analysed
+    return px if source != "assumed" else None
+
+
 def shared_scale(analyser: SmearAnalyser, paths: Iterable[Path]) -> tuple[float | None, int]:
     """The median of the photos' own first readings of the red-cell diameter, and how many were read.
 
-    Each photo's first reading (:meth:`SmearAnalyser.estimate_scale`: from its red cells, or a
-    crop's from its central white cell); photos that cannot be read, or where neither is found,
-    are left out. None when no photo gave a reading.
+    Each photo's reading is :func:`scale_reading`'s; the median is None when no photo gave one.
     """
     import statistics
 
-    from hemseg.data import SmearImageError, read_smear
-
-    readings = []
-    for path in paths:
-        try:
-            px, source = analyser.estimate_scale(read_smear(path))
-        except SmearImageError:
-            continue  # reported when the photo is analysed
-        if source != "assumed":
-            readings.append(px)
+    readings = [px for px in (scale_reading(analyser, path) for path in paths) if px is not None]
     return (statistics.median(readings) if readings else None), len(readings)
 
 
@@ -226,9 +230,10 @@ class Batch:
         rbc_px: red-cell diameter of every photo (None: estimated per photo).
         scale_source: where ``rbc_px`` comes from (``given``, ``um_per_px``).
         shared: without ``rbc_px``, analyse the photos of each specimen at one scale, the median of
-            their own first readings (:func:`shared_scale`; ``scale_source`` ``shared``): one slide's
-            photos, taken on one analyser or microscope at one magnification, share one scale. A
-            specimen none of whose photos gives a reading is estimated photo by photo.
+            their own first readings (``scale_source`` ``shared``): one slide's photos, taken on one
+            analyser or microscope at one magnification, share one scale. The readings are taken by
+            :meth:`scale_readings` and shared by :meth:`share_scales` before :meth:`pending`
+            (:func:`diagnose_images`; on every rank, :func:`hemseg.models.diagnose_sharded`).
         on_error: called with each input that failed and the one-line reason.
         on_done: called after each input (progress).
         specimens: {image: specimen} (keys: path, file name or stem; :func:`hemseg.diagnosis.read_specimens`);
@@ -261,16 +266,9 @@ class Batch:
         self.todo = list(image_inputs(inputs))
         self.names = output_names([path for path, _ in self.todo])
         self.specimens = specimen_of([path for path, _ in self.todo], specimens)
-        #: {specimen: the red-cell diameter its photos share} (``shared``)
+        self.shared = shared and rbc_px is None
+        #: {specimen: the red-cell diameter its photos share} (``shared``: :meth:`share_scales`)
         self.shared_scales: dict[str, float] = {}
-        if shared and rbc_px is None:
-            by_specimen: dict[str, list[Path]] = {}
-            for (path, error), specimen in zip(self.todo, self.specimens, strict=True):
-                if error is None:
-                    by_specimen.setdefault(specimen, []).append(path)
-            for specimen, paths in by_specimen.items():
-                if (px := shared_scale(analyser, paths)[0]) is not None:
-                    self.shared_scales[specimen] = px
         self.analyser, self.out, self.rbc_px, self.scale_source = analyser, Path(out), rbc_px, scale_source
         if writes:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -278,9 +276,7 @@ class Batch:
         self.provenance = {
             "hemseg_version": hemseg_version(),
             "bundles": analyser.provenance.get("bundles", {}),
-            "settings_sha256": analyser.settings_sha256(
-                rbc_px, scale_source, sorted(self.shared_scales.items()) if self.shared_scales else None
-            ),
+            "settings_sha256": analyser.settings_sha256(rbc_px, scale_source),
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             # what a person's review needs to recompute the findings (hemseg.diagnosis.review)
             "classes": list(analyser.classifier.classes),
@@ -288,6 +284,31 @@ class Batch:
             "flag_rules": asdict(analyser.flag_rules),
         }
         self.done: dict[int, tuple[dict, SmearReport | None]] = {}
+
+    def scale_readings(self, indices: Iterable[int]) -> list[tuple[int, float]]:
+        """(index, first reading) of the photos ``indices`` that give one (:func:`scale_reading`)."""
+        readings = []
+        for index in indices:
+            path, error = self.todo[index]
+            if error is None and (px := scale_reading(self.analyser, path)) is not None:
+                readings.append((index, px))
+        return readings
+
+    def share_scales(self, readings: Iterable[tuple[int, float]]) -> None:
+        """Give each specimen's photos the median of its ``readings`` (:meth:`scale_readings`) as their scale.
+
+        A specimen with no reading keeps the per-photo estimate. The run's settings (what ``resume``
+        compares) take the specimens' scales.
+        """
+        import statistics
+
+        by_specimen: dict[str, list[float]] = {}
+        for index, px in readings:
+            by_specimen.setdefault(self.specimens[index], []).append(px)
+        self.shared_scales = {specimen: statistics.median(pxs) for specimen, pxs in sorted(by_specimen.items())}
+        self.provenance["settings_sha256"] = self.analyser.settings_sha256(
+            self.rbc_px, self.scale_source, list(self.shared_scales.items())
+        )
 
     def pending(self, resume: bool = False) -> list[int]:
         """Finish the inputs that give no image and, with ``resume``, those finished before; the rest's indices."""
@@ -450,6 +471,8 @@ def diagnose_images(
         ``summary.csv``.
     """
     batch = Batch(analyser, inputs, out, **options)
+    if batch.shared:
+        batch.share_scales(batch.scale_readings(range(len(batch.todo))))
     pending = batch.pending(resume)
     stop = should_stop or (lambda: False)
     if workers > 1:
