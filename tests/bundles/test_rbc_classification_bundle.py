@@ -79,10 +79,16 @@ def test_field_reference_is_the_mean_over_training_photos_red_cells_and_belongs_
     shipped = json.loads((BUNDLE / "configs" / "metadata.json").read_text())["hemseg"]
     reference = field_reference(shipped)
     assert set(reference) == set(RBC_CLASSES) and sum(reference.values()) == pytest.approx(1.0, abs=1e-4)
-    # shipped off (field_cells 0); one override turns it on, with the recorded reference
-    parser = _workflow(BUNDLE, "inference.yaml", "inference", field_cells=100).parser
+    # shipped on (field_cells 100, since bundle 0.11.0), with the recorded reference; one override turns it off
+    parser = _workflow(BUNDLE, "inference.yaml", "inference").parser
     classifier = parser.get_parsed_content("classifier")
     assert classifier.field_cells == 100
+    assert (
+        _workflow(BUNDLE, "inference.yaml", "inference", field_cells=0)
+        .parser.get_parsed_content("classifier")
+        .field_cells
+        == 0
+    )
     assert classifier.field_reference.tolist() == pytest.approx([reference[c] for c in classifier.classes])
     # measured again on the first two training photos (ids 1 and 10: 181 of their 215 points normal,
     # 20 burr cells): mostly normal, burr cells next (0.67 and 0.14 on 2026-12-03)
