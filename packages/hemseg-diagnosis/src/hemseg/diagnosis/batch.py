@@ -205,17 +205,6 @@ def scale_reading(analyser: SmearAnalyser, path: Path) -> float | None:
     return px if source != "assumed" else None
 
 
-def shared_scale(analyser: SmearAnalyser, paths: Iterable[Path]) -> tuple[float | None, int]:
-    """The median of the photos' own first readings of the red-cell diameter, and how many were read.
-
-    Each photo's reading is :func:`scale_reading`'s; the median is None when no photo gave one.
-    """
-    import statistics
-
-    readings = [px for px in (scale_reading(analyser, path) for path in paths) if px is not None]
-    return (statistics.median(readings) if readings else None), len(readings)
-
-
 class Batch:
     """One run over a list of inputs: their output names and specimens, the provenance, the finished rows.
 
