@@ -63,8 +63,8 @@ def main() -> None:
                 px = analyser.scale.assumed_px
                 probabilities = analyser.segmenter.probabilities(chw_float(rgb), px)
                 rbc = postprocess(probabilities, analyser.structures, analyser.mask_rules, px, ["rbc"])["rbc"]
+                crop = analyser.scale.is_crop(rgb.shape)
                 for q, found in by_percentile.items():
-                    crop = analyser.scale.is_crop(rgb.shape)
                     if (estimate := rbc_diameter(rbc, px, q, 1, crop)[0]) is not None:
                         found.append(estimate / truth - 1)
         figures.append(
