@@ -274,3 +274,52 @@ def test_finetune_starts_from_the_shipped_weights_on_the_named_segmentation(data
     with pytest.raises(RuntimeError) as refused:
         _workflow(root, configs, "train", data_root=str(data_root), **small)
     assert "differ from those the classifier was trained on" in f"{refused.value} {refused.value.__cause__}"
+
+
+def test_finetune_takes_one_step_on_a_red_cell_review_export(data_root, tmp_path):
+    """hemseg diagnose, a person's review of red cells, hemseg review export --red-to, then the fine-tune config."""
+    from typer.testing import CliRunner
+
+    from hemseg.cli.main import app
+    from hemseg.diagnosis import ImageReview
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(data_root / "chula_rbc" / "images" / "1.jpg", photos)
+    runner = CliRunner()
+    assert runner.invoke(app, ["diagnose", str(photos), "--out", str(tmp_path / "out")]).exit_code == 0
+    review = ImageReview(tmp_path / "out", "1")
+    labels = ["schistocyte", "target_cell", "normal"]
+    whole = [c for c in review.red_cells() if not c.on_border]
+    for cell, label in zip(whole, labels, strict=False):
+        review.correct(cell.id, label)
+    export = tmp_path / "data" / "reviewed"
+    args = ["review", "export", str(tmp_path / "out"), "--to", str(tmp_path / "white"), "--red-to", str(export)]
+    result = runner.invoke(app, [*args, "--photos", str(photos)])
+    assert result.exit_code == 0 and "3 reviewed red cells exported" in result.output, result.output
+
+    root = copy_bundle(BUNDLE, tmp_path)
+    workflow = _workflow(
+        root,
+        ["train.yaml", "finetune.yaml"],
+        "train",
+        data_root=str(tmp_path / "data"),
+        datasets=["reviewed"],
+        rbc_diameter_px={"reviewed": json.loads((export / "dataset.json").read_text())["rbc_diameter_px"]},
+        dataset_share={"reviewed": 1.0},
+        val_fraction=0.0,
+        max_epochs=1,
+        val_interval=2,
+        batch_size=2,
+        samples_per_epoch=2,
+        num_workers=0,
+    )
+    records = workflow.parser.get_parsed_content("train#records")
+    # every reviewed point lands on the red cell it was given for, in the photo resized to 48 px red cells
+    assert sorted(r["label"] for r in records) == sorted(labels)
+    network = workflow.parser.get_parsed_content("network")
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    workflow.run()
+    workflow.finalize()
+    assert workflow.parser.get_parsed_content("train#trainer").state.iteration == 1
+    assert any(not torch.equal(v, before[k]) for k, v in network.state_dict().items()), "one step changed no weight"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from stubs import RULES, RedSizeClassifier, analyser, diagnosed, smear
+from stubs import RED, RULES, RedSizeClassifier, analyser, diagnosed, smear
 
 from hemseg.data import read_dataset
 from hemseg.diagnosis import EXPORT_RBC_PX, FlagRules, ImageReview, ReviewError, export_reviews, image_folders
@@ -154,3 +154,60 @@ def test_red_cell_flags_survive_a_review_of_the_white_cells(tmp_path):
     platelet = next(c for c in review.report.cells if c.kind == "platelet")
     with pytest.raises(KeyError):
         review.correct(platelet.id, "normal")
+
+
+def test_reviewed_red_cells_export_as_photos_with_points(tmp_path):
+    from typer.testing import CliRunner
+
+    from hemseg.cli.main import app
+    from hemseg.diagnosis import diagnose_images, export_red_cell_reviews
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(smear(scale=2)[0]).save(photos / "a.png")  # red cells 96 px across
+    Image.fromarray(smear()[0]).save(photos / "b.png")  # not reviewed: not exported
+    out = tmp_path / "out"
+    diagnose_images(analyser(RedSizeClassifier()), [photos / "a.png", photos / "b.png"], out)
+    review = ImageReview(out, "a")
+    red = review.red_cells()
+    review.correct(red[0].id, "schistocyte")
+    review.correct(red[1].id, "normal")  # confirmed
+    review.correct(red[2].id, "not_rbc")  # left out
+    review.correct(review.white_cells()[0].id, "neutrophil")
+
+    # a photo that is not where --photos says: nothing written
+    with pytest.raises(ReviewError, match=r"its photo a\.png is in none of"):
+        export_red_cell_reviews([out], [tmp_path], tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+
+    result = CliRunner().invoke(
+        app,
+        [
+            *("review", "export", str(out), "--to", str(tmp_path / "white"), "--red-to", str(tmp_path / "red")),
+            *("--photos", str(tmp_path), "--photos", str(photos)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 reviewed red cells exported" in result.output and "1 reviewed white cells exported" in result.output
+    dataset = read_dataset(tmp_path / "red")
+    assert dataset.info["rbc_diameter_px"] == EXPORT_RBC_PX and len(dataset.samples) == 1
+    (sample,) = dataset.samples
+    assert sample.id == "out-a" and sorted(p.label for p in sample.points) == ["normal", "schistocyte"]
+    exported = np.asarray(Image.open(sample.image))
+    scale = EXPORT_RBC_PX / review.report.rbc_diameter_px  # red cells about 96 px across, estimated
+    assert 0.45 < scale < 0.55 and exported.shape == (round(960 * scale), round(1280 * scale), 3)
+    for point, cell in zip(sorted(sample.points, key=lambda p: p.label), [red[1], red[0]], strict=True):
+        # the point is the cell's centre, at the new scale, on the cell's colour
+        centre = [(c + 0.5) * scale - 0.5 for c in cell.centroid]
+        assert (point.x, point.y) == pytest.approx(centre, abs=0.06)
+        assert np.abs(exported[round(point.y), round(point.x)].astype(int) - RED).max() <= 3
+
+    # the red cells' dataset is refused where the white cells' destination is taken: nothing written
+    result = CliRunner().invoke(
+        app,
+        [
+            *("review", "export", str(out), "--to", str(tmp_path / "white"), "--red-to", str(tmp_path / "red2")),
+            *("--photos", str(photos)),
+        ],
+    )
+    assert result.exit_code == 1 and "not empty" in result.output and not (tmp_path / "red2").exists()

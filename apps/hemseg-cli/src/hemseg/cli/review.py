@@ -17,6 +17,20 @@ def review(
         ),
     ],
     to: Annotated[Path | None, typer.Option("--to", help="export: folder for the dataset (new or empty).")] = None,
+    red_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--red-to", help="export: folder for the reviewed red cells' dataset (new or empty).", show_default=False
+        ),
+    ] = None,
+    photos: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--photos",
+            help="export --red-to: a folder holding the photos that were analysed (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     host: Annotated[
         str, typer.Option(help="Address to listen on; give another than 127.0.0.1 only on a trusted network.")
     ] = "127.0.0.1",
@@ -31,20 +45,29 @@ def review(
     of the differential), Enter confirms, arrows move. Every decision is saved at once to
     OUT/<stem>/review.json, and report.json and summary.csv gain the reviewed counts beside the
     machine's. export writes the reviewed white cells as a dataset (images/, labels.csv,
-    dataset.json) that the classification bundle's configs read. Decision support, not a diagnosis.
+    dataset.json) that the classification bundle's configs read; with --red-to and --photos, the
+    reviewed red cells too, as photos with points (images/, points.csv, dataset.json) that the
+    red-cell bundle's configs read. Decision support, not a diagnosis.
     """
-    from hemseg.diagnosis import ReviewError, export_reviews
+    from hemseg.diagnosis import ReviewError, export_red_cell_reviews, export_reviews
 
     try:
         if paths[0] == Path("export"):
-            if to is None or len(paths) < 2:
-                typer.echo("hemseg: error: export needs the OUT folders and --to DIR", err=True)
+            if to is None or len(paths) < 2 or (red_to is None) != (not photos):
+                typer.echo(
+                    "hemseg: error: export needs the OUT folders and --to DIR (--red-to with --photos)", err=True
+                )
                 raise typer.Exit(2)
+            if red_to is not None and to.exists() and any(to.iterdir()):  # before the red cells are written
+                raise ReviewError(f"{to}: exists and is not empty")
+            if red_to is not None:  # first: it checks that every photo is there before writing anything
+                count = export_red_cell_reviews(paths[1:], photos, red_to)
+                typer.echo(f"hemseg: {count} reviewed red cells exported to {red_to}")
             count = export_reviews(paths[1:], to)
             typer.echo(f"hemseg: {count} reviewed white cells exported to {to}")
             return
-        if len(paths) != 1 or to is not None:
-            typer.echo("hemseg: error: review takes one OUT folder (--to is for export)", err=True)
+        if len(paths) != 1 or to is not None or red_to is not None:
+            typer.echo("hemseg: error: review takes one OUT folder (--to and --red-to are for export)", err=True)
             raise typer.Exit(2)
         from hemseg.review import serve
 

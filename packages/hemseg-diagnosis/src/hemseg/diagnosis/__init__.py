@@ -55,6 +55,7 @@ from hemseg.diagnosis.review import (
     ImageReview,
     ReviewError,
     apply_review,
+    export_red_cell_reviews,
     export_reviews,
     image_folders,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "diagnose_images",
     "differential",
     "evaluate_diagnosis",
+    "export_red_cell_reviews",
     "export_reviews",
     "findings",
     "held_back_red_cell_flags",

@@ -7,8 +7,9 @@ differential, blast fraction and flags are recomputed from the corrected classes
 as the machine's (:func:`hemseg.diagnosis.pipeline.findings`), and written beside the machine's in
 ``report.json`` (``review``) and ``summary.csv`` (:data:`hemseg.diagnosis.REVIEW_COLUMNS`).
 Besides the classifier's classes a cell can be ``not_wbc`` (left out of every count) or ``smudge``
-(counted apart, left out of the differential). :func:`export_reviews` turns the reviewed cells into
-a dataset in the hemseg layout that the classification bundle's configs read.
+(counted apart, left out of the differential). :func:`export_reviews` turns the reviewed white cells
+into a dataset in the hemseg layout that the classification bundle's configs read, and
+:func:`export_red_cell_reviews` the reviewed red cells into one that the red-cell bundle's read.
 """
 
 from __future__ import annotations
@@ -274,8 +275,9 @@ def export_reviews(outs: Sequence[str | Path], to: str | Path) -> int:
                 continue
             review = ImageReview(out, name)
             scale = EXPORT_RBC_PX / review.report.rbc_diameter_px
+            white = {c.id for c in review.report.cells if c.kind == "wbc"}
             for cell_id, correction in sorted(review.latest().items()):
-                if correction.label in (NOT_WBC, SMUDGE):
+                if cell_id not in white or correction.label in (NOT_WBC, SMUDGE):  # red cells: their own export
                     continue
                 with Image.open(out / name / "cells" / f"{cell_id}.png") as crop:
                     size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
@@ -299,3 +301,72 @@ def export_reviews(outs: Sequence[str | Path], to: str | Path) -> int:
     }
     write_text_atomic(to / "dataset.json", json.dumps(info, indent=1) + "\n")
     return len(labels)
+
+
+def export_red_cell_reviews(outs: Sequence[str | Path], photos: Sequence[str | Path], to: str | Path) -> int:
+    """Write the reviewed red cells of diagnose outputs as photos with points (``chula_rbc``'s layout); return how many.
+
+    Each photo with red cells that a person confirmed or reclassified (not :data:`NOT_RBC`) becomes
+    ``images/<out>-<stem>.png``: the photo itself, found by its name in one of the ``photos``
+    folders (a diagnose output keeps no clean copy of it) and resized so that red cells measure
+    :data:`EXPORT_RBC_PX` pixels. ``points.csv`` holds one row per reviewed red cell (its centre and
+    its class), so the red-cell bundle pairs each point with the cell that the pipeline finds there,
+    as it does with ``chula_rbc``'s. ``dataset.json``, written last, names the outputs and the
+    red-cell diameter. The other red cells of a photo carry no point, as in ``chula_rbc``.
+
+    Raises:
+        ReviewError: ``to`` exists and is not empty, an output cannot be read, or a reviewed photo
+            is in none of the ``photos`` folders (checked before anything is written).
+    """
+    from PIL import Image
+
+    from hemseg.data.smear_image import SmearImageError, read_smear
+
+    to = Path(to)
+    if to.exists() and any(to.iterdir()):
+        raise ReviewError(f"{to}: exists and is not empty")
+    chosen = []  # (sample id, photo, review, its reviewed red cells)
+    for out in map(Path, outs):
+        for name in image_folders(out):
+            if not (out / name / REVIEW_FILE).is_file():
+                continue
+            review = ImageReview(out, name)
+            red = {c.id: c for c in review.report.cells if c.kind == "rbc"}
+            reviewed = [
+                (red[i], c.label) for i, c in sorted(review.latest().items()) if i in red and c.label != NOT_RBC
+            ]
+            if not reviewed:
+                continue
+            image = review.data["image"]
+            photo = next((Path(f) / image for f in photos if (Path(f) / image).is_file()), None)
+            if photo is None:
+                raise ReviewError(f"{out / name}: its photo {image} is in none of {', '.join(map(str, photos))}")
+            chosen.append((f"{out.resolve().name}-{name}", photo, review, reviewed))
+    rows, sources = [], sorted({str(Path(out).resolve()) for out in outs})
+    for sample, photo, review, reviewed in chosen:
+        try:
+            rgb = read_smear(photo)
+        except SmearImageError as err:
+            raise ReviewError(f"{photo}: {err}") from None
+        if rgb.shape[:2] != (review.report.height, review.report.width):
+            raise ReviewError(f"{photo}: not the photo {review.out / review.name} analysed (another size)")
+        scale = EXPORT_RBC_PX / review.report.rbc_diameter_px
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        with replacing(to / "images" / f"{sample}.png") as tmp:
+            Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS).save(tmp, format="PNG")
+        for cell, label in reviewed:
+            x, y = ((c + 0.5) * scale - 0.5 for c in cell.centroid)
+            rows.append(f"{sample},{x:.1f},{y:.1f},{label}\n")
+    write_text_atomic(to / "points.csv", "id,x,y,label\n" + "".join(rows))
+    info = {
+        "name": to.name,
+        "kind": "whole photos with reviewed red cells marked by points (hemseg review export)",
+        "source": sources,
+        "license": "that of the source photos",
+        "structures": {},
+        "annotations": "points.csv: one point per red cell a person confirmed or reclassified, with its "
+        "morphology class; the other red cells carry none",
+        "rbc_diameter_px": EXPORT_RBC_PX,
+    }
+    write_text_atomic(to / "dataset.json", json.dumps(info, indent=1) + "\n")
+    return len(rows)
