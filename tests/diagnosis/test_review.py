@@ -165,7 +165,7 @@ def test_reviewed_red_cells_export_as_photos_with_points(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     Image.fromarray(smear(scale=2)[0]).save(photos / "a.png")  # red cells 96 px across
-    Image.fromarray(smear()[0]).save(photos / "b.png")  # not reviewed: not exported
+    Image.fromarray(smear()[0]).save(photos / "b.png")
     out = tmp_path / "out"
     diagnose_images(analyser(RedSizeClassifier()), [photos / "a.png", photos / "b.png"], out)
     review = ImageReview(out, "a")
@@ -175,9 +175,18 @@ def test_reviewed_red_cells_export_as_photos_with_points(tmp_path):
     review.correct(red[2].id, "not_rbc")  # left out
     review.correct(review.white_cells()[0].id, "neutrophil")
 
-    # a photo that is not where --photos says: nothing written
+    other = ImageReview(out, "b")
+    other.correct(other.red_cells()[0].id, "normal")
+
+    # a photo that is not where --photos says, or not the one analysed: nothing written
     with pytest.raises(ReviewError, match=r"its photo a\.png is in none of"):
         export_red_cell_reviews([out], [tmp_path], tmp_path / "none")
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "a.png").write_bytes((photos / "a.png").read_bytes())
+    Image.fromarray(smear(scale=2)[0]).save(wrong / "b.png")
+    with pytest.raises(ReviewError, match=r"b\.png: not the photo .* analysed \(another size\)"):
+        export_red_cell_reviews([out], [wrong], tmp_path / "none")
     assert not (tmp_path / "none").exists()
 
     result = CliRunner().invoke(
@@ -188,10 +197,11 @@ def test_reviewed_red_cells_export_as_photos_with_points(tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "2 reviewed red cells exported" in result.output and "1 reviewed white cells exported" in result.output
+    assert "3 reviewed red cells exported" in result.output and "1 reviewed white cells exported" in result.output
     dataset = read_dataset(tmp_path / "red")
-    assert dataset.info["rbc_diameter_px"] == EXPORT_RBC_PX and len(dataset.samples) == 1
-    (sample,) = dataset.samples
+    assert dataset.info["rbc_diameter_px"] == EXPORT_RBC_PX and [s.id for s in dataset.samples] == ["out-a", "out-b"]
+    assert [p.label for p in dataset.samples[1].points] == ["normal"]
+    sample = dataset.samples[0]
     assert sample.id == "out-a" and sorted(p.label for p in sample.points) == ["normal", "schistocyte"]
     exported = np.asarray(Image.open(sample.image))
     scale = EXPORT_RBC_PX / review.report.rbc_diameter_px  # red cells about 96 px across, estimated

@@ -22,7 +22,10 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from hemseg.data.files import replacing, write_text_atomic
+from hemseg.data.smear_image import SmearImageError, read_smear
 from hemseg.diagnosis.flags import FlagRules
 from hemseg.diagnosis.pipeline import findings
 from hemseg.diagnosis.report import COUNT_CLASSES, NOT_RBC, SUMMARY_COLUMNS, Cell, SmearReport
@@ -259,7 +262,6 @@ def export_reviews(outs: Sequence[str | Path], to: str | Path) -> int:
     Raises:
         ReviewError: ``to`` exists and is not empty, or an output cannot be read.
     """
-    import numpy as np
     from PIL import Image
 
     to = Path(to)
@@ -320,8 +322,6 @@ def export_red_cell_reviews(outs: Sequence[str | Path], photos: Sequence[str | P
     """
     from PIL import Image
 
-    from hemseg.data.smear_image import SmearImageError, read_smear
-
     to = Path(to)
     if to.exists() and any(to.iterdir()):
         raise ReviewError(f"{to}: exists and is not empty")
@@ -341,15 +341,14 @@ def export_red_cell_reviews(outs: Sequence[str | Path], photos: Sequence[str | P
             photo = next((Path(f) / image for f in photos if (Path(f) / image).is_file()), None)
             if photo is None:
                 raise ReviewError(f"{out / name}: its photo {image} is in none of {', '.join(map(str, photos))}")
-            chosen.append((f"{out.resolve().name}-{name}", photo, review, reviewed))
+            _photo_of(photo, review)  # every photo checked before any is written
+            sample = f"{out.resolve().name}-{name}"
+            while sample in {c[0] for c in chosen}:
+                sample += "_"
+            chosen.append((sample, photo, review, reviewed))
     rows, sources = [], sorted({str(Path(out).resolve()) for out in outs})
     for sample, photo, review, reviewed in chosen:
-        try:
-            rgb = read_smear(photo)
-        except SmearImageError as err:
-            raise ReviewError(f"{photo}: {err}") from None
-        if rgb.shape[:2] != (review.report.height, review.report.width):
-            raise ReviewError(f"{photo}: not the photo {review.out / review.name} analysed (another size)")
+        rgb = _photo_of(photo, review)
         scale = EXPORT_RBC_PX / review.report.rbc_diameter_px
         size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
         with replacing(to / "images" / f"{sample}.png") as tmp:
@@ -370,3 +369,14 @@ def export_red_cell_reviews(outs: Sequence[str | Path], photos: Sequence[str | P
     }
     write_text_atomic(to / "dataset.json", json.dumps(info, indent=1) + "\n")
     return len(rows)
+
+
+def _photo_of(photo: Path, review: ImageReview) -> np.ndarray:
+    """The (H, W, 3) photo that ``review``'s analysis read; :class:`ReviewError` if unreadable or of another size."""
+    try:
+        rgb = read_smear(photo)
+    except SmearImageError as err:
+        raise ReviewError(f"{photo}: {err}") from None
+    if rgb.shape[:2] != (review.report.height, review.report.width):
+        raise ReviewError(f"{photo}: not the photo {review.out / review.name} analysed (another size)")
+    return rgb
