@@ -62,3 +62,14 @@ def logged_params(root: Path) -> dict[str, str]:
     """The parameters that a training run of the bundle at ``root`` logged to its MLflow store."""
     with sqlite3.connect(root / "runs" / "mlflow.db") as db:
         return dict(db.execute("select key, value from params"))
+
+
+def check_one_training_step(workflow: ConfigWorkflow) -> None:
+    """Run an initialised training ``workflow`` of one iteration and check that the step changed some weight."""
+    network = workflow.parser.get_parsed_content("network")
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    workflow.run()
+    workflow.finalize()
+    assert workflow.parser.get_parsed_content("train#trainer").state.iteration == 1
+    changed = [k for k, v in network.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed, "one step changed no weight"
