@@ -280,6 +280,8 @@ def test_single_cell_crops_take_their_scale_from_whole_red_cells_or_the_white_ce
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["diagnose", str(tmp_path), "--out", str(out), "--no-adapt", "--no-red-cells"])
     assert result.exit_code == 0, result.output
+    hint = "hemseg: 6 of 6 photos are single-cell crops, whose scale is read photo by photo from a few red cells; "
+    assert hint + "--shared-scale (each folder one analyser's crops) or --rbc-diameter-px is surer" in result.stderr
     for dataset, files in crops.items():
         for name, label in files.items():
             report = json.loads((out / Path(name).stem / "report.json").read_text())
@@ -298,6 +300,7 @@ def test_single_cell_crops_take_their_scale_from_whole_red_cells_or_the_white_ce
     shared = tmp_path / "shared"
     result = CliRunner().invoke(app, ["diagnose", str(tmp_path), "--out", str(shared), "--shared-scale", "--no-adapt"])
     assert result.exit_code == 0, result.output
+    assert "single-cell crops" not in result.stderr
     for name, label in crops["jtsc_wbc"].items():
         report = json.loads((shared / Path(name).stem / "report.json").read_text())
         ratio = report["rbc_diameter_px"] / RBC_DIAMETER_PX["jtsc_wbc"]

@@ -75,10 +75,39 @@ def test_a_dataset_without_a_known_scale_is_scored_at_the_pipelines_estimate(dat
         assert report["images"] == 2
 
 
+def test_one_analysers_crops_share_the_median_of_their_own_estimates(data_root, tmp_path):
+    """``--rbc-diameter-px shared``: every crop at one scale, the median of the per-crop first readings."""
+    import shutil
+
+    root = tmp_path / "one_analyser"
+    (root / "images").mkdir(parents=True)
+    crops = {"SNE_102699": "neutrophil", "LY_100275": "lymphocyte", "MO_100695": "monocyte"}
+    crops |= {"EO_103649": "eosinophil", "BNE_101007": "neutrophil"}
+    for stem in crops:
+        shutil.copy(data_root / "pbc" / "images" / f"{stem}.jpg", root / "images")
+    rows = [f"{stem},{label}" for stem, label in crops.items()]
+    (root / "dataset.json").write_text(json.dumps({"name": "one_analyser", "structures": {}}))
+    (root / "labels.csv").write_text("id,label\n" + "\n".join(rows) + "\n")
+    reports = {}
+    for mode in ("auto", "shared"):
+        out = tmp_path / f"{mode}.json"
+        args = ["evaluate", "classification", str(root), "--rbc-diameter-px", mode, "--json", str(out)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        reports[mode] = json.loads(out.read_text())
+    shared = reports["shared"]
+    assert (shared["rbc_diameter_px"], shared["scale_source"], shared["scale_readings"]) == ("shared", "shared", 5)
+    assert shared["images"] == 5
+    # PBC crops all hold red cells, so each crop's auto estimate is its reading: the same five readings
+    assert shared["rbc_diameter_px_median"] == reports["auto"]["rbc_diameter_px_median"]
+    assert 30 < shared["rbc_diameter_px_median"] < 50  # pbc's red cells: 38 px (hemseg.data.RBC_DIAMETER_PX)
+
+
 def test_a_bad_scale_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["evaluate", "classification", str(tmp_path), "--rbc-diameter-px", "big"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "hemseg: error: --rbc-diameter-px must be a positive number or 'auto', not 'big'"
+    words = "a positive number, 'auto' or 'shared'"
+    assert result.stderr.strip() == f"hemseg: error: --rbc-diameter-px must be {words}, not 'big'"
 
 
 def test_bad_folder_is_a_one_line_error(tmp_path):

@@ -85,3 +85,10 @@ def test_bad_folder_is_a_one_line_error(tmp_path):
     assert result.output.strip().splitlines() == [
         f"hemseg: error: {tmp_path / 'dataset.json'}: missing (every dataset folder needs a dataset.json)"
     ]
+
+
+def test_a_shared_scale_is_refused_with_one_line(tmp_path):
+    """Red-cell morphology reads each field's own red cells: ``shared`` is for crops (segmentation, classification)."""
+    result = CliRunner().invoke(app, ["evaluate", "rbc", str(tmp_path), "--rbc-diameter-px", "shared"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "hemseg: error: --rbc-diameter-px must be a positive number or 'auto', not 'shared'"

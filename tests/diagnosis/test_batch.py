@@ -11,7 +11,7 @@ from PIL import Image
 from stubs import analyser, smear
 
 from hemseg.diagnosis import diagnose_images
-from hemseg.diagnosis.batch import scale_reading
+from hemseg.diagnosis.batch import crop_photos, scale_reading
 
 
 def test_a_shared_scale_is_the_median_of_the_photos_own_and_survives_a_resume(tmp_path):
@@ -64,3 +64,18 @@ def test_each_specimen_shares_its_own_scale(tmp_path):
     assert {round(px[f"low{i}"][0]) for i in range(3)} == {round(px["low0"][0])}
     assert {round(px[f"high{i}"][0]) for i in range(3)} == {round(px["high0"][0])}
     assert px["low0"][0] == pytest.approx(48, rel=0.05) and px["high0"][0] == pytest.approx(96, rel=0.05)
+
+
+def test_crops_are_told_from_fields_by_their_size_and_unreadable_files_are_left_out(tmp_path):
+    """Scale rules take photos no larger than ``crop_side`` on either side for single-cell crops."""
+    from dataclasses import replace
+
+    stub = analyser()
+    side = 400  # the hemseg_diagnose bundle's crop_side
+    stub.scale = replace(stub.scale, crop_side=side)
+    sizes = {"crop.png": (side, side), "wide.png": (side + 1, 50), "field.jpg": (640, 480), "tiny.png": (40, 30)}
+    for name, size in sizes.items():
+        Image.new("RGB", size, (230, 220, 225)).save(tmp_path / name)
+    (tmp_path / "broken.png").write_bytes(b"not a photo")
+    paths = sorted(tmp_path.iterdir())
+    assert crop_photos(stub, paths) == [tmp_path / "crop.png", tmp_path / "tiny.png"]

@@ -82,7 +82,7 @@ def diagnose(
     Exit code 1 when any input failed (each failure: one line on stderr, an error row).
     """
     from hemseg.diagnosis import diagnose_images, read_specimens
-    from hemseg.diagnosis.batch import image_inputs, start_workers, use_threads, worker_threads
+    from hemseg.diagnosis.batch import crop_photos, image_inputs, start_workers, use_threads, worker_threads
     from hemseg.diagnosis.report import look_words, unadapted_words
     from hemseg.diagnosis.specimen import specimen_of
 
@@ -126,6 +126,12 @@ def diagnose(
     scale, source = rbc_diameter_px, "given" if rbc_diameter_px else None
     if um_per_px is not None:
         scale, source = analyser.rbc_diameter_um / um_per_px, "um_per_px"
+    if scale is None and not shared_scale and len(crops := crop_photos(analyser, paths)) > 1:
+        typer.echo(
+            f"hemseg: {len(crops)} of {len(paths)} photos are single-cell crops, whose scale is read photo by photo "
+            "from a few red cells; --shared-scale (each folder one analyser's crops) or --rbc-diameter-px is surer",
+            err=True,
+        )
 
     def report_adapted(specimen: str, adaptation: dict) -> None:
         if not adaptation.get("adapted", True):

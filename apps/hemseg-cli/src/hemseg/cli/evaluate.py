@@ -19,22 +19,31 @@ Split = Annotated[str, typer.Option(help="Images to score: all, or one side of t
 RbcDiameter = Annotated[
     str | None,
     typer.Option(
+        help="Red-cell diameter in the images (px), 'auto' to estimate it per image, or 'shared': one scale "
+        "for all, the median of their own estimates (one analyser's crops); default: the dataset's entry "
+        "in hemseg.data.RBC_DIAMETER_PX, else auto."
+    ),
+]
+RbcDiameterRed = Annotated[
+    str | None,
+    typer.Option(
         help="Red-cell diameter in the images (px), or 'auto' to estimate it per image; "
         "default: the dataset's entry in hemseg.data.RBC_DIAMETER_PX, else auto."
     ),
 ]
 
 
-def _scale(value: str | None) -> float | str | None:
-    """``--rbc-diameter-px``: None, ``auto`` or a positive number."""
-    if value is None or value == "auto":
+def _scale(value: str | None, shared: bool = True) -> float | str | None:
+    """``--rbc-diameter-px``: None, ``auto``, ``shared`` (where ``shared`` allows it) or a positive number."""
+    if value is None or value == "auto" or (shared and value == "shared"):
         return value
     try:
         number = float(value)
     except ValueError:
         number = 0.0
     if not number > 0:
-        typer.echo(f"hemseg: error: --rbc-diameter-px must be a positive number or 'auto', not {value!r}", err=True)
+        words = "a positive number, 'auto' or 'shared'" if shared else "a positive number or 'auto'"
+        typer.echo(f"hemseg: error: --rbc-diameter-px must be {words}, not {value!r}", err=True)
         raise typer.Exit(2)
     return number
 
@@ -79,7 +88,8 @@ def _figure(value: float | None) -> str:
 def _scale_line(result: dict) -> str:
     value = result["rbc_diameter_px"]
     median = f", median {result['rbc_diameter_px_median']:.1f} px" if "rbc_diameter_px_median" in result else ""
-    return f"  red-cell diameter: {value} ({result['scale_source']}{median})"
+    readings = f" of {result['scale_readings']} images' readings" if result.get("scale_readings") else ""
+    return f"  red-cell diameter: {value} ({result['scale_source']}{median}{readings})"
 
 
 def _network_evaluation(
@@ -263,7 +273,7 @@ def rbc(
     dataset_dir: DatasetDir,
     json_path: JsonPath = None,
     split: Split = "all",
-    rbc_diameter_px: RbcDiameter = None,
+    rbc_diameter_px: RbcDiameterRed = None,
     bundle: Annotated[
         Path | None, typer.Option(help="Red-cell classification bundle folder (default: the shipped one).")
     ] = None,
@@ -280,7 +290,7 @@ def rbc(
         load_analyser,
     )
 
-    scale = _scale(rbc_diameter_px)
+    scale = _scale(rbc_diameter_px, shared=False)
 
     def run() -> dict:
         network = Bundle(bundle_dir("hemseg_rbc_classification", bundle))

@@ -205,6 +205,25 @@ def scale_reading(analyser: SmearAnalyser, path: Path) -> float | None:
     return px if source != "assumed" else None
 
 
+def crop_photos(analyser: SmearAnalyser, paths: Iterable[Path]) -> list[Path]:
+    """The photos of ``paths`` that the analyser measures as single-cell crops (:meth:`ScaleRules.is_crop`).
+
+    Only each file's header is read; files that cannot be opened are left out (reported when analysed).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    crops = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (OSError, UnidentifiedImageError, ValueError):
+            continue
+        if analyser.scale.is_crop((height, width)):
+            crops.append(path)
+    return crops
+
+
 class Batch:
     """One run over a list of inputs: their output names and specimens, the provenance, the finished rows.
 

@@ -2,13 +2,15 @@
 
 The networks are given (built from a bundle, e.g. :class:`hemseg.models.Bundle`), so a team can score
 its own. A dataset's red-cell diameter comes from :data:`hemseg.data.RBC_DIAMETER_PX`, a given value,
-or ``"auto"``: the pipeline's own estimate per image (:func:`hemseg.postproc.estimate_rbc_diameter`).
+``"auto"``: the pipeline's own estimate per image (:func:`hemseg.postproc.estimate_rbc_diameter`), or
+``"shared"``: one scale for every image, the median of their own estimates (one analyser's crops, as
+``hemseg diagnose --shared-scale`` takes a specimen's photos).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +27,22 @@ from hemseg.models.metrics import (
 METRICS = ("dice", "iou", "precision", "recall", "accuracy")
 #: ``rbc_diameter_px`` value that asks for the pipeline's own estimate per image.
 AUTO = "auto"
+#: ``rbc_diameter_px`` value that asks for one scale for all images: the median of their own estimates.
+SHARED = "shared"
 
 
 class ScaleChoice:
-    """Where each image's red-cell diameter comes from: given, the dataset table, or estimated per image.
+    """Where each image's red-cell diameter comes from: given, the dataset table, estimated per image or shared.
+
+    With :data:`SHARED`, :meth:`share` first takes every image's own first reading (as :data:`AUTO`
+    does; images whose diameter could only be assumed are left out) and their median becomes the
+    scale of all of them; where no image gives a reading, each is estimated on its own.
 
     Args:
         dataset: the dataset's name (looked up in :data:`hemseg.data.RBC_DIAMETER_PX`).
-        rbc_diameter_px: a diameter, :data:`AUTO`, or None (the table; :data:`AUTO` for a dataset not in it).
-        segmenter: the segmenter that estimates the scale (``auto``).
+        rbc_diameter_px: a diameter, :data:`AUTO`, :data:`SHARED`, or None (the table; :data:`AUTO` for a
+            dataset not in it).
+        segmenter: the segmenter that estimates the scale (``auto``, ``shared``).
         structures, mask_rules: its output channels and post-processing.
         scale: the ``hemseg_diagnose`` bundle's ``scale`` rules (:class:`hemseg.diagnosis.ScaleRules`: their
             ``estimate``).
@@ -54,30 +63,63 @@ class ScaleChoice:
             rbc_diameter_px = RBC_DIAMETER_PX.get(dataset, AUTO)
             self.source = "table" if rbc_diameter_px != AUTO else "estimated per image (not in the table)"
         else:
-            self.source = "estimated per image" if rbc_diameter_px == AUTO else "given"
-        if rbc_diameter_px != AUTO and not float(rbc_diameter_px) > 0:
-            raise ValueError(f"the red-cell diameter must be positive or 'auto', not {rbc_diameter_px!r}")
-        if rbc_diameter_px == AUTO and scale is None:
+            self.source = {AUTO: "estimated per image", SHARED: "shared"}.get(rbc_diameter_px, "given")
+        estimated = rbc_diameter_px in (AUTO, SHARED)
+        if not estimated and not _positive(rbc_diameter_px):
+            raise ValueError(f"the red-cell diameter must be positive, 'auto' or 'shared', not {rbc_diameter_px!r}")
+        if estimated and scale is None:
             raise ValueError("estimating the scale needs the hemseg_diagnose bundle's scale rules")
-        self.fixed = None if rbc_diameter_px == AUTO else float(rbc_diameter_px)
+        self.shared = rbc_diameter_px == SHARED
+        self.fixed = None if estimated else float(rbc_diameter_px)
         self.segmenter, self.structures, self.mask_rules, self.scale = segmenter, structures, mask_rules, scale
         self.estimates: list[float] = []
+        self.readings = 0
+
+    def _reading(self, image: np.ndarray) -> tuple[float, str]:
+        rgb = (np.moveaxis(np.asarray(image), 0, -1) * 255.0).round().clip(0, 255).astype(np.uint8)
+        return self.scale.estimate(rgb, self.segmenter, self.structures, self.mask_rules)
+
+    def share(self, images: Iterable[np.ndarray]) -> None:
+        """With :data:`SHARED`: the median of the (3, H, W) ``images``' own first readings becomes their scale."""
+        if not self.shared:
+            return
+        readings = [px for px, source in map(self._reading, images) if source != "assumed"]
+        self.readings = len(readings)
+        if readings:
+            self.fixed = statistics.median(readings)
+        else:
+            self.source = "estimated per image (no image gave a reading to share)"
 
     def __call__(self, image: np.ndarray) -> float:
         """The red-cell diameter (px) of one (3, H, W) image in [0, 1]."""
         if self.fixed is not None:
             return self.fixed
-        rgb = (np.moveaxis(np.asarray(image), 0, -1) * 255.0).round().clip(0, 255).astype(np.uint8)
-        estimate, _ = self.scale.estimate(rgb, self.segmenter, self.structures, self.mask_rules)
+        estimate, _ = self._reading(image)
         self.estimates.append(estimate)
         return estimate
 
     def summary(self) -> dict:
-        """``rbc_diameter_px`` (a number, or ``auto``), ``scale_source`` and, when estimated, the median estimate."""
-        result: dict = {"rbc_diameter_px": self.fixed if self.fixed is not None else AUTO, "scale_source": self.source}
+        """``rbc_diameter_px`` (a number, ``auto`` or ``shared``), ``scale_source`` and the median estimate.
+
+        The median is that of the per-image estimates (``auto``) or the shared scale, with ``scale_readings``
+        the number of images whose readings it is the median of (``shared``).
+        """
+        if self.shared:
+            result: dict = {"rbc_diameter_px": SHARED, "scale_source": self.source, "scale_readings": self.readings}
+            if self.readings:
+                result["rbc_diameter_px_median"] = self.fixed
+        else:
+            result = {"rbc_diameter_px": self.fixed if self.fixed is not None else AUTO, "scale_source": self.source}
         if self.estimates:
             result["rbc_diameter_px_median"] = statistics.median(self.estimates)
         return result
+
+
+def _positive(value: object) -> bool:
+    try:
+        return float(value) > 0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def _loaded(path: str | Path, image_transform: Callable | None):
@@ -136,6 +178,7 @@ def evaluate_segmentation(
     central_scores = {s: {m: [] for m in METRICS} for s in central_scored}
     label_scores: dict[str, dict] = {}
     times = []
+    choice.share(_loaded(s.image, image_transform) for s in samples)
     for sample in samples:
         image = _loaded(sample.image, image_transform)
         rbc_px = choice(image)
@@ -256,6 +299,7 @@ def evaluate_classification(
         predicted.append(classifier.classes[best])
         confidence.append(float(probabilities[best]))
 
+    choice.share(_loaded(s.image, image_transform) for s in kept)
     for sample in kept:
         image = _loaded(sample.image, image_transform)
         patch, found = patcher.central_patch(image, choice(image))
