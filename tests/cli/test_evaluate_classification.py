@@ -55,8 +55,8 @@ def test_images_with_several_labels_or_none_are_skipped_and_counted(data_root, t
     assert (report["rbc_diameter_px"], report["scale_source"]) == (48.0, "given")
 
 
-def test_a_dataset_without_a_known_scale_is_scored_at_the_pipelines_estimate(data_root, tmp_path):
-    """A dataset not in hemseg.data.RBC_DIAMETER_PX: each image's red-cell diameter is estimated."""
+def test_a_dataset_without_a_known_scale_is_scored_at_its_images_shared_estimate(data_root, tmp_path):
+    """A dataset not in hemseg.data.RBC_DIAMETER_PX: the median of its images' own estimates, or each one's."""
     import shutil
 
     root = tmp_path / "other_lab"
@@ -65,14 +65,19 @@ def test_a_dataset_without_a_known_scale_is_scored_at_the_pipelines_estimate(dat
         shutil.copy(data_root / "bccd" / "images" / f"{sample_id}.jpg", root / "images")
     (root / "dataset.json").write_text(json.dumps({"name": "other_lab", "structures": {}}))
     (root / "labels.csv").write_text("id,label\nBloodImage_00008,neutrophil\nBloodImage_00013,neutrophil\n")
+    reports = []
     for args in ([], ["--rbc-diameter-px", "auto"]):
         out = tmp_path / "result.json"
         result = CliRunner().invoke(app, ["evaluate", "classification", str(root), "--json", str(out), *args])
         assert result.exit_code == 0, result.output
-        report = json.loads(out.read_text())
-        assert report["rbc_diameter_px"] == "auto" and report["scale_source"].startswith("estimated per image")
-        assert 80 < report["rbc_diameter_px_median"] < 125  # BCCD red cells: about 104 px (boxes)
-        assert report["images"] == 2
+        reports.append(json.loads(out.read_text()))
+    shared, auto = reports
+    assert (shared["rbc_diameter_px"], shared["scale_source"]) == ("shared", "shared (not in the table)")
+    assert (auto["rbc_diameter_px"], auto["scale_source"]) == ("auto", "estimated per image")
+    assert shared["scale_readings"] == 2 and shared["images"] == auto["images"] == 2
+    # the two fields' readings: their median shared, or each field at its own (the same median)
+    assert shared["rbc_diameter_px_median"] == auto["rbc_diameter_px_median"]
+    assert 80 < shared["rbc_diameter_px_median"] < 125  # BCCD red cells: about 104 px (boxes)
 
 
 def test_one_analysers_crops_share_the_median_of_their_own_estimates(data_root, tmp_path):

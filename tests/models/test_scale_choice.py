@@ -59,3 +59,16 @@ def test_auto_and_given_scales_are_not_shared():
 def test_a_scale_that_is_no_diameter_is_refused(value):
     with pytest.raises(ValueError, match="positive, 'auto' or 'shared'"):
         ScaleChoice("any", value, None, ["wbc"], {}, None)
+
+
+def test_a_dataset_not_in_the_table_shares_one_scale_and_a_known_one_takes_its_entry():
+    from hemseg.data import RBC_DIAMETER_PX
+
+    images = [_image(px) for px in (40, 60, 44)]
+    unknown = ScaleChoice("another_lab", None, None, ["wbc"], {}, _Readings())
+    unknown.share(images)
+    assert [unknown(image) for image in images] == [44.0] * 3
+    assert unknown.summary()["scale_source"] == "shared (not in the table)"
+    known = ScaleChoice("pbc", None, None, ["wbc"], {}, None)
+    known.share(images)
+    assert known(images[0]) == RBC_DIAMETER_PX["pbc"] and known.summary()["scale_source"] == "table"

@@ -21,7 +21,7 @@ RbcDiameter = Annotated[
     typer.Option(
         help="Red-cell diameter in the images (px), 'auto' to estimate it per image, or 'shared': one scale "
         "for all, the median of their own estimates (one analyser's crops); default: the dataset's entry "
-        "in hemseg.data.RBC_DIAMETER_PX, else auto."
+        "in hemseg.data.RBC_DIAMETER_PX, else shared."
     ),
 ]
 RbcDiameterRed = Annotated[

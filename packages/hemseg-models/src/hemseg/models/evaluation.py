@@ -4,7 +4,7 @@ The networks are given (built from a bundle, e.g. :class:`hemseg.models.Bundle`)
 its own. A dataset's red-cell diameter comes from :data:`hemseg.data.RBC_DIAMETER_PX`, a given value,
 ``"auto"``: the pipeline's own estimate per image (:func:`hemseg.postproc.estimate_rbc_diameter`), or
 ``"shared"``: one scale for every image, the median of their own estimates (one analyser's crops, as
-``hemseg diagnose --shared-scale`` takes a specimen's photos).
+``hemseg diagnose --shared-scale`` takes a specimen's photos; the default for a dataset not in the table).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ class ScaleChoice:
 
     Args:
         dataset: the dataset's name (looked up in :data:`hemseg.data.RBC_DIAMETER_PX`).
-        rbc_diameter_px: a diameter, :data:`AUTO`, :data:`SHARED`, or None (the table; :data:`AUTO` for a
-            dataset not in it).
+        rbc_diameter_px: a diameter, :data:`AUTO`, :data:`SHARED`, or None (the table; :data:`SHARED` for a
+            dataset not in it: one dataset's images are taken to come from one source at one magnification).
         segmenter: the segmenter that estimates the scale (``auto``, ``shared``).
         structures, mask_rules: its output channels and post-processing.
         scale: the ``hemseg_diagnose`` bundle's ``scale`` rules (:class:`hemseg.diagnosis.ScaleRules`: their
@@ -60,8 +60,8 @@ class ScaleChoice:
         from hemseg.data import RBC_DIAMETER_PX
 
         if rbc_diameter_px is None:
-            rbc_diameter_px = RBC_DIAMETER_PX.get(dataset, AUTO)
-            self.source = "table" if rbc_diameter_px != AUTO else "estimated per image (not in the table)"
+            rbc_diameter_px = RBC_DIAMETER_PX.get(dataset, SHARED)  # a dataset folder: one source, one scale
+            self.source = "table" if rbc_diameter_px != SHARED else "shared (not in the table)"
         else:
             self.source = {AUTO: "estimated per image", SHARED: "shared"}.get(rbc_diameter_px, "given")
         estimated = rbc_diameter_px in (AUTO, SHARED)
