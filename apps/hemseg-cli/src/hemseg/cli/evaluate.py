@@ -24,7 +24,8 @@ RbcDiameter = Annotated[
         "in hemseg.data.RBC_DIAMETER_PX, else shared."
     ),
 ]
-RbcDiameterRed = Annotated[
+# hemseg evaluate rbc: each field's own red cells, so no shared scale
+FieldRbcDiameter = Annotated[
     str | None,
     typer.Option(
         help="Red-cell diameter in the images (px), or 'auto' to estimate it per image; "
@@ -273,7 +274,7 @@ def rbc(
     dataset_dir: DatasetDir,
     json_path: JsonPath = None,
     split: Split = "all",
-    rbc_diameter_px: RbcDiameterRed = None,
+    rbc_diameter_px: FieldRbcDiameter = None,
     bundle: Annotated[
         Path | None, typer.Option(help="Red-cell classification bundle folder (default: the shipped one).")
     ] = None,
