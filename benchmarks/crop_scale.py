@@ -1,6 +1,7 @@
 """The red-cell scale estimate on single-cell crops (few red cells), against each set's measured diameter.
 
-    HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/crop_scale.py --json benchmarks/results/crop_scale.json
+    HEMSEG_DATA=../shared/data .venv/bin/python benchmarks/crop_scale.py [--shared] \
+        --json benchmarks/results/crop_scale.json
 
 Runs ``hemseg diagnose``'s analysis (``hemseg.models.load_analyser``, scale estimated) on ``--crops``
 crops of each crop set, spread evenly over its ids, and compares the red-cell diameter it used with the
@@ -10,7 +11,10 @@ red cells; the others fall back to the assumed diameter), and for each the 10th 
 percentile of the relative error. What the error costs: the class of the white cell nearest the
 crop's centre against the crop's label (crops labelled with one of the white-cell classifier's
 classes), with the scale estimated and with the set's diameter given (``accuracy_estimated``,
-``accuracy_given``; a crop where no white cell is found counts as wrong). ``--percentiles 50 75``
+``accuracy_given``; a crop where no white cell is found counts as wrong). ``--shared`` also
+analyses every crop of a set at one scale, the median of the crops' own first readings, as
+``hemseg diagnose --shared-scale`` does for one specimen (``shared_px``, ``shared_readings``,
+``accuracy_shared``). ``--percentiles 50 75``
 also scores other percentiles of the red cells' inscribed diameters as the estimate (one
 segmentation of the whole crop at the assumed diameter, as ``hemseg.postproc.rbc_diameter``
 measures them, red cells cut by the edge of a crop left out as ``hemseg diagnose`` leaves them
@@ -36,8 +40,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--crops", type=int, default=200, help="crops per set")
     parser.add_argument("--percentiles", type=float, nargs="*", default=[], help="also score these percentiles")
+    parser.add_argument("--shared", action="store_true", help="also score each set at its crops' shared scale")
     args = parser.parse_args()
     from hemseg.data import RBC_DIAMETER_PX, read_dataset, read_smear
+    from hemseg.diagnosis.batch import scale_reading
     from hemseg.models import load_analyser
     from hemseg.postproc import chw_float, postprocess, rbc_diameter
 
@@ -51,13 +57,22 @@ def main() -> None:
         errors, by_percentile = {"estimated": [], "white_cell": []}, {q: [] for q in args.percentiles}
         right = {"estimated": 0, "given": 0}
         labelled = {s.id for s in samples if len(s.labels) == 1 and s.labels[0] in analyser.classifier.classes}
+        shared, shared_px = {}, None
+        if args.shared:  # as hemseg diagnose --shared-scale: the median of the crops' own first readings
+            readings = [px for s in samples if (px := scale_reading(analyser, s.image)) is not None]
+            shared_px = float(np.median(readings))
+            shared = {"shared_px": round(shared_px, 2), "shared_readings": len(readings)}
+            right["shared"] = 0
         for sample in samples:
             rgb = read_smear(sample.image)
             report = analyser.analyse(rgb)
             if report.scale_source in errors:
                 errors[report.scale_source].append(report.rbc_diameter_px / truth - 1)
             if sample.id in labelled:
-                for scale, analysed in (("estimated", report), ("given", analyser.analyse(rgb, truth))):
+                scales = {"estimated": report, "given": analyser.analyse(rgb, truth)}
+                if shared_px is not None:
+                    scales["shared"] = analyser.analyse(rgb, shared_px)
+                for scale, analysed in scales.items():
                     right[scale] += central_class(analysed, rgb.shape) == sample.labels[0]
             if by_percentile:
                 px = analyser.scale.assumed_px
@@ -74,6 +89,7 @@ def main() -> None:
                 "rbc_diameter_px": truth,
                 "assumed_px": analyser.scale.assumed_px,
                 **{k: v for source, found in errors.items() for k, v in error_figures(source, found, len(samples))},
+                **shared,
                 "classified": len(labelled),
                 **{f"accuracy_{k}": round(n / len(labelled), 3) if labelled else None for k, n in right.items()},
             }
