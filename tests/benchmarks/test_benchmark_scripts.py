@@ -394,3 +394,30 @@ def test_rbc_split_counts_red_cells_and_the_points_on_a_cell_of_two_classes():
     )
     find(np.zeros((60, 100, 3), np.uint8), 20.0)
     assert tally == {"red_cells": 2, "points_on_mixed_cells": 3}
+
+
+def test_segmentation_bn_adaptation_re_estimates_the_stem_on_each_image_alone(monkeypatch):
+    """benchmarks/segmentation_bn_adaptation.py: ``image`` adapts on the photo being segmented, not on the set."""
+    import importlib.util
+
+    import numpy as np
+    import torch
+
+    from hemseg.models import Segmenter
+
+    spec = importlib.util.spec_from_file_location("seg_bn", REPO / "benchmarks" / "segmentation_bn_adaptation.py")
+    seg_bn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seg_bn)
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 2, 1), torch.nn.BatchNorm2d(2), torch.nn.ReLU(), torch.nn.Conv2d(2, 1, 1)
+    ).eval()
+    segmenter = Segmenter(network, target_rbc_px=40.0, roi_size=64)
+    images = [torch.rand(3, 64, 64) * 0.3, torch.rand(3, 64, 64) * 0.3 + 0.7]  # a dark and a bright photo
+    each = seg_bn._EachImageAdapted(segmenter, layers=1)
+    on_the_set = segmenter.adapted([(image, None) for image in images], 1)
+    for image in images:
+        alone = segmenter.adapted([(image, None)], 1).probabilities(image, None)
+        np.testing.assert_allclose(each.probabilities(image, None), alone, atol=1e-6)
+        assert not np.allclose(alone, on_the_set.probabilities(image, None), atol=1e-3)
+    assert each.last_network_ms > 0

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from hemseg.models.segmenter import Segmenter
@@ -58,3 +59,60 @@ def test_flips_average_the_four_flipped_passes_and_make_the_result_flip_equivari
     assert not np.allclose(plain.probabilities(image, None), expected, atol=1e-3)
     mirrored = flipped.probabilities(image.flip(2), None)
     assert np.allclose(mirrored, flipped.probabilities(image, None)[:, :, ::-1], atol=1e-5)
+
+
+class _TwoNorms(torch.nn.Module):
+    """conv → batch norm → conv → batch norm: a stem whose statistics can be checked by hand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 2, kernel_size=1)
+        self.first = torch.nn.BatchNorm2d(2)
+        self.second = torch.nn.BatchNorm2d(1)
+        self.head = torch.nn.Conv2d(2, 1, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(self.head(self.first(self.conv(x))))
+
+
+def test_adapted_takes_the_first_layers_statistics_from_the_zoomed_images():
+    torch.manual_seed(0)
+    network = _TwoNorms().eval()
+    for norm in (network.first, network.second):
+        norm.running_mean.fill_(5.0)
+        norm.running_var.fill_(9.0)
+    images = [torch.rand(3, 64, 64), torch.rand(3, 128, 128) * 0.5]  # the second zoomed to 64 px inside
+    segmenter = Segmenter(network, target_rbc_px=40.0, roi_size=64)
+    adapted = segmenter.adapted([(images[0], None), (images[1], 80.0)], layers=1)
+    with torch.no_grad():  # each image one batch; the statistics are the plain average of the two
+        features = [network.conv(segmenter._zoomed(image, px)) for image, px in ((images[0], None), (images[1], 80.0))]
+    torch.testing.assert_close(
+        adapted.network.first.running_mean, torch.stack([f.mean(dim=(0, 2, 3)) for f in features]).mean(dim=0)
+    )
+    torch.testing.assert_close(
+        adapted.network.first.running_var, torch.stack([f.var(dim=(0, 2, 3)) for f in features]).mean(dim=0)
+    )
+    assert bool((adapted.network.second.running_mean == 5.0).all())
+    assert not adapted.network.first.training and not adapted.network.second.training
+    # the segmenter itself is unchanged, and the copy segments with the re-estimated network
+    assert bool((network.first.running_mean == 5.0).all()) and segmenter.network is network
+    assert not np.allclose(adapted.probabilities(images[0], None), segmenter.probabilities(images[0], None))
+
+
+def test_adapted_pads_each_image_to_a_multiple_of_32_with_its_edge():
+    network = _TwoNorms().eval()
+    image = torch.zeros(3, 40, 50)
+    image[:, :, 49] = 1.0  # the last column bright: repeated into the 14 columns of padding
+    adapted = Segmenter(network, target_rbc_px=40.0, roi_size=64).adapted([(image, None)], layers=1)
+    with torch.no_grad():
+        padded = torch.zeros(1, 3, 64, 64)
+        padded[..., 49:] = 1.0
+        torch.testing.assert_close(adapted.network.first.running_mean, network.conv(padded).mean(dim=(0, 2, 3)))
+
+
+def test_adapted_needs_a_torch_network_with_enough_layers():
+    image = [(torch.rand(3, 64, 64), None)]
+    with pytest.raises(TypeError, match="torch"):
+        Segmenter(_dark_pixels, target_rbc_px=40.0, roi_size=64).adapted(image, 1)
+    with pytest.raises(ValueError, match="has 2 batch-norm layers, fewer than the 3"):
+        Segmenter(_TwoNorms().eval(), target_rbc_px=40.0, roi_size=64).adapted(image, 3)

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from hemseg.models.adaptation import renormalised
+
 
 class Classifier:
     """Softmax class probabilities for (N, P, P, 4) uint8 cell patches (RGB + cell mask).
@@ -157,26 +159,16 @@ class Classifier:
 
     def _renormalised(self, patches: np.ndarray, layers: int, zoom: float) -> Classifier:
         """A copy at ``zoom`` whose first ``layers`` batch-norm layers take their statistics from ``patches``."""
-        if not isinstance(self.network, torch.nn.Module):
-            raise TypeError("only a torch network's statistics can be re-estimated")
-        network = copy.deepcopy(self.network)
-        norms = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)][:layers]
-        if len(norms) < layers:
-            raise ValueError(f"the network has {len(norms)} batch-norm layers, fewer than the {layers} to re-estimate")
         if not len(patches):
             raise ValueError("no patches to re-estimate the batch-norm statistics on")
         classifier = copy.copy(self)
-        classifier.network, classifier.zoom = network, float(zoom)
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None  # a plain average over the batches
-            norm.train()
+        classifier.zoom = float(zoom)
         order = np.random.default_rng(0).permutation(len(patches))  # batches of mixed cells, whatever the order
-        with torch.no_grad():
-            for first in range(0, len(patches), self.batch_size):
-                network(classifier._tensor(patches[order[first : first + self.batch_size]]))
-        for norm in norms:
-            norm.eval()
+        batches = (
+            classifier._tensor(patches[order[first : first + self.batch_size]])
+            for first in range(0, len(patches), self.batch_size)
+        )
+        classifier.network = renormalised(self.network, layers, batches)
         return classifier
 
     def with_specimen_mix(self, patches: np.ndarray, least_share: float) -> Classifier:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - torch convention
 from monai.inferers import SlidingWindowInferer
+
+from hemseg.models.adaptation import renormalised
 
 
 class Segmenter:
@@ -72,6 +75,22 @@ class Segmenter:
         total = sum(self.network(windows.flip(dims) if dims else windows).float().flip(dims) for dims in flipped)
         return (total / len(flipped)).cpu()
 
+    def _prepared(self, image: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """``image`` as a (3, H, W) float tensor, preprocessed."""
+        tensor = torch.as_tensor(np.asarray(image, dtype=np.float32))
+        if tensor.ndim != 3 or tensor.shape[0] != 3:
+            raise ValueError(f"expected a (3, H, W) image, got shape {tuple(tensor.shape)}")
+        return tensor if self.preprocess is None else torch.as_tensor(self.preprocess(tensor))
+
+    def _zoomed(self, tensor: torch.Tensor, rbc_diameter_px: float | None) -> torch.Tensor:
+        """The (1, 3, h, w) batch the network sees: a prepared image zoomed to the training scale."""
+        height, width = tensor.shape[1:]
+        zoom = 1.0 if rbc_diameter_px is None else self.target_rbc_px / float(rbc_diameter_px)
+        if zoom == 1.0:
+            return tensor[None]
+        size = (max(1, round(height * zoom)), max(1, round(width * zoom)))
+        return F.interpolate(tensor[None], size=size, mode="area" if zoom < 1 else "bilinear")
+
     @torch.inference_mode()
     def probabilities(self, image: torch.Tensor | np.ndarray, rbc_diameter_px: float | None) -> np.ndarray:
         """Return (C, H, W) float32 probabilities for a (3, H, W) RGB image in [0, 1].
@@ -79,21 +98,37 @@ class Segmenter:
         ``rbc_diameter_px`` is the image's red-cell diameter; None means it is already at the
         training scale. The time spent in zooming and the network is kept in ``last_network_ms``.
         """
-        tensor = torch.as_tensor(np.asarray(image, dtype=np.float32))
-        if tensor.ndim != 3 or tensor.shape[0] != 3:
-            raise ValueError(f"expected a (3, H, W) image, got shape {tuple(tensor.shape)}")
-        if self.preprocess is not None:
-            tensor = torch.as_tensor(self.preprocess(tensor))
+        tensor = self._prepared(image)
         height, width = tensor.shape[1:]
-        zoom = 1.0 if rbc_diameter_px is None else self.target_rbc_px / float(rbc_diameter_px)
         start = time.perf_counter()
-        batch = tensor[None]
-        if zoom != 1.0:
-            size = (max(1, round(height * zoom)), max(1, round(width * zoom)))
-            batch = F.interpolate(batch, size=size, mode="area" if zoom < 1 else "bilinear")
-        logits = self.inferer(batch, self._predict)
+        logits = self.inferer(self._zoomed(tensor, rbc_diameter_px), self._predict)
         probabilities = torch.sigmoid(logits.float())
         if probabilities.shape[2:] != (height, width):
             probabilities = F.interpolate(probabilities, size=(height, width), mode="bilinear", align_corners=False)
         self.last_network_ms = (time.perf_counter() - start) * 1000.0
         return probabilities[0].numpy()
+
+    def adapted(self, images: Iterable[tuple[torch.Tensor | np.ndarray, float | None]], layers: int) -> Segmenter:
+        """A copy whose network's first ``layers`` batch-norm layers take their statistics from ``images``.
+
+        ``images`` are (image, red-cell diameter) pairs of one lab, unlabelled; each is zoomed to the
+        training scale, its sides padded (edge pixels repeated) to a multiple of 32, and the statistics
+        of the first layers are re-estimated on the whole of it, each image one batch (AdaBN,
+        :func:`hemseg.models.adaptation.renormalised`; the network runs only up to those layers).
+
+        Raises:
+            TypeError: the network is not a torch module.
+            ValueError: the network has fewer batch-norm layers than ``layers``.
+        """
+
+        def batches() -> Iterator[torch.Tensor]:
+            for image, rbc_diameter_px in images:
+                batch = self._zoomed(self._prepared(image), rbc_diameter_px)
+                height, width = batch.shape[2:]
+                batch = F.pad(batch, (0, -width % 32, 0, -height % 32), mode="replicate")
+                batch = batch.to(self.device)
+                yield batch.contiguous(memory_format=torch.channels_last) if self.channels_last else batch
+
+        segmenter = copy.copy(self)
+        segmenter.network = renormalised(self.network, layers, batches())
+        return segmenter
