@@ -15,6 +15,11 @@ the batch-norm statistics it learnt, then with the statistics of its first N bat
 - ``image``: on each image alone before it is segmented (what ``hemseg diagnose`` could do per photo,
   the network run up to those layers once more).
 
+``--shift`` only measures, for each image, how far its own first-layer statistics lie from the
+learnt ones: the mean over the stem's channels of the difference of means in learnt standard
+deviations (``stem_shift``: its quantiles over the images). A network's photos of the sources it
+trained on set what is familiar; a gate for the re-estimation would be read from it.
+
 Each image at the dataset's red-cell diameter (``hemseg.data.RBC_DIAMETER_PX``), as the leave-one-out
 figures are scored.
 """
@@ -26,6 +31,8 @@ import json
 import os
 import time
 from pathlib import Path
+
+import numpy as np
 
 
 class _EachImageAdapted:
@@ -40,6 +47,19 @@ class _EachImageAdapted:
         probabilities = adapted.probabilities(image, rbc_diameter_px)
         self.last_network_ms = (time.perf_counter() - start) * 1000.0
         return probabilities
+
+
+def _stem_shift(segmenter, image, rbc_diameter_px: float) -> float:
+    """Mean over the stem's channels of |photo mean - learnt mean| / learnt standard deviation."""
+    import torch
+
+    learnt = next(m for m in segmenter.network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    own = next(
+        m
+        for m in segmenter.adapted([(image, rbc_diameter_px)], 1).network.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    )
+    return float(((own.running_mean - learnt.running_mean).abs() / (learnt.running_var + learnt.eps).sqrt()).mean())
 
 
 def _summary(result: dict, central: bool) -> dict:
@@ -58,6 +78,7 @@ def main() -> None:
     parser.add_argument("--central-cell", action="store_true", help="score the central cell (crops)")
     parser.add_argument("--first", type=int, nargs="+", default=[1, 4], help="batch-norm layers re-estimated")
     parser.add_argument("--per", nargs="+", choices=("set", "image"), default=["set", "image"])
+    parser.add_argument("--shift", action="store_true", help="only measure each image's stem shift")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -88,6 +109,15 @@ def main() -> None:
             partial.write_text(json.dumps(figures, indent=2) + "\n")
             partial.replace(args.json)
 
+    if args.shift:
+        shifts = [_stem_shift(segmenter, load_rgb(s.image), rbc_px) for s in samples]
+        quantiles = np.quantile(shifts, [0.1, 0.5, 0.9]).round(3).tolist()
+        figures["stem_shift"] = {"images": len(shifts), "q10_median_q90": quantiles}
+        print("stem_shift", figures["stem_shift"], flush=True)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        return
     keep("learnt", segmenter)
     for layers in args.first:
         if "set" in args.per:

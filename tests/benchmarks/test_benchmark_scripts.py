@@ -421,3 +421,22 @@ def test_segmentation_bn_adaptation_re_estimates_the_stem_on_each_image_alone(mo
         np.testing.assert_allclose(each.probabilities(image, None), alone, atol=1e-6)
         assert not np.allclose(alone, on_the_set.probabilities(image, None), atol=1e-3)
     assert each.last_network_ms > 0
+
+
+def test_segmentation_bn_adaptation_stem_shift_is_the_standardised_difference_of_means():
+    """benchmarks/segmentation_bn_adaptation.py --shift: a photo's stem means against the learnt ones."""
+    import importlib.util
+
+    import pytest
+    import torch
+
+    from hemseg.models import Segmenter
+
+    spec = importlib.util.spec_from_file_location("seg_bn", REPO / "benchmarks" / "segmentation_bn_adaptation.py")
+    seg_bn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seg_bn)
+    network = torch.nn.Sequential(torch.nn.BatchNorm2d(3, eps=1e-12)).eval()
+    network[0].running_var.fill_(4.0)  # learnt means 0, standard deviations 2
+    image = torch.stack([torch.full((40, 40), v) for v in (0.2, 0.6, 1.0)])  # flat channels
+    shift = seg_bn._stem_shift(Segmenter(network, target_rbc_px=40.0, roi_size=64), image, 40.0)
+    assert shift == pytest.approx((0.2 + 0.6 + 1.0) / 2 / 3)
