@@ -100,9 +100,11 @@ def _entropy_minimised(classifier, patches: np.ndarray, epochs: int, learning_ra
     """
     import copy
 
+    from hemseg.models.adaptation import batch_norms
+
     tuned = copy.copy(classifier)
     tuned.network = network = copy.deepcopy(classifier.network).eval()
-    norms = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    norms = batch_norms(network)
     network.requires_grad_(False)
     parameters = [p for norm in norms for p in (norm.weight, norm.bias)]
     for parameter in parameters:
@@ -144,6 +146,7 @@ def main() -> None:
 
     from hemseg.data import CELL_CLASSES
     from hemseg.models import Classifier, classification_network
+    from hemseg.models.adaptation import batch_norms
 
     patches, labels = left_out_patches(args.dataset, ("train", "val") if args.split == "all" else ("val",))
     members = []
@@ -152,7 +155,7 @@ def main() -> None:
         network.load_state_dict(torch.load(checkpoint, weights_only=True))
         members.append(Classifier(network.eval(), CELL_CLASSES))
     classifier = members[0] if len(members) == 1 else _Mean(members)
-    layers = sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in network.modules())
+    layers = len(batch_norms(network))
     result = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split}
     if args.ensemble:
         result["ensemble"] = [str(checkpoint) for checkpoint in args.ensemble]

@@ -51,14 +51,10 @@ class _EachImageAdapted:
 
 def _stem_shift(segmenter, image, rbc_diameter_px: float) -> float:
     """Mean over the stem's channels of |photo mean - learnt mean| / learnt standard deviation."""
-    import torch
+    from hemseg.models.adaptation import batch_norms
 
-    learnt = next(m for m in segmenter.network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
-    own = next(
-        m
-        for m in segmenter.adapted([(image, rbc_diameter_px)], 1).network.modules()
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-    )
+    learnt = batch_norms(segmenter.network)[0]
+    own = batch_norms(segmenter.adapted([(image, rbc_diameter_px)], 1).network)[0]
     return float(((own.running_mean - learnt.running_mean).abs() / (learnt.running_var + learnt.eps).sqrt()).mean())
 
 
@@ -95,8 +91,9 @@ def main() -> None:
         result = evaluate_segmentation(dataset_dir, each, *rest, split=args.split, central_cell=args.central_cell)
         return {**_summary(result, args.central_cell), "ms_per_image": round(result["ms_per_image"], 1)}
 
-    rbc_px = RBC_DIAMETER_PX[read_dataset(dataset_dir).name]
-    samples = samples_of_split(read_dataset(dataset_dir), args.split)
+    dataset = read_dataset(dataset_dir)
+    rbc_px = RBC_DIAMETER_PX[dataset.name]
+    samples = samples_of_split(dataset, args.split)
     figures = {"bundle": str(args.bundle), "dataset": args.dataset, "split": args.split}
 
     def keep(name: str, each) -> None:

@@ -13,6 +13,11 @@ class _EnoughError(Exception):
     """Raised after the last batch-norm layer to re-estimate: the rest of the network is not needed."""
 
 
+def batch_norms(network: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNorm]:
+    """The network's batch-norm layers, in module order (the stem's first)."""
+    return [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
 def renormalised(network: torch.nn.Module, layers: int, inputs: Iterable[torch.Tensor]) -> torch.nn.Module:
     """A copy of ``network`` whose first ``layers`` batch-norm layers take their statistics from ``inputs``.
 
@@ -28,7 +33,7 @@ def renormalised(network: torch.nn.Module, layers: int, inputs: Iterable[torch.T
     if not isinstance(network, torch.nn.Module):
         raise TypeError("only a torch network's statistics can be re-estimated")
     network = copy.deepcopy(network)
-    norms = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)][:layers]
+    norms = batch_norms(network)[:layers]
     if len(norms) < layers:
         raise ValueError(f"the network has {len(norms)} batch-norm layers, fewer than the {layers} to re-estimate")
     for norm in norms:
