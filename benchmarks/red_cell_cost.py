@@ -6,7 +6,8 @@
 The ``hemseg_diagnose`` analyser is loaded twice, as shipped (``red_cell_morphology: true``) and as
 before red-cell morphology (``red_cell_morphology=false``, red cells counted, not classified,
 ``red_cells#overlap_split_distance=None``, clumps split as other cells, and ``red_cells#min_radius=0.2``
-for every piece, ``#edge_min_radius=None``), both through ONNX Runtime.
+for every piece, ``#edge_min_radius=None``, no slide trimmed off large pieces, ``#slide_trim_area=None``),
+both through ONNX Runtime.
 Each validation field of ``bccd`` and ``chula_rbc`` (the first ``--fields`` of each, scale estimated
 per photo as ``hemseg diagnose`` does) is analysed by both in turn after one warm-up, so both see
 the same machine load, ``--repeats`` times; each field's time is the fastest of its repeats (the run
@@ -49,6 +50,7 @@ def main() -> None:
         "red_cells#overlap_split_distance": None,
         "red_cells#min_radius": 0.2,
         "red_cells#edge_min_radius": None,
+        "red_cells#slide_trim_area": None,
     }
     analysers = {"with": load_analyser(), "without": load_analyser(**before)}
     classifier, network_ms = analysers["with"].red_cell_classifier, []

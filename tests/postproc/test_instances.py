@@ -7,6 +7,7 @@ from hemseg.postproc import (
     instance_table,
     label_instances,
     remove_background_coloured,
+    remove_slide_pixels,
     split_cells,
     split_overlapping,
     split_touching,
@@ -105,3 +106,25 @@ def test_instances_coloured_like_the_bare_slide_are_dropped():
     # a cool white balance (slide turned blue, red cells greyish) keeps the same three cells
     cool = np.clip(rgb * np.array([0.8, 1.0, 1.2]), 0, 255).astype(np.uint8)
     assert np.array_equal(remove_background_coloured(labels, cool, background, window=60, share=0.1) > 0, kept > 0)
+
+
+def test_slide_between_crowded_cells_is_taken_off_large_pieces_only():
+    rgb = np.full((100, 200, 3), (230, 222, 205), np.uint8)  # beige slide
+    cells = [(30, 30), (30, 70), (70, 30), (70, 70)]
+    for centre in [*cells, (50, 160)]:
+        rgb[disk(centre, 12)] = (205, 120, 120)
+    rgb[disk((30, 30), 4)] = (228, 220, 204)  # a target cell's pale centre, nearly slide-coloured
+    # the network's mask: the four cells and the slide between them as one piece, one lone cell, and
+    # a patch of slide below the lone cell, as large as a cell and joined to it
+    mask = np.zeros((100, 200), bool)
+    mask[18:83, 18:83] = True
+    mask |= _discs((100, 200), [(50, 160), (72, 160)], 12)
+    background = ~mask
+    area = np.pi * 12**2
+    trimmed = remove_slide_pixels(mask, rgb, background, window=60, share=0.15, min_area=3 * area, max_hole=0.3 * area)
+    # the large piece keeps exactly its four cells, the pale centre filled again
+    assert np.array_equal(trimmed[:, :100], _discs((100, 200), cells, 12)[:, :100])
+    assert label_instances(trimmed[:, :100]).max() == 4
+    # the piece of two cells' area is below the limit: left as it was, slide patch and all
+    assert np.array_equal(trimmed[:, 100:], mask[:, 100:])
+    assert np.array_equal(remove_slide_pixels(mask, rgb, background, 60, 0.15, 30 * area, 0.3 * area), mask)

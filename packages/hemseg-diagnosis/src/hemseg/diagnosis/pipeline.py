@@ -102,6 +102,13 @@ class RedCellRules:
             (:func:`hemseg.postproc.split_overlapping`); None: ``split_distance`` everywhere.
         overlap_solidity: a group whose area is below this share of its convex hull's is split at
             ``overlap_split_distance``; one red cell, however elongated, is more solid.
+        slide_trim_area: before the split, pieces of the red-cell mask larger than this many red-cell
+            areas (crowded cells joined by slide that the network took for cell) lose their
+            slide-coloured pixels (:func:`hemseg.postproc.remove_slide_pixels`); None: off.
+        slide_trim_share: a pixel of such a piece needs this share of the median smaller piece's
+            colour rise above the slide (as ``background_share`` measures it) to stay.
+        slide_trim_hole: holes up to this many red-cell areas left inside a trimmed piece (pale
+            centres) are filled again.
     """
 
     min_radius: float
@@ -111,6 +118,9 @@ class RedCellRules:
     overlap_split_distance: float | None = None
     overlap_solidity: float = 1.0
     edge_min_radius: float | None = None
+    slide_trim_area: float | None = None
+    slide_trim_share: float = 0.0
+    slide_trim_hole: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -390,6 +400,7 @@ class SmearAnalyser:
             platelet_instances,
             postprocess,
             remove_background_coloured,
+            remove_slide_pixels,
             remove_thin_instances,
             split_cells,
         )
@@ -406,11 +417,26 @@ class SmearAnalyser:
         if source == "estimated" and (refined := self.scale.refine(masks["rbc"], work_px, rgb.shape)) is not None:
             work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = split_cells(masks["wbc"], work_px, self.split_distance)
-        # red cells: split, then whole-cell-thick pieces only (not edge strips or fragments), and only
-        # pieces that stand out in colour from the bare slide
+        # red cells: pieces far larger than a red cell lose their slide-coloured pixels, then split,
+        # then whole-cell-thick pieces only (not edge strips or fragments), and only pieces that
+        # stand out in colour from the bare slide
+        slide = ~(masks["rbc"] | masks["wbc"])
+        window = round(self.red_cells.background_window * work_px)
+        rbc_mask = masks["rbc"] & (wbc == 0)
+        if self.red_cells.slide_trim_area is not None:
+            area = np.pi * (work_px / 2) ** 2
+            rbc_mask = remove_slide_pixels(
+                rbc_mask,
+                work,
+                slide,
+                window,
+                self.red_cells.slide_trim_share,
+                self.red_cells.slide_trim_area * area,
+                self.red_cells.slide_trim_hole * area,
+            )
         rbc = remove_thin_instances(
             split_cells(
-                masks["rbc"] & (wbc == 0),
+                rbc_mask,
                 work_px,
                 self.red_cells.split_distance,
                 self.red_cells.overlap_split_distance,
@@ -419,13 +445,7 @@ class SmearAnalyser:
             self.red_cells.min_radius * work_px,
             None if self.red_cells.edge_min_radius is None else self.red_cells.edge_min_radius * work_px,
         )
-        rbc = remove_background_coloured(
-            rbc,
-            work,
-            ~(masks["rbc"] | masks["wbc"]),
-            round(self.red_cells.background_window * work_px),
-            self.red_cells.background_share,
-        )
+        rbc = remove_background_coloured(rbc, work, slide, window, self.red_cells.background_share)
         platelets = platelet_instances(
             work, wbc > 0, work_px, self.platelets.min_contrast, self.platelets.min_area, self.platelets.max_area
         )

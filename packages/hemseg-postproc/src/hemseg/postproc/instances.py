@@ -7,6 +7,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.feature import peak_local_max
 from skimage.measure import label, regionprops, regionprops_table
+from skimage.morphology import remove_small_holes
 from skimage.segmentation import find_boundaries, watershed
 
 
@@ -178,6 +179,70 @@ def remove_background_coloured(
     labels = np.asarray(labels)
     if not labels.any() or not np.any(background):
         return labels.astype(np.int32)
+    rise, local_count = _colour_rise(rgb, background, window)
+    index = np.arange(1, labels.max() + 1)
+    present = np.asarray(ndimage.sum(np.ones_like(labels), labels, index)) > 0
+    has_background = np.asarray(ndimage.maximum(local_count, labels, index)) > 0
+    mean_rise = np.asarray(ndimage.mean(rise, labels, index))
+    typical = float(np.median(mean_rise[present & has_background])) if np.any(present & has_background) else 0.0
+    return _keep_instances(labels, index[present & (~has_background | (mean_rise >= share * typical))])
+
+
+def remove_slide_pixels(
+    mask: np.ndarray,
+    rgb: np.ndarray,
+    background: np.ndarray,
+    window: int,
+    share: float,
+    min_area: float,
+    max_hole: float,
+) -> np.ndarray:
+    """Take the slide-coloured pixels off the pieces of a mask that are far larger than one cell.
+
+    Where cells crowd, a network may take the bare slide between them for cell: a dozen cells and
+    the slide around them become one piece that no split can separate. In each piece of more than
+    ``min_area`` pixels, the pixels whose colour strength rises above the slide's near them by less
+    than ``share`` of the median smaller piece's rise (the measure of
+    :func:`remove_background_coloured`) are taken off; holes of up to ``max_hole`` pixels that this
+    leaves inside a piece (the pale centre of a target cell) are filled again. Pieces up to
+    ``min_area`` are left as they are.
+
+    Args:
+        mask: (H, W) boolean mask of one kind of cell.
+        rgb: (H, W, 3) uint8 photo at the same size.
+        background: (H, W) boolean mask of bare slide (no cell of any kind).
+        window: side of the square over which the slide is averaged, in pixels; where it holds no
+            slide pixel, the photo's median slide colour stands in.
+        share: fraction of the median smaller piece's rise that a pixel of a large piece needs.
+        min_area: pieces larger than this (pixels) are trimmed.
+        max_hole: holes up to this size (pixels) left inside a trimmed piece are filled.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    pieces = label_instances(mask)
+    areas = np.bincount(pieces.ravel())[1:]
+    large = np.flatnonzero(areas > min_area) + 1
+    if large.size == 0 or not np.any(background):
+        return mask
+    rise, _ = _colour_rise(rgb, background, window, photo_slide=True)
+    small = np.flatnonzero(areas <= min_area) + 1
+    typical = float(np.median(ndimage.mean(rise, pieces, small))) if small.size else float(np.median(rise[mask]))
+    in_large = np.isin(pieces, large)
+    trimmed = mask & ~(in_large & (rise < share * typical))
+    filled = remove_small_holes(trimmed, max_size=int(max_hole))
+    return np.where(in_large, filled, trimmed)
+
+
+def _colour_rise(
+    rgb: np.ndarray, background: np.ndarray, window: int, photo_slide: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's colour strength above the bare slide near it, and the number of slide pixels near it.
+
+    Each pixel's colour is divided, channel by channel, by the mean colour of the ``background``
+    pixels in a ``window``-pixel square around it; its strength is then the HSV saturation, and its
+    rise the strength above the mean strength of those slide pixels. Where the window holds no
+    slide pixel, the colour is left undivided and the rise is the strength itself, or, with
+    ``photo_slide``, both are taken against the photo's median slide pixel.
+    """
     weight = np.asarray(background, dtype=np.float32)
     size = (max(3, int(window)), max(3, int(window)))
 
@@ -188,13 +253,15 @@ def remove_background_coloured(
     colour = np.asarray(rgb, dtype=np.float32)
     slide = np.stack([local_sum(colour[..., c] * weight) for c in range(3)], axis=-1)
     slide /= np.maximum(local_count, 1.0)[..., None]
+    alone = (local_count == 0) if photo_slide else None
+    if alone is not None and alone.any():
+        slide[alone] = np.median(colour[np.asarray(background, dtype=bool)], axis=0)
     adapted = colour / np.maximum(slide, 1.0)
-    high = adapted.max(axis=2)
-    saturation = (high - adapted.min(axis=2)) / np.maximum(high, 1e-6)
-    rise = saturation - local_sum(saturation * weight) / np.maximum(local_count, 1.0)
-    index = np.arange(1, labels.max() + 1)
-    present = np.asarray(ndimage.sum(np.ones_like(labels), labels, index)) > 0
-    has_background = np.asarray(ndimage.maximum(local_count, labels, index)) > 0
-    mean_rise = np.asarray(ndimage.mean(rise, labels, index))
-    typical = float(np.median(mean_rise[present & has_background])) if np.any(present & has_background) else 0.0
-    return _keep_instances(labels, index[present & (~has_background | (mean_rise >= share * typical))])
+    red, green, blue = adapted[..., 0], adapted[..., 1], adapted[..., 2]
+    # channel by channel: numpy's max and min along a last axis of 3 take several times longer
+    high = np.maximum(np.maximum(red, green), blue)
+    saturation = (high - np.minimum(np.minimum(red, green), blue)) / np.maximum(high, 1e-6)
+    slide_strength = local_sum(saturation * weight) / np.maximum(local_count, 1.0)
+    if alone is not None and alone.any():
+        slide_strength[alone] = np.median(saturation[np.asarray(background, dtype=bool)])
+    return saturation - slide_strength, local_count
