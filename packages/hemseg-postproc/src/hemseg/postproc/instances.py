@@ -243,7 +243,8 @@ def _colour_rise(
     slide pixel, the colour is left undivided and the rise is the strength itself, or, with
     ``photo_slide``, both are taken against the photo's median slide pixel.
     """
-    weight = np.asarray(background, dtype=np.float32)
+    bare = np.asarray(background, dtype=bool)
+    weight = bare.astype(np.float32)
     size = (max(3, int(window)), max(3, int(window)))
 
     def local_sum(values: np.ndarray) -> np.ndarray:
@@ -253,15 +254,16 @@ def _colour_rise(
     colour = np.asarray(rgb, dtype=np.float32)
     slide = np.stack([local_sum(colour[..., c] * weight) for c in range(3)], axis=-1)
     slide /= np.maximum(local_count, 1.0)[..., None]
-    alone = (local_count == 0) if photo_slide else None
-    if alone is not None and alone.any():
-        slide[alone] = np.median(colour[np.asarray(background, dtype=bool)], axis=0)
+    alone = local_count == 0
+    stand_in = photo_slide and bool(alone.any())
+    if stand_in:
+        slide[alone] = np.median(colour[bare], axis=0)
     adapted = colour / np.maximum(slide, 1.0)
     red, green, blue = adapted[..., 0], adapted[..., 1], adapted[..., 2]
     # channel by channel: numpy's max and min along a last axis of 3 take several times longer
     high = np.maximum(np.maximum(red, green), blue)
     saturation = (high - np.minimum(np.minimum(red, green), blue)) / np.maximum(high, 1e-6)
     slide_strength = local_sum(saturation * weight) / np.maximum(local_count, 1.0)
-    if alone is not None and alone.any():
-        slide_strength[alone] = np.median(saturation[np.asarray(background, dtype=bool)])
+    if stand_in:
+        slide_strength[alone] = np.median(saturation[bare])
     return saturation - slide_strength, local_count
