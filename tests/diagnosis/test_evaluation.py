@@ -67,3 +67,22 @@ def test_slide_between_crowded_red_cells_is_trimmed_off_their_piece(data_root, p
         most.append(int(np.bincount(cells).max()))
     # 2026-12-07: exactly [untrimmed, trimmed]; a point or two either way on another machine's arithmetic
     assert most[0] >= untrimmed - 2 and most[1] <= trimmed + 2
+
+
+@pytest.mark.parametrize(
+    ("crop", "untrimmed"), [("BA_463847.jpg", 1.67), ("ERB_34345.jpg", 1.59), ("MO_759392.jpg", 1.49)]
+)
+def test_a_crops_scale_is_read_with_the_slide_trimmed_off_its_packed_red_cells(data_root, crop, untrimmed):
+    """docs/howto/diagnose.md, "Single-cell crops": three pbc crops whose packed red cells the network joins with
+    the slide between them read 1.49-1.67x their 38 px red cells; with the slide trimmed off before the second
+    reading (``scale#crop_trim``, shipped), within 6 %."""
+    from hemseg.data import read_smear
+    from hemseg.models import load_analyser
+
+    image = read_smear(data_root / "pbc" / "images" / crop)
+    read = [
+        load_analyser(red_cell_morphology=False, **rules).find_cells(image).rbc_px / 38.0
+        for rules in ({"scale#crop_trim": False}, {})
+    ]
+    # 2026-12-07: exactly [untrimmed, 1.02-1.05]
+    assert read[0] == pytest.approx(untrimmed, abs=0.05) and read[1] == pytest.approx(1.0, abs=0.06)

@@ -7,7 +7,17 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
-from stubs import BACKGROUND, CYTOPLASM, RED, RULES, RedSizeClassifier, SizeClassifier, analyser, smear
+from stubs import (
+    BACKGROUND,
+    CYTOPLASM,
+    RED,
+    RULES,
+    ColourSegmenter,
+    RedSizeClassifier,
+    SizeClassifier,
+    analyser,
+    smear,
+)
 
 
 @pytest.mark.parametrize("scale", [1, 2])
@@ -236,3 +246,32 @@ def test_a_crops_red_cells_cut_by_its_edge_are_left_out_of_the_scale(crop_side):
         assert report.rbc_diameter_px == pytest.approx(48, rel=0.08)
     else:  # the clumps' inscribed circles, unbounded beyond the edge, raise the upper percentile
         assert report.rbc_diameter_px > 48 * 1.3
+
+
+class GluingSegmenter(ColourSegmenter):
+    """The colour stand-in, but taking the slide around the crop's lower row of red cells for red cell too."""
+
+    def probabilities(self, image: np.ndarray, rbc_diameter_px: float | None) -> np.ndarray:
+        probabilities = super().probabilities(image, rbc_diameter_px)
+        height, width = probabilities.shape[1:]
+        probabilities[2, round(0.64 * height) : round(0.94 * height), round(0.14 * width) : round(0.86 * width)] = 1.0
+        return probabilities
+
+
+@pytest.mark.parametrize("crop_trim", [False, True])
+def test_a_crops_second_reading_takes_the_slide_off_red_cells_joined_with_it(crop_trim):
+    """A 360x360 crop: a white cell, 9 red cells of 48 px, 4 of them in a row joined by the slide around them."""
+    image = np.full((360, 360, 3), BACKGROUND, np.uint8)
+    cv2.circle(image, (180, 140), 40, CYTOPLASM, -1)
+    for x, y in [(40, 40), (180, 36), (320, 40), (40, 150), (320, 150)] + [(x, 285) for x in (90, 150, 210, 270)]:
+        cv2.circle(image, (x, y), 24, RED, -1)
+    stub = analyser()
+    stub.segmenter = GluingSegmenter()
+    stub.scale = replace(stub.scale, crop_side=400, crop_trim=crop_trim)
+    stub.red_cells = replace(stub.red_cells, slide_trim_area=3.0, slide_trim_share=0.15, slide_trim_hole=0.3)
+    assert stub.estimate_scale(image) == (pytest.approx(108, rel=0.05), "estimated")  # the joined piece, read whole
+    report = stub.analyse(image)
+    if crop_trim:
+        assert report.rbc_diameter_px == pytest.approx(48, rel=0.05) and report.counts()["rbc"] == 9
+    else:
+        assert report.rbc_diameter_px == pytest.approx(108, rel=0.05) and report.counts()["rbc"] == 1

@@ -41,6 +41,10 @@ class ScaleRules:
         crop_max_rise: ``max_rise`` for such crops, whose first estimate already read the whole photo.
         crop_wbc_diameter: a crop with too few red cells takes its central white cell to measure this
             many red-cell diameters (``scale_source`` ``white_cell``); 0 assumes ``assumed_px`` instead.
+        crop_trim: a crop's second reading measures its red cells with the slide taken off their
+            crowded pieces, as the red cells counted are (``RedCellRules.slide_trim_area``): where the
+            network joins packed red cells and the slide between them, the joined piece reads as one
+            large red cell.
     """
 
     assumed_px: float
@@ -50,6 +54,7 @@ class ScaleRules:
     crop_side: int = 0
     crop_max_rise: float = 1.0
     crop_wbc_diameter: float = 0.0
+    crop_trim: bool = False
 
     def is_crop(self, shape: tuple[int, ...]) -> bool:
         """Whether a photo of this (H, W, ...) shape is a single-cell crop (``crop_side``)."""
@@ -400,7 +405,6 @@ class SmearAnalyser:
             platelet_instances,
             postprocess,
             remove_background_coloured,
-            remove_slide_pixels,
             remove_thin_instances,
             split_cells,
         )
@@ -413,27 +417,20 @@ class SmearAnalyser:
         work_px = rbc_px * work.shape[1] / rgb.shape[1]
         probabilities = self.segmenter.probabilities(chw_float(work), work_px)
         masks = postprocess(probabilities, self.structures, self.mask_rules, work_px, ["wbc", "nucleus", "rbc"])
+        slide = ~(masks["rbc"] | masks["wbc"])
         # the whole image's red cells measure the scale better than the centre's
-        if source == "estimated" and (refined := self.scale.refine(masks["rbc"], work_px, rgb.shape)) is not None:
-            work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
+        if source == "estimated":
+            reading = masks["rbc"]
+            if self.scale.crop_trim and self.scale.is_crop(rgb.shape):
+                reading = self._trim_slide(reading & ~masks["wbc"], work, slide, work_px)
+            if (refined := self.scale.refine(reading, work_px, rgb.shape)) is not None:
+                work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = split_cells(masks["wbc"], work_px, self.split_distance)
         # red cells: pieces far larger than a red cell lose their slide-coloured pixels, then split,
         # then whole-cell-thick pieces only (not edge strips or fragments), and only pieces that
         # stand out in colour from the bare slide
-        slide = ~(masks["rbc"] | masks["wbc"])
         window = round(self.red_cells.background_window * work_px)
-        rbc_mask = masks["rbc"] & (wbc == 0)
-        if self.red_cells.slide_trim_area is not None:
-            area = np.pi * (work_px / 2) ** 2
-            rbc_mask = remove_slide_pixels(
-                rbc_mask,
-                work,
-                slide,
-                window,
-                self.red_cells.slide_trim_share,
-                self.red_cells.slide_trim_area * area,
-                self.red_cells.slide_trim_hole * area,
-            )
+        rbc_mask = self._trim_slide(masks["rbc"] & (wbc == 0), work, slide, work_px)
         rbc = remove_thin_instances(
             split_cells(
                 rbc_mask,
@@ -452,6 +449,23 @@ class SmearAnalyser:
         platelets[rbc > 0] = 0
         nuclei = np.where(masks["nucleus"], wbc, 0) if "nucleus" in masks else np.zeros_like(wbc)
         return FoundCells(float(rbc_px), source, wbc, nuclei, rbc, platelets)
+
+    def _trim_slide(self, rbc_mask: np.ndarray, work: np.ndarray, slide: np.ndarray, work_px: float) -> np.ndarray:
+        """``rbc_mask`` with the slide taken off its pieces far larger than a red cell (``RedCellRules``)."""
+        from hemseg.postproc import remove_slide_pixels
+
+        if self.red_cells.slide_trim_area is None:
+            return rbc_mask
+        area = np.pi * (work_px / 2) ** 2
+        return remove_slide_pixels(
+            rbc_mask,
+            work,
+            slide,
+            round(self.red_cells.background_window * work_px),
+            self.red_cells.slide_trim_share,
+            self.red_cells.slide_trim_area * area,
+            self.red_cells.slide_trim_hole * area,
+        )
 
     def analyse_field(
         self, rgb: np.ndarray, rbc_px: float | None = None, scale_source: str | None = None
