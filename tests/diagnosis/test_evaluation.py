@@ -86,3 +86,21 @@ def test_a_crops_scale_is_read_with_the_slide_trimmed_off_its_packed_red_cells(d
     ]
     # 2026-12-07: exactly [untrimmed, 1.02-1.05]
     assert read[0] == pytest.approx(untrimmed, abs=0.05) and read[1] == pytest.approx(1.0, abs=0.06)
+
+
+@pytest.mark.parametrize(("photo", "untrimmed", "trimmed"), [("266", 67.5, 46.5), ("738", 116.1, 40.7)])
+def test_a_crowded_fields_scale_is_read_with_the_slide_trimmed_off(data_root, photo, untrimmed, trimmed):
+    """docs/howto/diagnose.md, "Single-cell crops" (fields): two crowded chula_rbc validation photos (40 px red
+    cells) whose red cells the network joins with the slide between them read far too large; their trimmed second
+    reading is more than 1.3x smaller, so ``scale#trim_gap`` (shipped) takes it."""
+    from hemseg.data import read_dataset, read_smear, samples_of_split
+    from hemseg.models import load_analyser
+
+    sample = next(s for s in samples_of_split(read_dataset(data_root / "chula_rbc"), "val") if s.id == photo)
+    image = read_smear(sample.image)
+    read = [
+        load_analyser(red_cell_morphology=False, **rules).find_cells(image).rbc_px
+        for rules in ({"scale#trim_gap": None}, {})
+    ]
+    # 2026-12-07: exactly these, to 0.1 px
+    assert read[0] == pytest.approx(untrimmed, rel=0.03) and read[1] == pytest.approx(trimmed, rel=0.03)

@@ -45,6 +45,10 @@ class ScaleRules:
             crowded pieces, as the red cells counted are (``RedCellRules.slide_trim_area``): where the
             network joins packed red cells and the slide between them, the joined piece reads as one
             large red cell.
+        trim_gap: a field's second reading measured so too replaces the untrimmed one where it is
+            smaller by more than this factor (crowded fields, whose joined pieces the untrimmed
+            reading took for large red cells; the pale centres that the trim takes off other
+            fields' clumps lower it a few per cent); None: fields are read untrimmed.
     """
 
     assumed_px: float
@@ -55,6 +59,7 @@ class ScaleRules:
     crop_max_rise: float = 1.0
     crop_wbc_diameter: float = 0.0
     crop_trim: bool = False
+    trim_gap: float | None = None
 
     def is_crop(self, shape: tuple[int, ...]) -> bool:
         """Whether a photo of this (H, W, ...) shape is a single-cell crop (``crop_side``)."""
@@ -420,10 +425,14 @@ class SmearAnalyser:
         slide = ~(masks["rbc"] | masks["wbc"])
         # the whole image's red cells measure the scale better than the centre's
         if source == "estimated":
-            reading = masks["rbc"]
-            if self.scale.crop_trim and self.scale.is_crop(rgb.shape):
-                reading = self._trim_slide(reading & ~masks["wbc"], work, slide, work_px)
-            if (refined := self.scale.refine(reading, work_px, rgb.shape)) is not None:
+            refined = self.scale.refine(masks["rbc"], work_px, rgb.shape)
+            crop = self.scale.is_crop(rgb.shape)
+            if self.scale.crop_trim if crop else self.scale.trim_gap is not None:
+                trimmed_mask = self._trim_slide(masks["rbc"] & ~masks["wbc"], work, slide, work_px)
+                trimmed = self.scale.refine(trimmed_mask, work_px, rgb.shape)
+                if crop or (trimmed is not None and refined is not None and trimmed * self.scale.trim_gap < refined):
+                    refined = trimmed
+            if refined is not None:
                 work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = split_cells(masks["wbc"], work_px, self.split_distance)
         # red cells: pieces far larger than a red cell lose their slide-coloured pixels, then split,
