@@ -80,17 +80,36 @@ class ScaleRules:
             rgb, segmenter, structures, mask_rules, self.assumed_px, self.percentile, self.min_cells, crop, wbc_diameter
         )
 
-    def refine(self, rbc_mask: np.ndarray, work_px: float, shape: tuple[int, ...]) -> float | None:
+    def reads_trimmed(self, shape: tuple[int, ...]) -> bool:
+        """Whether the second reading of a photo of this (H, W, ...) shape also measures its trimmed red cells."""
+        return self.crop_trim if self.is_crop(shape) else self.trim_gap is not None
+
+    def refine(
+        self, rbc_mask: np.ndarray, work_px: float, shape: tuple[int, ...], trimmed: np.ndarray | None = None
+    ) -> float | None:
         """Second reading: the red cells of the whole photo (``shape``) segmented at ``work_px``.
 
         :func:`hemseg.postproc.rbc_diameter` on ``rbc_mask``, bounded by the rise allowed (a crop's
-        own); None when too few red cells were found.
+        own); None when too few red cells were found. With ``trimmed`` (the red cells with the slide
+        taken off their crowded pieces, :meth:`reads_trimmed`), a crop is read on those, a field on
+        those only where they read more than ``trim_gap`` times smaller.
         """
         from hemseg.postproc import rbc_diameter
 
         crop = self.is_crop(shape)
-        refined = rbc_diameter(rbc_mask, work_px, self.percentile, self.min_cells, crop)[0]
-        return None if refined is None else min(refined, (self.crop_max_rise if crop else self.max_rise) * work_px)
+        highest = (self.crop_max_rise if crop else self.max_rise) * work_px
+
+        def read(mask: np.ndarray) -> float | None:
+            diameter = rbc_diameter(mask, work_px, self.percentile, self.min_cells, crop)[0]
+            return None if diameter is None else min(diameter, highest)
+
+        if trimmed is not None and crop:
+            return read(trimmed)
+        refined = read(rbc_mask)
+        if trimmed is None or refined is None or self.trim_gap is None:
+            return refined
+        smaller = read(trimmed)
+        return smaller if smaller is not None and smaller * self.trim_gap < refined else refined
 
 
 @dataclass(frozen=True)
@@ -425,14 +444,10 @@ class SmearAnalyser:
         slide = ~(masks["rbc"] | masks["wbc"])
         # the whole image's red cells measure the scale better than the centre's
         if source == "estimated":
-            refined = self.scale.refine(masks["rbc"], work_px, rgb.shape)
-            crop = self.scale.is_crop(rgb.shape)
-            if self.scale.crop_trim if crop else self.scale.trim_gap is not None:
-                trimmed_mask = self._trim_slide(masks["rbc"] & ~masks["wbc"], work, slide, work_px)
-                trimmed = self.scale.refine(trimmed_mask, work_px, rgb.shape)
-                if crop or (trimmed is not None and refined is not None and trimmed * self.scale.trim_gap < refined):
-                    refined = trimmed
-            if refined is not None:
+            trimmed = None
+            if self.scale.reads_trimmed(rgb.shape) and self.red_cells.slide_trim_area is not None:
+                trimmed = self._trim_slide(masks["rbc"] & ~masks["wbc"], work, slide, work_px)
+            if (refined := self.scale.refine(masks["rbc"], work_px, rgb.shape, trimmed)) is not None:
                 work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = split_cells(masks["wbc"], work_px, self.split_distance)
         # red cells: pieces far larger than a red cell lose their slide-coloured pixels, then split,
