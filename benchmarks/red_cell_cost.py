@@ -14,7 +14,10 @@ the same machine load, ``--repeats`` times; each field's time is the fastest of 
 least disturbed by anything else on the machine). Prints the median time per field of each, their
 ratio (issue 23 allows 1.3) with a 95 % bootstrap interval over the fields, the red cells classified
 per field and the median time of the red-cell classifier's own call (``Classifier.probabilities``:
-the network on every patch of the field) within it.
+the network on every patch of the field) within it. ``--variant KEY=VALUE ...`` times a third
+analyser in the same turns, the shipped one with these bundle overrides (values read as JSON, e.g.
+``scale#trim_share=0``), and prints its ratio to the pipeline before red-cell morphology and the
+median over the fields of its time over the shipped one's.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def main() -> None:
     parser.add_argument("--fields", type=int, default=40, help="validation fields per dataset")
     parser.add_argument("--repeats", type=int, default=3, help="times each field is analysed by each")
     parser.add_argument("--threads", type=int, default=2, help="torch / ONNX Runtime threads")
+    parser.add_argument("--datasets", nargs="+", default=["bccd", "chula_rbc"], help="sets whose val fields are timed")
+    parser.add_argument("--variant", nargs="+", metavar="KEY=VALUE", help="also time the shipped analyser so changed")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -53,6 +58,9 @@ def main() -> None:
         "red_cells#slide_trim_area": None,
     }
     analysers = {"with": load_analyser(), "without": load_analyser(**before)}
+    variant = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.variant or [])}
+    if variant:
+        analysers["variant"] = load_analyser(**variant)
     classifier, network_ms = analysers["with"].red_cell_classifier, []
     probabilities = classifier.probabilities
 
@@ -66,9 +74,10 @@ def main() -> None:
     results = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         "threads": args.threads,
+        **({"variant": variant} if variant else {}),
         "sets": {},
     }
-    for dataset, samples in split_datasets(os.environ["HEMSEG_DATA"], ["bccd", "chula_rbc"], "val"):
+    for dataset, samples in split_datasets(os.environ["HEMSEG_DATA"], args.datasets, "val"):
         photos = [read_smear(s.image) for s in samples[: args.fields]]
         for analyser in analysers.values():
             analyser.analyse(photos[0])  # warm-up
@@ -85,9 +94,7 @@ def main() -> None:
                         red.append(report.red_cells.classified)
         fastest = {name: values.min(axis=1) for name, values in times.items()}
         medians = {name: float(np.median(values)) for name, values in fastest.items()}
-        draws = np.random.default_rng(0).integers(0, len(photos), (2000, len(photos)))
-        ratios = np.median(fastest["with"][draws], axis=1) / np.median(fastest["without"][draws], axis=1)
-        low, high = np.percentile(ratios, [2.5, 97.5])
+        low, high = interval(fastest["with"], fastest["without"])
         results["sets"][dataset.name] = {
             "fields": len(photos),
             "repeats": args.repeats,
@@ -98,6 +105,13 @@ def main() -> None:
             "red_cells_per_field": statistics.median(red),
             "ms_red_cell_network": round(statistics.median(network_ms), 1),
         }
+        if variant:
+            results["sets"][dataset.name]["variant"] = {
+                "ms": round(medians["variant"], 1),
+                "ratio": round(medians["variant"] / medians["without"], 3),
+                "ratio_interval": [round(bound, 3) for bound in interval(fastest["variant"], fastest["without"])],
+                "over_shipped": round(float(np.median(fastest["variant"] / fastest["with"])), 3),
+            }
         print(
             f"{dataset.name:<10} {len(photos)} fields: median {medians['without']:.0f} ms before red-cell "
             f"morphology, {medians['with']:.0f} ms as shipped ({medians['with'] / medians['without']:.2f}x, "
@@ -105,8 +119,23 @@ def main() -> None:
             f"{statistics.median(red):.0f} red cells classified per field in "
             f"{statistics.median(network_ms):.0f} ms of the red-cell network"
         )
+        if variant:
+            figures = results["sets"][dataset.name]["variant"]
+            print(
+                f"{'':<10} variant {variant}: {figures['ms']:.0f} ms ({figures['ratio']:.2f}x, 95 % interval "
+                f"{figures['ratio_interval'][0]:.2f}-{figures['ratio_interval'][1]:.2f}); "
+                f"{figures['over_shipped']:.3f}x the shipped one's time, median over the fields"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def interval(times: np.ndarray, before: np.ndarray) -> tuple[float, float]:
+    """95 % bootstrap interval (2,000 draws of the fields) of median ``times`` over median ``before``."""
+    draws = np.random.default_rng(0).integers(0, len(times), (2000, len(times)))
+    ratios = np.median(times[draws], axis=1) / np.median(before[draws], axis=1)
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    return float(low), float(high)
 
 
 if __name__ == "__main__":

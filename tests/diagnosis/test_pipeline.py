@@ -286,21 +286,30 @@ def test_a_crops_second_reading_takes_the_slide_off_red_cells_joined_with_it(cro
         assert report.rbc_diameter_px == pytest.approx(108, rel=0.05) and report.counts()["rbc"] == 1
 
 
-@pytest.mark.parametrize("trim_gap", [None, 1.3])
-@pytest.mark.parametrize("joined", [True, False])
-def test_a_fields_second_reading_takes_the_trimmed_red_cells_only_where_they_read_far_smaller(trim_gap, joined):
-    """A 640x480 field of 13 red cells of 48 px; with ``joined``, the network takes the slide around 4 of them for
-    red cell too: the untrimmed reading gives 113 px and the trimmed one 47 px, which ``trim_gap`` 1.3 takes."""
+@pytest.mark.parametrize(
+    ("joined", "separate", "trim_gap", "trim_share", "px", "red_cells"),
+    [
+        (False, 9, 1.3, 0.75, 48, 13),  # a plain field's trimmed reading is no smaller: read as before
+        (True, 9, None, 0.0, 113, 1),  # the joined piece, read whole
+        (True, 9, 1.3, 0.0, 48, 13),
+        (True, 9, 1.3, 0.75, 113, 1),  # the joined piece holds 70 % of the mask: not measured trimmed
+        (True, 5, 1.3, 0.75, 48, 9),  # 80 %
+    ],
+)
+def test_a_fields_second_reading_takes_the_trimmed_red_cells_only_where_they_read_far_smaller(
+    joined, separate, trim_gap, trim_share, px, red_cells
+):
+    """A 640x480 field of 4 red cells of 48 px in a row and ``separate`` others; with ``joined``, the network takes
+    the slide around the row for red cell too: the untrimmed reading gives 113 px and the trimmed one 47 px, which
+    ``trim_gap`` 1.3 takes where the joined piece holds at least ``trim_share`` of the red-cell mask."""
     image = np.full((480, 640, 3), BACKGROUND, np.uint8)
-    for x, y in [(60, 60), (200, 60), (340, 60), (480, 60), (600, 60), (60, 200), (600, 200), (60, 420), (600, 420)]:
+    others = [(60, 60), (340, 60), (600, 60), (60, 420), (600, 420), (200, 60), (480, 60), (60, 200), (600, 200)]
+    for x, y in others[:separate]:
         cv2.circle(image, (x, y), 24, RED, -1)
     for x in (200, 280, 360, 440):
         cv2.circle(image, (x, 324), 24, RED, -1)
     stub = analyser()
     if joined:
         stub.segmenter = GluingSegmenter((0.55, 0.8, 0.25, 0.75))
-    report = _trimmed(stub, trim_gap=trim_gap).analyse(image)
-    if joined and trim_gap is None:
-        assert report.rbc_diameter_px == pytest.approx(113, rel=0.05) and report.counts()["rbc"] == 1
-    else:  # a plain field's trimmed reading is no smaller, so it is read as before
-        assert report.rbc_diameter_px == pytest.approx(48, rel=0.05) and report.counts()["rbc"] == 13
+    report = _trimmed(stub, trim_gap=trim_gap, trim_share=trim_share).analyse(image)
+    assert report.rbc_diameter_px == pytest.approx(px, rel=0.05) and report.counts()["rbc"] == red_cells

@@ -6,6 +6,7 @@ from skimage.draw import disk
 from hemseg.postproc import (
     instance_table,
     label_instances,
+    large_piece_share,
     remove_background_coloured,
     remove_slide_pixels,
     split_cells,
@@ -128,3 +129,15 @@ def test_slide_between_crowded_cells_is_taken_off_large_pieces_only():
     # the piece of two cells' area is below the limit: left as it was, slide patch and all
     assert np.array_equal(trimmed[:, 100:], mask[:, 100:])
     assert np.array_equal(remove_slide_pixels(mask, rgb, background, 60, 0.15, 30 * area, 0.3 * area), mask)
+
+
+def test_large_piece_share_counts_the_pixels_of_pieces_above_the_area():
+    mask = np.zeros((100, 200), bool)
+    mask[10:40, 10:40] = True  # 900 px
+    mask[60:70, 100:110] = True  # 100 px
+    mask[70:80, 110:120] = True  # 100 px, diagonally joined to the one above: one piece of 200 px
+    assert large_piece_share(mask, 150) == 1.0
+    assert large_piece_share(mask, 199) == 1.0
+    assert large_piece_share(mask, 200) == 900 / 1100
+    assert large_piece_share(mask, 900) == 0.0
+    assert large_piece_share(np.zeros((10, 10), bool), 1) == 0.0

@@ -49,6 +49,9 @@ class ScaleRules:
             smaller by more than this factor (crowded fields, whose joined pieces the untrimmed
             reading took for large red cells; the pale centres that the trim takes off other
             fields' clumps lower it a few per cent); None: fields are read untrimmed.
+        trim_share: a field is measured trimmed at all only where the pieces that the trim works on
+            hold at least this share of its red-cell mask (:meth:`reads_trimmed`): where they hold
+            less, its separate red cells keep the untrimmed reading, and the trim's time is saved.
     """
 
     assumed_px: float
@@ -60,6 +63,7 @@ class ScaleRules:
     crop_wbc_diameter: float = 0.0
     crop_trim: bool = False
     trim_gap: float | None = None
+    trim_share: float = 0.0
 
     def is_crop(self, shape: tuple[int, ...]) -> bool:
         """Whether a photo of this (H, W, ...) shape is a single-cell crop (``crop_side``)."""
@@ -80,9 +84,20 @@ class ScaleRules:
             rgb, segmenter, structures, mask_rules, self.assumed_px, self.percentile, self.min_cells, crop, wbc_diameter
         )
 
-    def reads_trimmed(self, shape: tuple[int, ...]) -> bool:
-        """Whether the second reading of a photo of this (H, W, ...) shape also measures its trimmed red cells."""
-        return self.crop_trim if self.is_crop(shape) else self.trim_gap is not None
+    def reads_trimmed(self, shape: tuple[int, ...], rbc_mask: np.ndarray, trim_area: float) -> bool:
+        """Whether the second reading of a photo of this (H, W, ...) shape also measures its trimmed red cells.
+
+        A crop's with ``crop_trim``; a field's with ``trim_gap``, where the pieces of ``rbc_mask``
+        of more than ``trim_area`` pixels (those the trim takes the slide off) hold at least
+        ``trim_share`` of it (:func:`hemseg.postproc.large_piece_share`).
+        """
+        from hemseg.postproc import large_piece_share
+
+        if self.is_crop(shape):
+            return self.crop_trim
+        if self.trim_gap is None:
+            return False
+        return self.trim_share <= 0 or large_piece_share(rbc_mask, trim_area) >= self.trim_share
 
     def refine(
         self, rbc_mask: np.ndarray, work_px: float, shape: tuple[int, ...], trimmed: np.ndarray | None = None
@@ -444,9 +459,9 @@ class SmearAnalyser:
         slide = ~(masks["rbc"] | masks["wbc"])
         # the whole image's red cells measure the scale better than the centre's
         if source == "estimated":
-            trimmed = None
-            if self.scale.reads_trimmed(rgb.shape) and self.red_cells.slide_trim_area is not None:
-                trimmed = self._trim_slide(masks["rbc"] & ~masks["wbc"], work, slide, work_px)
+            trimmed, pieces, trim_area = None, masks["rbc"] & ~masks["wbc"], self.red_cells.slide_trim_area
+            if trim_area is not None and self.scale.reads_trimmed(rgb.shape, pieces, trim_area * _disc(work_px)):
+                trimmed = self._trim_slide(pieces, work, slide, work_px)
             if (refined := self.scale.refine(masks["rbc"], work_px, rgb.shape, trimmed)) is not None:
                 work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
         wbc = split_cells(masks["wbc"], work_px, self.split_distance)
@@ -480,7 +495,7 @@ class SmearAnalyser:
 
         if self.red_cells.slide_trim_area is None:
             return rbc_mask
-        area = np.pi * (work_px / 2) ** 2
+        area = _disc(work_px)
         return remove_slide_pixels(
             rbc_mask,
             work,
@@ -699,3 +714,8 @@ def _sha256(settings: dict) -> str:
     import json
 
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _disc(diameter: float) -> float:
+    """Area (px) of a red cell ``diameter`` pixels wide."""
+    return float(np.pi * (diameter / 2) ** 2)

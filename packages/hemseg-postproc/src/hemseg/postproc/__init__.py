@@ -4,6 +4,7 @@ from hemseg.postproc.contours import draw_outlines, instance_polygons
 from hemseg.postproc.instances import (
     instance_table,
     label_instances,
+    large_piece_share,
     remove_background_coloured,
     remove_slide_pixels,
     remove_thin_instances,
@@ -43,6 +44,7 @@ __all__ = [
     "instance_table",
     "instances_at_points",
     "label_instances",
+    "large_piece_share",
     "match_stain",
     "platelet_instances",
     "point_instances",

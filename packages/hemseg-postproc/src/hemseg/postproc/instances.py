@@ -188,6 +188,17 @@ def remove_background_coloured(
     return _keep_instances(labels, index[present & (~has_background | (mean_rise >= share * typical))])
 
 
+def large_piece_share(mask: np.ndarray, min_area: float) -> float:
+    """Share of a (H, W) boolean mask's pixels in its 8-connected pieces of more than ``min_area`` pixels (0 if empty).
+
+    The pieces that :func:`remove_slide_pixels` trims: where they hold most of the red-cell mask,
+    the network has joined most red cells (and the slide between them) into a few pieces.
+    """
+    areas = np.bincount(label_instances(mask).ravel())[1:]
+    total = int(areas.sum())
+    return float(areas[areas > min_area].sum() / total) if total else 0.0
+
+
 def remove_slide_pixels(
     mask: np.ndarray,
     rgb: np.ndarray,
