@@ -166,6 +166,10 @@ class RedCellRules:
     slide_trim_share: float = 0.0
     slide_trim_hole: float = 0.0
 
+    def trim_pixels(self, rbc_px: float) -> float | None:
+        """Pieces larger than this many pixels are trimmed, red cells ``rbc_px`` wide (None: no trim)."""
+        return None if self.slide_trim_area is None else self.slide_trim_area * _disc(rbc_px)
+
 
 @dataclass(frozen=True)
 class PlateletRules:
@@ -459,8 +463,8 @@ class SmearAnalyser:
         slide = ~(masks["rbc"] | masks["wbc"])
         # the whole image's red cells measure the scale better than the centre's
         if source == "estimated":
-            trimmed, pieces, trim_area = None, masks["rbc"] & ~masks["wbc"], self.red_cells.slide_trim_area
-            if trim_area is not None and self.scale.reads_trimmed(rgb.shape, pieces, trim_area * _disc(work_px)):
+            trimmed, pieces, trim_area = None, masks["rbc"] & ~masks["wbc"], self.red_cells.trim_pixels(work_px)
+            if trim_area is not None and self.scale.reads_trimmed(rgb.shape, pieces, trim_area):
                 trimmed = self._trim_slide(pieces, work, slide, work_px)
             if (refined := self.scale.refine(masks["rbc"], work_px, rgb.shape, trimmed)) is not None:
                 work_px, rbc_px = refined, refined * rgb.shape[1] / work.shape[1]
@@ -493,17 +497,16 @@ class SmearAnalyser:
         """``rbc_mask`` with the slide taken off its pieces far larger than a red cell (``RedCellRules``)."""
         from hemseg.postproc import remove_slide_pixels
 
-        if self.red_cells.slide_trim_area is None:
+        if (min_area := self.red_cells.trim_pixels(work_px)) is None:
             return rbc_mask
-        area = _disc(work_px)
         return remove_slide_pixels(
             rbc_mask,
             work,
             slide,
             round(self.red_cells.background_window * work_px),
             self.red_cells.slide_trim_share,
-            self.red_cells.slide_trim_area * area,
-            self.red_cells.slide_trim_hole * area,
+            min_area,
+            self.red_cells.slide_trim_hole * _disc(work_px),
         )
 
     def analyse_field(
