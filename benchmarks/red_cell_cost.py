@@ -17,7 +17,11 @@ per field and the median time of the red-cell classifier's own call (``Classifie
 the network on every patch of the field) within it. ``--variant KEY=VALUE ...`` times a third
 analyser in the same turns, the shipped one with these bundle overrides (values read as JSON, e.g.
 ``scale#trim_share=0``), and prints its ratio to the pipeline before red-cell morphology and the
-median over the fields of its time over the shipped one's.
+median over the fields of its time over the shipped one's. ``--before-code DIR`` times, in the same
+turns again, ``hemseg diagnose`` as it was when issue 23 was filed: a worker process that imports the
+``hemseg`` packages and bundles of the checkout DIR (``git worktree add DIR 3481af7``, the commit
+before the issue's first) and analyses each photo it is sent; its ratio is the issue's own ("within
+1.3x of its current time"), while "before red-cell morphology" is today's code with the features off.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -41,8 +47,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch / ONNX Runtime threads")
     parser.add_argument("--datasets", nargs="+", default=["bccd", "chula_rbc"], help="sets whose val fields are timed")
     parser.add_argument("--variant", nargs="+", metavar="KEY=VALUE", help="also time the shipped analyser so changed")
+    parser.add_argument("--before-code", type=Path, help="also time the hemseg checkout in this folder")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return worker(args.threads)
 
     import torch
 
@@ -71,6 +81,7 @@ def main() -> None:
         return scores
 
     classifier.probabilities = timed_probabilities
+    before_code = BeforeCode(args.before_code, args.threads) if args.before_code else None
     results = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         "threads": args.threads,
@@ -78,10 +89,14 @@ def main() -> None:
         "sets": {},
     }
     for dataset, samples in split_datasets(os.environ["HEMSEG_DATA"], args.datasets, "val"):
-        photos = [read_smear(s.image) for s in samples[: args.fields]]
+        paths = [s.image for s in samples[: args.fields]]
+        photos = [read_smear(path) for path in paths]
         for analyser in analysers.values():
             analyser.analyse(photos[0])  # warm-up
-        times = {name: np.full((len(photos), args.repeats), np.inf) for name in analysers}
+        if before_code:
+            before_code.analyse(paths[0])
+        names = [*analysers, *(["before_code"] if before_code else [])]
+        times = {name: np.full((len(photos), args.repeats), np.inf) for name in names}
         red = []
         network_ms.clear()
         for field, photo in enumerate(photos):
@@ -92,6 +107,8 @@ def main() -> None:
                     times[name][field, repeat] = (time.perf_counter() - start) * 1000.0
                     if name == "with" and repeat == 0:
                         red.append(report.red_cells.classified)
+                if before_code:
+                    times["before_code"][field, repeat] = before_code.analyse(paths[field])
         fastest = {name: values.min(axis=1) for name, values in times.items()}
         medians = {name: float(np.median(values)) for name, values in fastest.items()}
         low, high = interval(fastest["with"], fastest["without"])
@@ -105,6 +122,13 @@ def main() -> None:
             "red_cells_per_field": statistics.median(red),
             "ms_red_cell_network": round(statistics.median(network_ms), 1),
         }
+        if before_code:
+            results["sets"][dataset.name]["before_code"] = {
+                "commit": before_code.commit,
+                "ms": round(medians["before_code"], 1),
+                "ratio": round(medians["with"] / medians["before_code"], 3),
+                "ratio_interval": [round(bound, 3) for bound in interval(fastest["with"], fastest["before_code"])],
+            }
         if variant:
             results["sets"][dataset.name]["variant"] = {
                 "ms": round(medians["variant"], 1),
@@ -126,8 +150,57 @@ def main() -> None:
                 f"{figures['ratio_interval'][0]:.2f}-{figures['ratio_interval'][1]:.2f}); "
                 f"{figures['over_shipped']:.3f}x the shipped one's time, median over the fields"
             )
+        if before_code:
+            figures = results["sets"][dataset.name]["before_code"]
+            print(
+                f"{'':<10} the code before issue 23 ({figures['commit']}): {figures['ms']:.0f} ms; as shipped "
+                f"{figures['ratio']:.2f}x that (95 % interval {figures['ratio_interval'][0]:.2f}-"
+                f"{figures['ratio_interval'][1]:.2f})"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
+
+
+class BeforeCode:
+    """A worker process running ``hemseg diagnose``'s analyser from another checkout: path in, ms out."""
+
+    def __init__(self, checkout: Path, threads: int) -> None:
+        checkout = checkout.resolve()
+        sources = sorted(str(src) for src in checkout.glob("packages/*/src"))
+        if not sources:
+            raise SystemExit(f"{checkout}: no packages/*/src (not a hemseg checkout)")
+        self.commit = subprocess.run(
+            ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sources)}
+        env.pop("HEMSEG_BUNDLES", None)  # the checkout's own bundles
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--threads", str(threads)]
+        pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE}
+        self.process = subprocess.Popen(command, cwd=checkout, env=env, text=True, **pipes)
+        self.process.stdout.readline()  # loaded
+
+    def analyse(self, path: Path) -> float:
+        """Time (ms) of the checkout's analyser on the photo at ``path``, read beforehand."""
+        self.process.stdin.write(f"{Path(path).resolve()}\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+
+def worker(threads: int) -> None:
+    """The worker of :class:`BeforeCode`: read photo paths from stdin, print each analysis time (ms)."""
+    import torch
+
+    from hemseg.data import read_smear
+    from hemseg.models import load_analyser
+
+    torch.set_num_threads(threads)
+    analyser = load_analyser()
+    print("loaded", flush=True)
+    for line in sys.stdin:
+        photo = read_smear(line.strip())
+        start = time.perf_counter()
+        analyser.analyse(photo)
+        print((time.perf_counter() - start) * 1000.0, flush=True)
 
 
 def interval(times: np.ndarray, before: np.ndarray) -> tuple[float, float]:

@@ -27,6 +27,16 @@ from hemseg.data import RBC_CLASSES
 BUNDLE = BUNDLES / "hemseg_rbc_classification"
 
 
+@pytest.fixture(scope="module")
+def patches(tmp_path_factory) -> Path:
+    """One patch cache for the training tests of this module (named by what cut them, so shared safely).
+
+    The first test that needs the first two photos' patches of a set cuts them (the whole
+    ``hemseg_diagnose`` pipeline, and for other labs' cells the teacher); the others read them.
+    """
+    return tmp_path_factory.mktemp("patches")
+
+
 def _workflow(root: Path, config: str, workflow_type: str, **overrides) -> ConfigWorkflow:
     return bundle_workflow(
         root,
@@ -140,13 +150,14 @@ def test_field_prior_moves_a_photos_cells_in_doubt_toward_its_own_mix(data_root,
     assert recall[100] >= recall[0] + 0.5 / 115 and scores[100]["accuracy"] >= scores[0]["accuracy"] - 1e-9
 
 
-def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_checkpoint(data_root, tmp_path):
+def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_checkpoint(data_root, tmp_path, patches):
     root = copy_bundle(BUNDLE, tmp_path)
     workflow = _workflow(
         root,
         "train.yaml",
         "train",
         data_root=str(data_root),
+        cache_dir=str(patches),
         limit=2,
         max_epochs=1,
         val_interval=1,
@@ -165,7 +176,7 @@ def test_training_smoke_run_pairs_points_with_segmented_red_cells_and_saves_a_ch
     assert all(r["mask"][0, 40, 40] for r in records[:20])  # the marked cell sits in the middle
     workflow.run()
     workflow.finalize()
-    assert len(list((root / "runs" / "patches").glob("*.npz"))) == 2  # train and val
+    assert [len(list(patches.glob(f"chula_rbc-rbc-{side}-*.npz"))) for side in ("train", "val")] == [1, 1]
     state = torch.load(root / "runs" / "checkpoints" / "model.pt", weights_only=True)
     assert state["network._fc.weight"].shape[0] == len(RBC_CLASSES)
     with sqlite3.connect(root / "runs" / "mlflow.db") as db:
@@ -191,12 +202,12 @@ def test_init_wbc_starts_from_the_white_cell_classifier_with_a_new_head(tmp_path
     assert (params["class_balance"], params["colour_strength"], params["max_epochs"]) == (0.5, 3.0, 24)
 
 
-def test_pseudo_labels_join_other_labs_red_cells_the_shipped_weights_are_sure_of(data_root, tmp_path):
+def test_pseudo_labels_join_other_labs_red_cells_the_shipped_weights_are_sure_of(data_root, tmp_path, patches):
     """configs/pseudo_labels.yaml over train.yaml and finetune.yaml (the card, "Size kept, other labs' cells")."""
     root = copy_bundle(BUNDLE, tmp_path)
     configs = ["train.yaml", "finetune.yaml", "pseudo_labels.yaml"]
     small = dict(limit=2, max_epochs=1, val_interval=1, batch_size=8, samples_per_epoch=16, num_workers=0)
-    workflow = _workflow(root, configs, "train", data_root=str(data_root), **small)
+    workflow = _workflow(root, configs, "train", data_root=str(data_root), cache_dir=str(patches), **small)
     records = workflow.parser.get_parsed_content("train#records")
     by_set = {name: [r for r in records if r["dataset"] == name] for name in ("chula_rbc", "bccd", "all_idb1")}
     assert 200 <= len(by_set["chula_rbc"]) <= 215  # the marked cells, as without pseudo-labels
@@ -213,16 +224,18 @@ def test_pseudo_labels_join_other_labs_red_cells_the_shipped_weights_are_sure_of
     assert len(set(normal)) == 1 and sum(normal) == pytest.approx(0.05 * len(normal) / len(by_set["all_idb1"]))
     workflow.run()
     workflow.finalize()
-    assert len(list((root / "runs" / "patches").glob("*-pseudo-train-*.npz"))) == 2
+    assert [len(list(patches.glob(f"{name}-pseudo-train-*.npz"))) for name in ("bccd", "all_idb1")] == [1, 1]
     params = logged_params(root)
     assert (params["pseudo_share"], params["pseudo_threshold"]) == ("0.1", "0.8")
 
 
-def test_unmarked_cells_join_chula_rbcs_own_red_cells_that_no_point_marks(data_root, tmp_path):
+def test_unmarked_cells_join_chula_rbcs_own_red_cells_that_no_point_marks(data_root, tmp_path, patches):
     """configs/unmarked_cells.yaml over pseudo_labels.yaml (the card, "Tried 2026-12-06: unmarked red cells")."""
     root = copy_bundle(BUNDLE, tmp_path)
     configs = ["train.yaml", "finetune.yaml", "pseudo_labels.yaml", "unmarked_cells.yaml"]
-    workflow = _workflow(root, configs, "train", data_root=str(data_root), limit=2, num_workers=0)
+    workflow = _workflow(
+        root, configs, "train", data_root=str(data_root), cache_dir=str(patches), limit=2, num_workers=0
+    )
     records = workflow.parser.get_parsed_content("train#records")
     sets = ("chula_rbc", "chula_rbc:unmarked", "bccd", "all_idb1")
     by_set = {name: [r for r in records if r["dataset"] == name] for name in sets}
@@ -236,7 +249,7 @@ def test_unmarked_cells_join_chula_rbcs_own_red_cells_that_no_point_marks(data_r
     weights = workflow.parser.get_parsed_content("train#sampler#weights")
     share = {name: sum(w for w, r in zip(weights, records, strict=True) if r["dataset"] == name) for name in sets}
     assert share == pytest.approx({"chula_rbc": 0.7, "chula_rbc:unmarked": 0.2, "bccd": 0.05, "all_idb1": 0.05})
-    cached = list((root / "runs" / "patches").glob("chula_rbc-pseudo-train-*.npz"))
+    cached = list(patches.glob("chula_rbc-pseudo-train-*.npz"))
     assert len(cached) == 1 and len(np.load(cached[0])["rows"]) == 16
 
 
@@ -262,10 +275,11 @@ def test_inference_writes_one_row_per_red_cell_and_reports_bad_files(data_root, 
     assert most == {"245.jpg": "spherocyte", "255.jpg": "ovalocyte"}
 
 
-def test_finetune_starts_from_the_shipped_weights_on_the_named_segmentation(data_root, tmp_path):
+def test_finetune_starts_from_the_shipped_weights_on_the_named_segmentation(data_root, tmp_path, patches):
     root = copy_bundle(BUNDLE, tmp_path)
     configs = ["train.yaml", "finetune.yaml"]
     small = dict(limit=2, max_epochs=1, val_interval=1, batch_size=8, samples_per_epoch=8, num_workers=0)
+    small["cache_dir"] = str(patches)
     workflow = _workflow(root, configs, "train", data_root=str(data_root), **small)
     network = workflow.parser.get_parsed_content("network")
     shipped = shipped_state(BUNDLE)
