@@ -177,7 +177,9 @@ class BeforeCode:
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--threads", str(threads)]
         pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE}
         self.process = subprocess.Popen(command, cwd=checkout, env=env, text=True, **pipes)
-        self.process.stdout.readline()  # loaded
+        loaded_from = Path(self.process.stdout.readline().strip())  # where the worker's hemseg.models lies
+        if checkout not in loaded_from.parents:
+            raise SystemExit(f"the worker imported hemseg.models from {loaded_from}, not from {checkout}")
 
     def analyse(self, path: Path) -> float:
         """Time (ms) of the checkout's analyser on the photo at ``path``, read beforehand."""
@@ -190,12 +192,13 @@ def worker(threads: int) -> None:
     """The worker of :class:`BeforeCode`: read photo paths from stdin, print each analysis time (ms)."""
     import torch
 
+    import hemseg.models
     from hemseg.data import read_smear
     from hemseg.models import load_analyser
 
     torch.set_num_threads(threads)
     analyser = load_analyser()
-    print("loaded", flush=True)
+    print(Path(hemseg.models.__file__).resolve(), flush=True)
     for line in sys.stdin:
         photo = read_smear(line.strip())
         start = time.perf_counter()
