@@ -111,51 +111,45 @@ def main() -> None:
                     times["before_code"][field, repeat] = before_code.analyse(paths[field])
         fastest = {name: values.min(axis=1) for name, values in times.items()}
         medians = {name: float(np.median(values)) for name, values in fastest.items()}
-        low, high = interval(fastest["with"], fastest["without"])
-        results["sets"][dataset.name] = {
+        shipped = ratio(fastest["with"], fastest["without"])
+        figures = results["sets"][dataset.name] = {
             "fields": len(photos),
             "repeats": args.repeats,
             "ms_with": round(medians["with"], 1),
             "ms_without": round(medians["without"], 1),
-            "ratio": round(medians["with"] / medians["without"], 3),
-            "ratio_interval": [round(float(low), 3), round(float(high), 3)],
+            **ratio_json(shipped),
             "red_cells_per_field": statistics.median(red),
             "ms_red_cell_network": round(statistics.median(network_ms), 1),
         }
         if before_code:
-            results["sets"][dataset.name]["before_code"] = {
+            old = ratio(fastest["with"], fastest["before_code"])
+            figures["before_code"] = {
                 "commit": before_code.commit,
                 "ms": round(medians["before_code"], 1),
-                "ratio": round(medians["with"] / medians["before_code"], 3),
-                "ratio_interval": [round(bound, 3) for bound in interval(fastest["with"], fastest["before_code"])],
+                **ratio_json(old),
             }
         if variant:
-            results["sets"][dataset.name]["variant"] = {
+            changed = ratio(fastest["variant"], fastest["without"])
+            figures["variant"] = {
                 "ms": round(medians["variant"], 1),
-                "ratio": round(medians["variant"] / medians["without"], 3),
-                "ratio_interval": [round(bound, 3) for bound in interval(fastest["variant"], fastest["without"])],
+                **ratio_json(changed),
                 "over_shipped": round(float(np.median(fastest["variant"] / fastest["with"])), 3),
             }
         print(
             f"{dataset.name:<10} {len(photos)} fields: median {medians['without']:.0f} ms before red-cell "
-            f"morphology, {medians['with']:.0f} ms as shipped ({medians['with'] / medians['without']:.2f}x, "
-            f"95 % interval {low:.2f}-{high:.2f}); "
+            f"morphology, {medians['with']:.0f} ms as shipped ({ratio_text(shipped)}); "
             f"{statistics.median(red):.0f} red cells classified per field in "
             f"{statistics.median(network_ms):.0f} ms of the red-cell network"
         )
         if variant:
-            figures = results["sets"][dataset.name]["variant"]
             print(
-                f"{'':<10} variant {variant}: {figures['ms']:.0f} ms ({figures['ratio']:.2f}x, 95 % interval "
-                f"{figures['ratio_interval'][0]:.2f}-{figures['ratio_interval'][1]:.2f}); "
-                f"{figures['over_shipped']:.3f}x the shipped one's time, median over the fields"
+                f"{'':<10} variant {variant}: {medians['variant']:.0f} ms ({ratio_text(changed)}); "
+                f"{figures['variant']['over_shipped']:.3f}x the shipped one's time, median over the fields"
             )
         if before_code:
-            figures = results["sets"][dataset.name]["before_code"]
             print(
-                f"{'':<10} the code before issue 23 ({figures['commit']}): {figures['ms']:.0f} ms; as shipped "
-                f"{figures['ratio']:.2f}x that (95 % interval {figures['ratio_interval'][0]:.2f}-"
-                f"{figures['ratio_interval'][1]:.2f})"
+                f"{'':<10} the code before issue 23 ({before_code.commit}): {medians['before_code']:.0f} ms "
+                f"(as shipped over it: {ratio_text(old)})"
             )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
@@ -206,12 +200,22 @@ def worker(threads: int) -> None:
         print((time.perf_counter() - start) * 1000.0, flush=True)
 
 
-def interval(times: np.ndarray, before: np.ndarray) -> tuple[float, float]:
-    """95 % bootstrap interval (2,000 draws of the fields) of median ``times`` over median ``before``."""
+def ratio(times: np.ndarray, before: np.ndarray) -> tuple[float, float, float]:
+    """Median ``times`` over median ``before``, and its 95 % bootstrap interval (2,000 draws of the fields)."""
     draws = np.random.default_rng(0).integers(0, len(times), (2000, len(times)))
     ratios = np.median(times[draws], axis=1) / np.median(before[draws], axis=1)
     low, high = np.percentile(ratios, [2.5, 97.5])
-    return float(low), float(high)
+    return float(np.median(times) / np.median(before)), float(low), float(high)
+
+
+def ratio_json(figures: tuple[float, float, float]) -> dict:
+    """A :func:`ratio` as the JSON keeps it."""
+    return {"ratio": round(figures[0], 3), "ratio_interval": [round(figures[1], 3), round(figures[2], 3)]}
+
+
+def ratio_text(figures: tuple[float, float, float]) -> str:
+    """A :func:`ratio` as printed."""
+    return f"{figures[0]:.2f}x, 95 % interval {figures[1]:.2f}-{figures[2]:.2f}"
 
 
 if __name__ == "__main__":
