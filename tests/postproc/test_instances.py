@@ -9,6 +9,7 @@ from hemseg.postproc import (
     large_piece_share,
     remove_background_coloured,
     remove_slide_pixels,
+    split_at_peaks,
     split_cells,
     split_overlapping,
     split_touching,
@@ -52,6 +53,27 @@ def test_overlapping_cells_split_closer_only_in_concave_groups():
     # split_cells in red-cell diameters (40 px): 0.6 and 0.35 are 24 and 14 px
     assert (split_cells(mask, 40.0, 0.6, 0.35, 0.95) == labels).all()
     assert (split_cells(mask, 40.0, 0.6) == split_touching(mask, min_distance=24)).all()
+
+
+def test_a_cell_overlapping_a_larger_one_is_split_at_its_own_peak():
+    from skimage.draw import ellipse
+
+    # a 40 px cell overlapped by a 28 px one 28 px away (waist 19 px wide): the small cell's centre
+    # (distance 14) lies 24 px from the large one's slope (distance 17 there), so split_touching's
+    # square finds one marker; its peak rises 4 px above the waist (10). Right: one elongated cell.
+    mask = _discs((100, 220), [(50, 40)], radius=20) | _discs((100, 220), [(50, 68)], radius=14)
+    mask[ellipse(50, 160, 12, 30, shape=mask.shape)] = True
+    assert label_instances(mask).max() == 2
+    assert split_touching(mask, min_distance=24).max() == 2
+    labels = split_at_peaks(mask, min_depth=2.0, min_distance=14.0)
+    assert labels.max() == 3 and (labels > 0).sum() == mask.sum()
+    assert len({labels[50, 40], labels[50, 70], labels[50, 160]}) == 3
+    assert labels[50, 140] == labels[50, 180] == labels[50, 160]  # the elongated cell stays whole
+    # peaks closer than min_distance merge; a peak shallower than min_depth is no marker
+    assert split_at_peaks(mask, min_depth=2.0, min_distance=30.0).max() == 2
+    assert split_at_peaks(mask, min_depth=6.0, min_distance=14.0).max() == 2
+    # split_cells in red-cell diameters (40 px): depth 0.05 and overlap distance 0.35 are 2 and 14 px
+    assert (split_cells(mask, 40.0, 0.6, 0.35, 0.9, overlap_depth=0.05) == labels).all()
 
 
 def test_small_blob_without_a_peak_keeps_an_instance():

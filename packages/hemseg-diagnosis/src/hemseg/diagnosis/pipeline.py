@@ -146,6 +146,10 @@ class RedCellRules:
             (:func:`hemseg.postproc.split_overlapping`); None: ``split_distance`` everywhere.
         overlap_solidity: a group whose area is below this share of its convex hull's is split at
             ``overlap_split_distance``; one red cell, however elongated, is more solid.
+        overlap_depth: with ``overlap_split_distance``, red cells are split instead at every peak
+            of their distance map that rises this many ``d`` above the path to a higher one, peaks
+            closer than ``overlap_split_distance`` merged (:func:`hemseg.postproc.split_at_peaks`);
+            None: off.
         slide_trim_area: before the split, pieces of the red-cell mask larger than this many red-cell
             areas (crowded cells joined by slide that the network took for cell) lose their
             slide-coloured pixels (:func:`hemseg.postproc.remove_slide_pixels`); None: off.
@@ -161,6 +165,7 @@ class RedCellRules:
     split_distance: float
     overlap_split_distance: float | None = None
     overlap_solidity: float = 1.0
+    overlap_depth: float | None = None
     edge_min_radius: float | None = None
     slide_trim_area: float | None = None
     slide_trim_share: float = 0.0
@@ -481,6 +486,7 @@ class SmearAnalyser:
                 self.red_cells.split_distance,
                 self.red_cells.overlap_split_distance,
                 self.red_cells.overlap_solidity,
+                self.red_cells.overlap_depth,
             ),
             self.red_cells.min_radius * work_px,
             None if self.red_cells.edge_min_radius is None else self.red_cells.edge_min_radius * work_px,

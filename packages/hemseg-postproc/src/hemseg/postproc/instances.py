@@ -7,7 +7,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.feature import peak_local_max
 from skimage.measure import label, regionprops, regionprops_table
-from skimage.morphology import remove_small_holes
+from skimage.morphology import h_maxima, remove_small_holes
 from skimage.segmentation import find_boundaries, watershed
 
 
@@ -71,6 +71,32 @@ def split_overlapping(mask: np.ndarray, min_distance: int, overlap_distance: int
     return _basins(mask, distance, components, np.concatenate(peaks))
 
 
+def split_at_peaks(mask: np.ndarray, min_depth: float, min_distance: float) -> np.ndarray:
+    """Split touching and overlapping cells at the separate peaks of their distance map.
+
+    The markers are the distance map's h-maxima (``skimage.morphology.h_maxima``): each peak that
+    rises at least ``min_depth`` pixels above the lowest path to a higher one, so that the centre
+    of a cell overlapping a larger one counts even where the larger one's slope reaches past it
+    (:func:`split_touching` wants each marker the highest point of its square). Peaks closer than
+    ``min_distance`` pixels are merged, the higher kept; each marker's basin becomes one instance.
+
+    Returns:
+        (H, W) int32 label image (0 = background).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    distance = ndimage.distance_transform_edt(mask)
+    components = label_instances(mask)
+    peaks, count = ndimage.label(h_maxima(distance, min_depth).astype(bool) & mask, structure=np.ones((3, 3)))
+    index = np.arange(1, count + 1)
+    at = np.array(ndimage.maximum_position(distance, peaks, index), dtype=int).reshape(-1, 2)
+    height = np.asarray(ndimage.maximum(distance, peaks, index)).reshape(-1)
+    kept: list[int] = []
+    for peak in np.argsort(-height, kind="stable"):
+        if all(np.hypot(*(at[peak] - at[other])) >= min_distance for other in kept):
+            kept.append(int(peak))
+    return _basins(mask, distance, components, at[kept])
+
+
 def _centres(distance: np.ndarray, components: np.ndarray, min_distance: int, radius: int) -> np.ndarray:
     """(N, 2) local maxima of ``distance`` at least ``min_distance`` apart within each component."""
     footprint = np.ones((2 * radius + 1, 2 * radius + 1), dtype=bool)
@@ -92,17 +118,23 @@ def split_cells(
     split_distance: float,
     overlap_distance: float | None = None,
     overlap_solidity: float = 1.0,
+    overlap_depth: float | None = None,
 ) -> np.ndarray:
     """Label the cells of a clean (H, W) mask, touching cells split (:func:`split_touching`).
 
     Two cells are told apart where their centres lie at least ``split_distance`` red-cell
     diameters (``rbc_px`` pixels each) apart; with ``overlap_distance``, ``overlap_distance`` apart
-    within groups less solid than ``overlap_solidity`` (overlapping cells, :func:`split_overlapping`).
+    within groups less solid than ``overlap_solidity`` (overlapping cells, :func:`split_overlapping`);
+    with ``overlap_depth`` as well, at every peak of the distance map that rises ``overlap_depth``
+    red-cell diameters above the path to a higher one, peaks closer than ``overlap_distance``
+    merged (:func:`split_at_peaks`; ``split_distance`` and ``overlap_solidity`` unused).
     Returns (H, W) int32 labels, 0 = background.
     """
     apart = max(1, round(split_distance * rbc_px))
     if overlap_distance is None:
         return split_touching(mask, min_distance=apart)
+    if overlap_depth is not None:
+        return split_at_peaks(mask, overlap_depth * rbc_px, overlap_distance * rbc_px)
     return split_overlapping(mask, apart, max(1, round(overlap_distance * rbc_px)), overlap_solidity)
 
 
