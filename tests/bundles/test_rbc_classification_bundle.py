@@ -240,17 +240,18 @@ def test_unmarked_cells_join_chula_rbcs_own_red_cells_that_no_point_marks(data_r
     sets = ("chula_rbc", "chula_rbc:unmarked", "bccd", "all_idb1")
     by_set = {name: [r for r in records if r["dataset"] == name] for name in sets}
     assert 200 <= len(by_set["chula_rbc"]) <= 215  # the marked cells, as without them
-    # the first two training photos (ids 1 and 10) mark nearly every red cell: 16 that no point marks
-    # with the slide trimmed off crowded red cells (hemseg_diagnose 0.9.0; 14 before it, 11 with thin
-    # pieces dropped everywhere, 7 before the clump split), the shipped weights (dfcf3e87) sure (>= 0.8)
-    # of 15, all normal (13 of 14 before the trim; 10 of 11 with thin pieces dropped everywhere;
-    # 0b3286e4 with the split before: 7 of 7)
-    assert [r["label"] for r in by_set["chula_rbc:unmarked"]] == ["normal"] * 15
+    # the first two training photos (ids 1 and 10) mark nearly every red cell: 22 that no point marks
+    # with red cells split at their distance map's peaks (hemseg_diagnose 0.11.0; 16 with the slide trimmed
+    # off crowded red cells, 0.9.0; 14 before it, 11 with thin pieces dropped everywhere, 7 before the clump
+    # split), the shipped weights (c9ff70e9) sure (>= 0.8) of 19, all normal (dfcf3e87 on 0.9.0's cells: 15
+    # of 16; 13 of 14 before the trim; 10 of 11 with thin pieces dropped everywhere; 0b3286e4 with the
+    # split before: 7 of 7)
+    assert [r["label"] for r in by_set["chula_rbc:unmarked"]] == ["normal"] * 19
     weights = workflow.parser.get_parsed_content("train#sampler#weights")
     share = {name: sum(w for w, r in zip(weights, records, strict=True) if r["dataset"] == name) for name in sets}
     assert share == pytest.approx({"chula_rbc": 0.7, "chula_rbc:unmarked": 0.2, "bccd": 0.05, "all_idb1": 0.05})
     cached = list(patches.glob("chula_rbc-pseudo-train-*.npz"))
-    assert len(cached) == 1 and len(np.load(cached[0])["rows"]) == 16
+    assert len(cached) == 1 and len(np.load(cached[0])["rows"]) == 22
 
 
 def test_inference_writes_one_row_per_red_cell_and_reports_bad_files(data_root, tmp_path, capfd):
