@@ -87,9 +87,8 @@ def split_at_peaks(mask: np.ndarray, min_depth: float, min_distance: float) -> n
     distance = ndimage.distance_transform_edt(mask)
     components = label_instances(mask)
     peaks, count = ndimage.label(h_maxima(distance, min_depth).astype(bool) & mask, structure=np.ones((3, 3)))
-    index = np.arange(1, count + 1)
-    at = np.array(ndimage.maximum_position(distance, peaks, index), dtype=int).reshape(-1, 2)
-    height = np.asarray(ndimage.maximum(distance, peaks, index)).reshape(-1)
+    at = np.array(ndimage.maximum_position(distance, peaks, np.arange(1, count + 1)), dtype=int).reshape(-1, 2)
+    height = distance[tuple(at.T)]
     kept: list[int] = []
     for peak in np.argsort(-height, kind="stable"):
         if all(np.hypot(*(at[peak] - at[other])) >= min_distance for other in kept):
