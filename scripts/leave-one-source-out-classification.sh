@@ -50,13 +50,7 @@ for source in ${SOURCES:-jtsc_wbc bccd all_idb2 pbc}; do
   ln -sfn "$(realpath bundles/hemseg_segmentation)" "$(dirname "$copy")/hemseg_segmentation"  # its patcher
   # an override of the network (--norm, --colour_norm) holds for the copy's inference.yaml too
   # shellcheck disable=SC2086
-  .venv/bin/python -c "
-import re, sys
-path, args = sys.argv[1], sys.argv[2:]
-text = open(path).read()
-for key, value in zip(args[::2], args[1::2]):
-    text = re.sub(rf'^{key[2:]}: .*$', f'{key[2:]}: {value}', text, flags=re.M)
-open(path, 'w').write(text)" "$copy/configs/inference.yaml" ${ARGS:-}
+  .venv/bin/python scripts/override-inference.py "$copy/configs/inference.yaml" ${ARGS:-}
   .venv/bin/python -c "import sys; from hemseg.models import publish_weights; publish_weights(sys.argv[1], sys.argv[2])" \
     "$bundle/runs/loso/$recipe/$source/model.pt" "$copy"
   # the stain reference of the arm's own training sources: the evaluation marks cells of an unfamiliar

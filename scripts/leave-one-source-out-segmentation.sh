@@ -9,7 +9,8 @@
 # benchmarks/results/loso_segmentation/<recipe>/<source>-<dataset>.json (benchmarks/tables.py).
 #   RECIPE=colour3 ARGS="--colour_strength 3" bash scripts/leave-one-source-out-segmentation.sh
 # PSEUDO_FROM=<recipe> self-trains (configs/self_training.yaml): each arm first pseudo-labels pbc
-# photos with that recipe's arm for the same left-out source (configs/pseudo_labels.yaml, into
+# photos with that recipe's arm for the same left-out source, built by the arm's own inference.yaml
+# (configs/pseudo_labels.yaml, into
 # out/pseudo/<RECIPE>/<source>/, with the overrides in PSEUDO_ARGS), then trains on them beside its
 # labelled sources. colour3_pbc (2026-12-02) drew the platelet crops too, no longer the default:
 #   RECIPE=colour3_pbc PSEUDO_FROM=colour3 PSEUDO_ARGS="--skip_labels []" ARGS="--colour_strength 3" \
@@ -38,7 +39,7 @@ for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
     pseudo_root=$(realpath -m "out/pseudo/$recipe/$source")
     # shellcheck disable=SC2086
     .venv/bin/python -m monai.bundle run --bundle_root "$teacher" --meta_file "$teacher/configs/metadata.json" \
-      --config_file "['$bundle/configs/inference.yaml','$bundle/configs/pseudo_labels.yaml']" \
+      --config_file "['$teacher/configs/inference.yaml','$bundle/configs/pseudo_labels.yaml']" \
       --dataset_dir "$data/pbc" --output_dir "$pseudo_root/pbc" ${PSEUDO_ARGS:-}
     configs="$configs,'configs/self_training.yaml'"
     pseudo=(--pseudo_root "$pseudo_root")
@@ -52,6 +53,9 @@ for source in ${SOURCES:-bccd jtsc_wbc all_idb}; do
     > "$results/$source-train.json"
   copy=$out/bundles/$source/hemseg_segmentation
   rm -rf "$copy" && mkdir -p "$copy/models" && cp -r "$bundle/configs" "$bundle/LICENSE" "$copy/"
+  # an override of the network (--colour_norm) holds for the copy's inference.yaml too
+  # shellcheck disable=SC2086
+  .venv/bin/python scripts/override-inference.py "$copy/configs/inference.yaml" ${ARGS:-}
   .venv/bin/python -c "import sys; from hemseg.models import publish_weights; publish_weights(sys.argv[1], sys.argv[2])" \
     "$bundle/runs/loso/$recipe/$source/model.pt" "$copy"
   score_arm "$source" "$copy" "$results"

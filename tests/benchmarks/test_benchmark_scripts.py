@@ -445,3 +445,21 @@ def test_segmentation_bn_adaptation_stem_shift_is_the_standardised_difference_of
     image = torch.stack([torch.full((40, 40), v) for v in (0.2, 0.6, 1.0)])  # flat channels
     shift = seg_bn._stem_shift(Segmenter(network, target_rbc_px=40.0, roi_size=64), image, 40.0)
     assert shift == pytest.approx((0.2 + 0.6 + 1.0) / 2 / 3)
+
+
+def test_a_leave_one_out_arm_copy_builds_the_network_its_run_trained(tmp_path):
+    """scripts/override-inference.py: the run's --colour_norm reaches the copy; training-only keys do not."""
+    from monai.bundle import ConfigParser
+
+    from hemseg.models import SlideReferenced
+
+    config = tmp_path / "inference.yaml"
+    original = (REPO / "bundles" / "hemseg_segmentation" / "configs" / "inference.yaml").read_text()
+    config.write_text(original)
+    _run("scripts/override-inference.py", str(config), "--colour_strength", "3", "--colour_norm", "slide")
+    changed = config.read_text()
+    assert changed == original.replace("\ncolour_norm: none\n", "\ncolour_norm: slide\n")
+    parser = ConfigParser()
+    parser.read_config(str(config))
+    parser["network_def"]["out_channels"] = 3
+    assert isinstance(parser.get_parsed_content("network_def"), SlideReferenced)

@@ -106,6 +106,22 @@ def test_a_colour_normalised_classifier_holds_the_plain_one_under_network(colour
         classification_network(colour_norm="True")
 
 
+def test_a_slide_referenced_segmenter_answers_a_white_balance_change_as_the_photo_itself():
+    torch.manual_seed(0)
+    net = segmentation_network(out_channels=3, colour_norm="slide").eval()
+    plain = segmentation_network(out_channels=3)
+    assert isinstance(net, SlideReferenced)
+    assert set(net.state_dict()) == {f"network.{key}" for key in plain.state_dict()}
+    window = torch.rand(1, 3, 64, 64) * 0.8
+    with torch.no_grad():
+        logits = net(window)
+        cast = net(window * torch.tensor([1.1, 0.9, 0.7])[:, None, None])
+    assert logits.shape == (1, 3, 64, 64)
+    assert torch.allclose(logits, cast, atol=1e-4)
+    with pytest.raises(ValueError, match="'slides'"):
+        segmentation_network(colour_norm="slides")
+
+
 def test_a_group_norm_classifier_scores_each_patch_without_the_others_of_its_batch():
     torch.manual_seed(0)
     patches = torch.rand(4, 4, 96, 96)

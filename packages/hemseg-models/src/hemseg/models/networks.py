@@ -26,6 +26,7 @@ def segmentation_network(
     in_channels: int = 3,
     decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16),
     bn_momentum: float = 0.1,
+    colour_norm: str = "none",
 ) -> nn.Module:
     """Build the paper's segmentation network, one output logit per structure.
 
@@ -42,20 +43,31 @@ def segmentation_network(
     TensorFlow default), with which the running statistics lag so far behind a short from-scratch
     training that the network in eval mode predicts nothing (measured: validation Dice 0.0 after
     60 steps, while the same weights in train mode reached a loss of 0.1).
+
+    ``colour_norm`` (one of :data:`COLOUR_NORMS`, as for :func:`classification_network`) puts a
+    parameter-free colour normalisation of each input window in front of the network; ``"none"``
+    (shipped) keeps the state-dict keys of the plain network.
+
+    Raises:
+        ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS`.
     """
+    if colour_norm not in COLOUR_NORMS:
+        raise ValueError(f"colour_norm must be one of {', '.join(COLOUR_NORMS)}; got {colour_norm!r}")
     if backbone == PLAIN_UNET:
         network = BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels)
-        return _set_bn_momentum(network, bn_momentum)
-    network = FlexibleUNet(
-        in_channels=in_channels,
-        out_channels=out_channels,
-        backbone=backbone,
-        pretrained=False,
-        decoder_channels=decoder_channels,
-        spatial_dims=2,
-        is_pad=True,
-    )
-    return _set_bn_momentum(network, bn_momentum)
+    else:
+        network = FlexibleUNet(
+            in_channels=in_channels,
+            out_channels=out_channels,
+            backbone=backbone,
+            pretrained=False,
+            decoder_channels=decoder_channels,
+            spatial_dims=2,
+            is_pad=True,
+        )
+    network = _set_bn_momentum(network, bn_momentum)
+    wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
+    return wrapper(network, in_channels) if wrapper is not None else network
 
 
 #: The normalisation layers :func:`classification_network` can build its EfficientNet with.
