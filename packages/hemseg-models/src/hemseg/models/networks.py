@@ -51,8 +51,7 @@ def segmentation_network(
     Raises:
         ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS`.
     """
-    if colour_norm not in COLOUR_NORMS:
-        raise ValueError(f"colour_norm must be one of {', '.join(COLOUR_NORMS)}; got {colour_norm!r}")
+    _check_colour_norm(colour_norm)
     if backbone == PLAIN_UNET:
         network = BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels)
     else:
@@ -65,9 +64,7 @@ def segmentation_network(
             spatial_dims=2,
             is_pad=True,
         )
-    network = _set_bn_momentum(network, bn_momentum)
-    wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
-    return wrapper(network, in_channels) if wrapper is not None else network
+    return _colour_normalised(_set_bn_momentum(network, bn_momentum), colour_norm, in_channels)
 
 
 #: The normalisation layers :func:`classification_network` can build its EfficientNet with.
@@ -111,8 +108,7 @@ def classification_network(
         ValueError: ``colour_norm`` is not one of :data:`COLOUR_NORMS` or ``norm`` not one of
             :data:`CLASSIFIER_NORMS`.
     """
-    if colour_norm not in COLOUR_NORMS:
-        raise ValueError(f"colour_norm must be one of {', '.join(COLOUR_NORMS)}; got {colour_norm!r}")
+    _check_colour_norm(colour_norm)
     if norm not in CLASSIFIER_NORMS:
         raise ValueError(f"norm must be one of {', '.join(CLASSIFIER_NORMS)}; got {norm!r}")
     network = EfficientNetBN(
@@ -130,8 +126,7 @@ def classification_network(
         network.register_forward_pre_hook(InputZoom(input_zoom))
     if style_mixing > 0:
         network = mix_styles(network, STYLE_MIXED_LAYERS, style_mixing)
-    wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
-    return wrapper(network) if wrapper is not None else network
+    return _colour_normalised(network, colour_norm, 3)  # RGB; the cell mask passes unchanged
 
 
 class InputZoom:
@@ -247,6 +242,17 @@ _COLOUR_NORM_WRAPPERS: dict[str, type[ColourNormalised] | None] = {
 #: channel by the patch's brightest pixels, the slide (:class:`SlideReferenced`), or that and then
 #: to grey (:class:`SlideGrey`).
 COLOUR_NORMS = tuple(_COLOUR_NORM_WRAPPERS)
+
+
+def _check_colour_norm(colour_norm: str) -> None:
+    if colour_norm not in COLOUR_NORMS:
+        raise ValueError(f"colour_norm must be one of {', '.join(COLOUR_NORMS)}; got {colour_norm!r}")
+
+
+def _colour_normalised(network: nn.Module, colour_norm: str, colour_channels: int) -> nn.Module:
+    """``network`` behind the ``colour_norm`` wrapper of its first ``colour_channels`` input channels."""
+    wrapper = _COLOUR_NORM_WRAPPERS[colour_norm]
+    return wrapper(network, colour_channels) if wrapper is not None else network
 
 
 def _set_bn_momentum(network: nn.Module, momentum: float) -> nn.Module:
